@@ -1,0 +1,30 @@
+// mfgrad — naming data: a generator preset or a ratings file, loaded into an Observed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mfgrad/io.hpp"
+#include "mfgrad/observed.hpp"
+
+namespace mfgrad {
+
+struct Dataset {
+  std::string name;         // the preset's name, or the file name without its folder
+  std::string description;  // where it came from, its shape
+  Observed observed;
+};
+
+// `what` is a preset name (see presets()) or a path to a ratings file in any format read_ratings()
+// accepts. A name that is neither is an Error listing the presets.
+Dataset load_dataset(const std::string& what, RatingsFormat format = RatingsFormat::automatic,
+                     DuplicatePolicy duplicates = DuplicatePolicy::error, std::uint64_t seed = 0);
+
+// Factor matrix (rows × k, row-major) with entries uniform in ±√3·k^(−1/4), so that u_i·v_j has
+// variance about 1 at any k; the same for a given (rows, k, seed) on every machine.
+template <class T>
+std::vector<T> random_factor(std::size_t rows, std::size_t k, std::uint64_t seed);
+
+}  // namespace mfgrad

@@ -1,0 +1,112 @@
+// mfgrad — one interface for every implementation of the masked matrix-factorization objective.
+//
+// Given Ω (Observed), U (m×k), V (n×k) and λ ≥ 0, an implementation returns
+//
+//     F(U,V) = ½ Σ_{(i,j)∈Ω} (M_ij − u_i·v_j)²  +  λ/2 (‖U‖²_F + ‖V‖²_F)
+//
+// and writes ∂F/∂U = −R V + λU and ∂F/∂V = −Rᵀ U + λV, where R_ij = M_ij − u_i·v_j on Ω and 0
+// elsewhere. Rows and columns with no observed entry still get λu_i and λv_j. The loss is always
+// accumulated in double, whatever T is.
+//
+// Layout: U, V, ∂U, ∂V are dense, row-major, contiguous (row i of U starts at u + i·k).
+// Ownership: the caller owns all four; the kernel keeps no pointer after returning.
+// Aliasing: ∂U and ∂V must not overlap each other, U or V. They are overwritten, never read, so
+// whatever they held before (NaN included) cannot leak into the result.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "mfgrad/isa.hpp"
+#include "mfgrad/observed.hpp"
+#include "mfgrad/workspace.hpp"
+
+namespace mfgrad {
+
+// What a kernel function receives, already validated by evaluate().
+template <class T>
+struct Problem {
+  const Observed& obs;
+  const T* u;       // m×k
+  const T* v;       // n×k
+  std::size_t k;    // ≥ 1
+  double lambda;    // finite, ≥ 0
+  T* grad_u;        // m×k, written
+  T* grad_v;        // n×k, written
+};
+
+template <class T>
+using EvalFn = double (*)(const Problem<T>&, Workspace&);
+
+// One registered implementation; the registry is expanded from kernels/kernels.inc.
+struct Kernel {
+  const char* name;
+  const char* description;
+  Isa isa;             // least instruction set it needs
+  bool deterministic;  // bitwise-identical results at any thread count
+  int tier;            // preference when nothing else decides: higher is expected to be faster
+  EvalFn<float> f32;
+  EvalFn<double> f64;
+
+  bool supported() const noexcept { return cpu_supports(isa); }
+  template <class T>
+  EvalFn<T> fn() const noexcept {
+    if constexpr (std::is_same_v<T, float>) return f32; else return f64;
+  }
+};
+
+// Every registered implementation, in list order.
+std::span<const Kernel> registry();
+
+// nullptr when no implementation has that name.
+const Kernel* find_kernel(std::string_view name);
+
+// The named implementation; throws Error listing the known names, or saying this CPU cannot run it.
+const Kernel& kernel(std::string_view name);
+
+// The highest-tier implementation this CPU supports.
+const Kernel& best_kernel();
+
+// MFGRAD_KERNEL=<name> when set (an unknown or unsupported name is an Error), else best_kernel().
+const Kernel& default_kernel();
+
+// How many times evaluate() has run the named implementation in this process.
+std::uint64_t invocations(const Kernel& kernel);
+
+// Dense row-major view: rows × cols elements at data, contiguous.
+template <class T>
+struct Matrix {
+  T* data = nullptr;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+};
+
+struct EvalOptions {
+  bool check_factors = false;  // reject NaN/Inf in U or V (by default they propagate per IEEE 754)
+};
+
+// Validates every argument (shapes against obs, k ≥ 1, λ finite and ≥ 0, no overlap of outputs with
+// inputs, float32-representable values) and throws Error before anything is written; then runs the
+// kernel and returns F.
+template <class T>
+double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda,
+                Matrix<T> grad_u, Matrix<T> grad_v, Workspace& ws, const EvalOptions& options = {});
+
+// The checks of evaluate(), alone.
+template <class T>
+void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<T> grad_u,
+              Matrix<T> grad_v, const EvalOptions& options = {});
+
+// Name of the instruction set the xsimd-dispatched kernels run with on this CPU (after MFGRAD_ISA).
+const char* simd_arch_name();
+
+namespace testing {
+// Swaps the functions behind a registered name (e.g. for a deliberately slowed build that proves the
+// regression gate fires). Call before any evaluation; not thread-safe.
+void replace_kernel(std::string_view name, EvalFn<float> f32, EvalFn<double> f64);
+}  // namespace testing
+
+}  // namespace mfgrad

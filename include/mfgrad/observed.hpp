@@ -1,0 +1,137 @@
+// mfgrad — the observed entries Ω of M: raw (Entries) and validated, sorted, immutable (Observed).
+//
+//   Entries  — COO triplets in any order, exactly as read or generated.
+//   Observed — built once from Entries: CSR by row (columns ascending within a row), CSC by column
+//              (rows ascending within a column) with the permutation into CSR order, the order of
+//              the input, and degree statistics. Every kernel reads the same Observed; none writes it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mfgrad/buffer.hpp"
+#include "mfgrad/types.hpp"
+
+namespace mfgrad {
+
+// Triplets (row, col, value) with the shape of M. Ids are 0-based. `line` optionally records where
+// each entry came from (a line number in `source`) so that validation errors can point at it.
+struct Entries {
+  index_t rows = 0;  // m
+  index_t cols = 0;  // n
+  std::vector<index_t> row;
+  std::vector<index_t> col;
+  std::vector<double> value;
+  std::vector<std::int64_t> line;  // empty, or one source line per entry
+  std::string source;              // e.g. a file name; empty for generated data
+
+  offset_t size() const noexcept { return static_cast<offset_t>(value.size()); }
+  void reserve(std::size_t count);
+  void push(index_t i, index_t j, double v) {
+    row.push_back(i);
+    col.push_back(j);
+    value.push_back(v);
+  }
+  void push(index_t i, index_t j, double v, std::int64_t source_line) {
+    push(i, j, v);
+    line.push_back(source_line);
+  }
+  // "input entry #12 (line 14 of ratings.csv)" — how messages name entry t.
+  std::string describe(offset_t t) const;
+};
+
+// What to do with two entries at the same (i, j).
+enum class DuplicatePolicy {
+  error,  // reject, naming both entries (default)
+  sum,    // add the values in input order
+  last,   // keep the value that comes last in the input
+};
+
+DuplicatePolicy parse_duplicate_policy(std::string_view name);  // "error" | "sum" | "last"
+const char* to_string(DuplicatePolicy policy) noexcept;
+
+struct ObservedStats {
+  offset_t max_row_nnz = 0;
+  offset_t max_col_nnz = 0;
+  index_t empty_rows = 0;
+  index_t empty_cols = 0;
+  offset_t duplicates_merged = 0;  // entries folded into another under the sum/last policies
+};
+
+class Observed {
+ public:
+  // Validates every entry before building anything, so a rejected input leaves nothing behind.
+  // Throws mfgrad::Error naming the first offending entry (in input order): an id outside the
+  // shape, a NaN or infinite value, or — under DuplicatePolicy::error — a repeated (i, j).
+  static Observed build(const Entries& entries, DuplicatePolicy policy = DuplicatePolicy::error);
+
+  Observed(Observed&&) noexcept = default;
+  Observed& operator=(Observed&&) noexcept = default;
+  Observed(const Observed&) = delete;
+  Observed& operator=(const Observed&) = delete;
+
+  index_t rows() const noexcept { return rows_; }
+  index_t cols() const noexcept { return cols_; }
+  offset_t nnz() const noexcept { return nnz_; }
+
+  // CSR: entries of row i are positions row_ptr[i] .. row_ptr[i+1]-1, columns strictly ascending.
+  std::span<const offset_t> row_ptr() const noexcept { return row_ptr_.span(); }
+  std::span<const index_t> col_idx() const noexcept { return col_idx_.span(); }
+  std::span<const index_t> row_of() const noexcept { return row_of_.span(); }  // row id per CSR position
+
+  // Values in CSR order. float32 kernels read the float copy, made once here.
+  template <class T>
+  std::span<const T> values() const noexcept;
+
+  // CSC: entries of column j are csc positions col_ptr[j] .. col_ptr[j+1]-1, rows strictly ascending;
+  // csc_to_csr maps each to its CSR position (where its value and residual live).
+  std::span<const offset_t> col_ptr() const noexcept { return col_ptr_.span(); }
+  std::span<const index_t> row_idx() const noexcept { return row_idx_.span(); }
+  std::span<const offset_t> csc_to_csr() const noexcept { return csc_to_csr_.span(); }
+
+  // CSR position of the t-th retained input entry, in input order (what `naive` walks).
+  offset_t input_to_csr(offset_t t) const noexcept { return input_to_csr_.empty() ? t : input_to_csr_[t]; }
+
+  const ObservedStats& stats() const noexcept { return stats_; }
+
+  // float32 kernels need every value representable as a finite float; the first one that is not
+  // (empty when all are) — evaluate() names it when a float32 evaluation is asked for.
+  const std::string& float32_overflow() const noexcept { return float32_overflow_; }
+
+  // Distinct for every Observed built in this process; prepared kernel state is keyed on it.
+  std::uint64_t id() const noexcept { return id_; }
+
+ private:
+  Observed() = default;
+
+  index_t rows_ = 0;
+  index_t cols_ = 0;
+  offset_t nnz_ = 0;
+  Buffer<offset_t> row_ptr_;
+  Buffer<index_t> col_idx_;
+  Buffer<index_t> row_of_;
+  Buffer<double> values64_;
+  Buffer<float> values32_;
+  Buffer<offset_t> col_ptr_;
+  Buffer<index_t> row_idx_;
+  Buffer<offset_t> csc_to_csr_;
+  Buffer<offset_t> input_to_csr_;  // empty when the input already was in CSR order
+  ObservedStats stats_;
+  std::string float32_overflow_;
+  std::uint64_t id_ = 0;
+};
+
+template <>
+inline std::span<const double> Observed::values<double>() const noexcept {
+  return values64_.span();
+}
+template <>
+inline std::span<const float> Observed::values<float>() const noexcept {
+  return values32_.span();
+}
+
+}  // namespace mfgrad

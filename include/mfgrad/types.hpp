@@ -1,0 +1,33 @@
+// mfgrad — basic types shared by every public header.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace mfgrad {
+
+// Row and column ids are 32-bit; positions in Ω are 64-bit so nnz may pass 2^31.
+using index_t = std::int32_t;
+using offset_t = std::int64_t;
+
+enum class Precision { f32, f64 };
+
+template <class T>
+constexpr Precision precision_of() noexcept {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "float or double only");
+  return std::is_same_v<T, float> ? Precision::f32 : Precision::f64;
+}
+
+constexpr const char* to_string(Precision p) noexcept { return p == Precision::f32 ? "float32" : "float64"; }
+
+// Raised for every input the library refuses: out-of-range ids, non-finite values, duplicates,
+// shape mismatches, k = 0, bad λ, malformed files. The message names the offending item.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace mfgrad

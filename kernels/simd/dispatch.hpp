@@ -1,0 +1,39 @@
+// Internal: xsimd::dispatch over the instruction sets mfgrad builds, capped by MFGRAD_ISA.
+//
+// Each SIMD kernel is a template on the xsimd architecture, instantiated once per ISA in a tiny file
+// compiled with that ISA's flags (kernels/simd/*_<isa>.cpp); the baseline code only declares those
+// instantiations and reaches them through here. Include from baseline translation units only.
+#pragma once
+
+#include <xsimd/xsimd.hpp>
+
+#include "mfgrad/isa.hpp"
+
+namespace mfgrad::kernels::simd {
+
+#if defined(__x86_64__) || defined(__i386__)
+using arch_avx512 = xsimd::avx512bw;
+using arch_avx2 = xsimd::fma3<xsimd::avx2>;
+using arch_sse2 = xsimd::sse2;
+#define MFGRAD_SIMD_ARCHS(X) X(arch_avx512) X(arch_avx2) X(arch_sse2)
+#elif defined(__aarch64__)
+using arch_neon = xsimd::neon64;
+#define MFGRAD_SIMD_ARCHS(X) X(arch_neon)
+#else
+#error "mfgrad's SIMD kernels need x86-64 or aarch64"
+#endif
+
+// Calls f(Arch{}) for the best architecture this CPU offers within the MFGRAD_ISA ceiling.
+template <class F>
+decltype(auto) dispatch(F&& f) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (cpu_supports(Isa::avx512))
+    return xsimd::dispatch<xsimd::arch_list<arch_avx512, arch_avx2, arch_sse2>>(std::forward<F>(f))();
+  if (cpu_supports(Isa::avx2)) return xsimd::dispatch<xsimd::arch_list<arch_avx2, arch_sse2>>(std::forward<F>(f))();
+  return xsimd::dispatch<xsimd::arch_list<arch_sse2>>(std::forward<F>(f))();
+#else
+  return xsimd::dispatch<xsimd::arch_list<arch_neon>>(std::forward<F>(f))();
+#endif
+}
+
+}  // namespace mfgrad::kernels::simd

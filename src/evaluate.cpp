@@ -1,0 +1,93 @@
+// Argument checks shared by every implementation, then the call through the registry.
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include "format.hpp"
+#include "mfgrad/kernel.hpp"
+
+namespace mfgrad {
+
+namespace detail {
+void count_invocation(const Kernel& k);
+}
+
+namespace {
+
+std::string shape(std::size_t rows, std::size_t cols) { return std::to_string(rows) + " x " + std::to_string(cols); }
+
+template <class A, class B>
+bool overlap(const A* a, std::size_t a_count, const B* b, std::size_t b_count) {
+  if (a_count == 0 || b_count == 0) return false;
+  auto lo_a = reinterpret_cast<std::uintptr_t>(a), hi_a = lo_a + a_count * sizeof(A);
+  auto lo_b = reinterpret_cast<std::uintptr_t>(b), hi_b = lo_b + b_count * sizeof(B);
+  return lo_a < hi_b && lo_b < hi_a;
+}
+
+template <class T>
+void check_matrix(const char* what, const T* data, std::size_t rows, std::size_t cols, std::size_t want_rows,
+                  std::size_t want_cols, const char* rows_meaning) {
+  if (rows != want_rows || cols != want_cols)
+    throw Error(std::string(what) + " is " + shape(rows, cols) + " but must be " + shape(want_rows, want_cols) + " (" +
+                rows_meaning + " x k)");
+  if (data == nullptr && rows * cols > 0) throw Error(std::string(what) + " has no data (null pointer)");
+}
+
+template <class T>
+void check_finite(const char* what, const T* data, std::size_t rows, std::size_t cols) {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c)
+      if (!std::isfinite(data[r * cols + c]))
+        throw Error(std::string(what) + "[" + std::to_string(r) + ", " + std::to_string(c) + "] is " +
+                    format_number(static_cast<double>(data[r * cols + c])) + " (factors were asked to be finite)");
+}
+
+}  // namespace
+
+template <class T>
+void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<T> grad_u,
+              Matrix<T> grad_v, const EvalOptions& options) {
+  const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
+  if (u.cols == 0) throw Error("k must be at least 1, but U has 0 columns");
+  const std::size_t k = u.cols;
+  check_matrix("U", u.data, u.rows, u.cols, m, k, "m");
+  check_matrix("V", v.data, v.rows, v.cols, n, k, "n");
+  check_matrix("grad_U", grad_u.data, grad_u.rows, grad_u.cols, m, k, "m");
+  check_matrix("grad_V", grad_v.data, grad_v.rows, grad_v.cols, n, k, "n");
+  if (!std::isfinite(lambda) || lambda < 0)
+    throw Error("lambda must be finite and at least 0, got " + format_number(lambda));
+  if (overlap(grad_u.data, m * k, grad_v.data, n * k)) throw Error("grad_U and grad_V overlap in memory");
+  if (overlap(grad_u.data, m * k, u.data, m * k) || overlap(grad_u.data, m * k, v.data, n * k))
+    throw Error("grad_U overlaps an input factor (U or V); outputs must be separate buffers");
+  if (overlap(grad_v.data, n * k, u.data, m * k) || overlap(grad_v.data, n * k, v.data, n * k))
+    throw Error("grad_V overlaps an input factor (U or V); outputs must be separate buffers");
+  if (std::is_same_v<T, float> && !obs.float32_overflow().empty())
+    throw Error("float32 evaluation refused: " + obs.float32_overflow());
+  if (options.check_factors) {
+    check_finite("U", u.data, m, k);
+    check_finite("V", v.data, n, k);
+  }
+}
+
+template <class T>
+double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda,
+                Matrix<T> grad_u, Matrix<T> grad_v, Workspace& ws, const EvalOptions& options) {
+  validate(obs, u, v, lambda, grad_u, grad_v, options);
+  if (!kernel.supported())
+    throw Error(std::string("implementation '") + kernel.name + "' needs " + to_string(kernel.isa) +
+                ", which this CPU (or MFGRAD_ISA) does not allow");
+  detail::count_invocation(kernel);
+  const Problem<T> p{obs, u.data, v.data, u.cols, lambda, grad_u.data, grad_v.data};
+  return kernel.fn<T>()(p, ws);
+}
+
+template void validate<float>(const Observed&, Matrix<const float>, Matrix<const float>, double, Matrix<float>,
+                              Matrix<float>, const EvalOptions&);
+template void validate<double>(const Observed&, Matrix<const double>, Matrix<const double>, double, Matrix<double>,
+                               Matrix<double>, const EvalOptions&);
+template double evaluate<float>(const Kernel&, const Observed&, Matrix<const float>, Matrix<const float>, double,
+                                Matrix<float>, Matrix<float>, Workspace&, const EvalOptions&);
+template double evaluate<double>(const Kernel&, const Observed&, Matrix<const double>, Matrix<const double>, double,
+                                 Matrix<double>, Matrix<double>, Workspace&, const EvalOptions&);
+
+}  // namespace mfgrad

@@ -1,0 +1,234 @@
+// NumPy .npy files holding a 2-D float32 or float64 array in C order.
+#include <bit>
+#include <charconv>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "io_detail.hpp"
+#include "mfgrad/io.hpp"
+
+namespace mfgrad {
+
+// Data is copied as it lies in memory, and .npy files written here say '<' (little-endian).
+static_assert(std::endian::native == std::endian::little, "mfgrad's .npy code assumes a little-endian machine");
+
+namespace {
+
+constexpr std::string_view kMagic = "\x93NUMPY";
+
+struct NpyHeader {
+  std::string descr;
+  bool fortran_order = false;
+  std::vector<std::uint64_t> shape;
+};
+
+// The header is a Python dict literal such as "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }";
+// keys may come in any order, with any spacing and an optional trailing comma.
+class HeaderParser {
+ public:
+  HeaderParser(const std::string& path, std::string_view text) : path_(path), text_(text) {}
+
+  NpyHeader parse() {
+    NpyHeader h;
+    bool seen_descr = false, seen_order = false, seen_shape = false;
+    expect('{');
+    while (!eat('}')) {
+      const std::string_view key = quoted("a quoted key");
+      expect(':');
+      if (key == "descr" && !seen_descr) {
+        h.descr = quoted("a quoted dtype after 'descr'");
+        seen_descr = true;
+      } else if (key == "fortran_order" && !seen_order) {
+        h.fortran_order = boolean();
+        seen_order = true;
+      } else if (key == "shape" && !seen_shape) {
+        h.shape = tuple();
+        seen_shape = true;
+      } else {
+        fail("unexpected or repeated key '" + std::string(key) + "'");
+      }
+      if (!eat(',')) {
+        expect('}');
+        break;
+      }
+    }
+    skip_space();
+    if (pos_ != text_.size()) fail("unexpected text after the closing '}'");
+    if (!seen_descr || !seen_order || !seen_shape) fail("'descr', 'fortran_order' and 'shape' are all required");
+    return h;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    std::string_view shown = text_;
+    while (!shown.empty() && (shown.back() == ' ' || shown.back() == '\n')) shown.remove_suffix(1);
+    throw Error(path_ + ": cannot parse the .npy header \"" + std::string(shown) + "\": " + what);
+  }
+
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n')) ++pos_;
+  }
+
+  bool eat(char c) {
+    skip_space();
+    if (pos_ < text_.size() && text_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+
+  void expect(char c) {
+    if (!eat(c)) fail(std::string("expected '") + c + "' at offset " + std::to_string(pos_));
+  }
+
+  std::string_view quoted(const char* what) {
+    skip_space();
+    if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"'))
+      fail(std::string("expected ") + what + " at offset " + std::to_string(pos_));
+    const char quote = text_[pos_++];
+    const std::size_t end = text_.find(quote, pos_);
+    if (end == std::string_view::npos) fail("unterminated string");
+    const std::string_view s = text_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    return s;
+  }
+
+  bool boolean() {
+    skip_space();
+    for (const bool value : {true, false}) {
+      const std::string_view word = value ? "True" : "False";
+      if (text_.substr(pos_).starts_with(word)) {
+        pos_ += word.size();
+        return value;
+      }
+    }
+    fail("expected True or False after 'fortran_order'");
+  }
+
+  // "()", "(3,)", "(3, 4)"; old Python 2 files may write "3L".
+  std::vector<std::uint64_t> tuple() {
+    expect('(');
+    std::vector<std::uint64_t> dims;
+    while (!eat(')')) {
+      skip_space();
+      std::size_t end = pos_;
+      while (end < text_.size() && text_[end] >= '0' && text_[end] <= '9') ++end;
+      std::uint64_t dim = 0;
+      const auto [ptr, ec] = std::from_chars(text_.data() + pos_, text_.data() + end, dim);
+      if (ec != std::errc() || end == pos_) fail("expected a dimension in 'shape' at offset " + std::to_string(pos_));
+      dims.push_back(dim);
+      pos_ = end;
+      if (pos_ < text_.size() && text_[pos_] == 'L') ++pos_;
+      if (!eat(',')) {
+        expect(')');
+        break;
+      }
+    }
+    return dims;
+  }
+
+  const std::string& path_;
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw Error(path + ": " + what); }
+
+std::string shape_text(const std::vector<std::uint64_t>& shape) {
+  std::string s = "(";
+  for (std::size_t k = 0; k < shape.size(); ++k) s += (k == 0 ? "" : ", ") + std::to_string(shape[k]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+template <class T>
+void write(const std::string& path, const T* data, std::size_t rows, std::size_t cols) {
+  constexpr bool is_f32 = std::is_same_v<T, float>;
+  std::string dict = std::string("{'descr': '") + (is_f32 ? "<f4" : "<f8") + "', 'fortran_order': False, 'shape': (" +
+                     std::to_string(rows) + ", " + std::to_string(cols) + "), }";
+  // Magic, version and length take 10 bytes; pad so that the data starts on a 64-byte boundary.
+  const std::size_t unpadded = 10 + dict.size() + 1;
+  dict.append((64 - unpadded % 64) % 64, ' ');
+  dict += '\n';
+  std::string head(kMagic);
+  head += '\x01';
+  head += '\x00';
+  head += static_cast<char>(dict.size() & 0xff);
+  head += static_cast<char>(dict.size() >> 8);
+  head += dict;
+
+  detail::AtomicFile out(path);
+  out.write(head);
+  out.write(std::string_view(reinterpret_cast<const char*>(data), rows * cols * sizeof(T)));
+  out.commit();
+}
+
+}  // namespace
+
+NpyArray read_npy(const std::string& path) {
+  const detail::FileBytes bytes(path);
+  std::string_view b = bytes.view();
+  if (!b.starts_with(kMagic)) fail(path, "not a .npy file (it does not start with \"\\x93NUMPY\")");
+  if (b.size() < 8) fail(path, "truncated .npy header");
+  const auto major = static_cast<unsigned char>(b[6]), minor = static_cast<unsigned char>(b[7]);
+  if (major < 1 || major > 3 || minor != 0)
+    fail(path, "unsupported .npy version " + std::to_string(major) + "." + std::to_string(minor) +
+                   " (supported: 1.0, 2.0, 3.0)");
+  // Version 1.0 stores the header length in 2 bytes, later versions in 4; both little-endian.
+  const std::size_t length_bytes = major == 1 ? 2 : 4;
+  if (b.size() < 8 + length_bytes) fail(path, "truncated .npy header");
+  std::size_t header_length = 0;
+  for (std::size_t k = 0; k < length_bytes; ++k)
+    header_length |= static_cast<std::size_t>(static_cast<unsigned char>(b[8 + k])) << (8 * k);
+  b.remove_prefix(8 + length_bytes);
+  if (b.size() < header_length)
+    fail(path, "truncated .npy header: expected " + std::to_string(header_length) + " bytes, found " +
+                   std::to_string(b.size()));
+  const NpyHeader h = HeaderParser(path, b.substr(0, header_length)).parse();
+  b.remove_prefix(header_length);
+
+  NpyArray a;
+  if (h.descr == "<f4") {
+    a.dtype = Precision::f32;
+  } else if (h.descr == "<f8") {
+    a.dtype = Precision::f64;
+  } else if (h.descr.starts_with('>')) {
+    fail(path, "big-endian dtype '" + h.descr + "' is not supported, save as little-endian ('<f4' or '<f8')");
+  } else {
+    fail(path, "dtype '" + h.descr + "' is not supported, only '<f4' (float32) or '<f8' (float64)");
+  }
+  if (h.fortran_order) fail(path, "Fortran order is not supported, save with np.ascontiguousarray");
+  if (h.shape.size() != 2) fail(path, "shape " + shape_text(h.shape) + " is not supported, only 2-D arrays");
+
+  const std::size_t item = a.dtype == Precision::f32 ? sizeof(float) : sizeof(double);
+  std::size_t count = 0, need = 0;
+  if (__builtin_mul_overflow(h.shape[0], h.shape[1], &count) || __builtin_mul_overflow(count, item, &need))
+    fail(path, "shape " + shape_text(h.shape) + " is too large");
+  if (b.size() < need)
+    fail(path, "truncated: expected " + std::to_string(need) + " bytes of data, found " + std::to_string(b.size()));
+  if (b.size() > need)
+    fail(path, "expected " + std::to_string(need) + " bytes of data, found " + std::to_string(b.size()) +
+                   " (extra bytes after the array)");
+  a.rows = static_cast<std::size_t>(h.shape[0]);
+  a.cols = static_cast<std::size_t>(h.shape[1]);
+  if (a.dtype == Precision::f32) {
+    a.f32.resize(count);
+    if (need != 0) std::memcpy(a.f32.data(), b.data(), need);
+  } else {
+    a.f64.resize(count);
+    if (need != 0) std::memcpy(a.f64.data(), b.data(), need);
+  }
+  return a;
+}
+
+void write_npy(const std::string& path, const float* data, std::size_t rows, std::size_t cols) {
+  write(path, data, rows, cols);
+}
+
+void write_npy(const std::string& path, const double* data, std::size_t rows, std::size_t cols) {
+  write(path, data, rows, cols);
+}
+
+}  // namespace mfgrad

@@ -1,0 +1,264 @@
+// Validation and the one-time sort of Ω into CSR, CSC and input order.
+#include "mfgrad/observed.hpp"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "format.hpp"
+
+namespace mfgrad {
+
+namespace {
+
+std::atomic<std::uint64_t> next_observed_id{1};
+
+std::string entry_text(const Entries& e, offset_t t) {
+  return e.describe(t) + ": row " + std::to_string(e.row[t]) + ", column " + std::to_string(e.col[t]) +
+         ", value " + format_number(e.value[t]);
+}
+
+// First entry (in input order) whose ids or value are invalid; -1 when all are fine.
+offset_t first_invalid(const Entries& e) {
+  const offset_t n = e.size();
+  offset_t first = std::numeric_limits<offset_t>::max();
+#pragma omp parallel for schedule(static) reduction(min : first)
+  for (offset_t t = 0; t < n; ++t) {
+    bool bad = e.row[t] < 0 || e.row[t] >= e.rows || e.col[t] < 0 || e.col[t] >= e.cols || !std::isfinite(e.value[t]);
+    if (bad && t < first) first = t;
+  }
+  return first == std::numeric_limits<offset_t>::max() ? -1 : first;
+}
+
+[[noreturn]] void reject_entry(const Entries& e, offset_t t) {
+  const index_t i = e.row[t], j = e.col[t];
+  std::string what;
+  if (i < 0 || i >= e.rows)
+    what = "row id " + std::to_string(i) + " is outside the matrix's " + std::to_string(e.rows) + " rows (valid: 0.." +
+           std::to_string(static_cast<std::int64_t>(e.rows) - 1) + ")";
+  else if (j < 0 || j >= e.cols)
+    what = "column id " + std::to_string(j) + " is outside the matrix's " + std::to_string(e.cols) +
+           " columns (valid: 0.." + std::to_string(static_cast<std::int64_t>(e.cols) - 1) + ")";
+  else
+    what = "value is not finite";
+  throw Error(what + " at " + entry_text(e, t));
+}
+
+bool strictly_row_major(const Entries& e) {
+  const offset_t n = e.size();
+  bool ordered = true;
+#pragma omp parallel for schedule(static) reduction(&& : ordered)
+  for (offset_t t = 1; t < n; ++t)
+    ordered = ordered && (e.row[t - 1] < e.row[t] || (e.row[t - 1] == e.row[t] && e.col[t - 1] < e.col[t]));
+  return ordered;
+}
+
+}  // namespace
+
+void Entries::reserve(std::size_t count) {
+  row.reserve(count);
+  col.reserve(count);
+  value.reserve(count);
+  line.reserve(count);
+}
+
+std::string Entries::describe(offset_t t) const {
+  std::string s = "input entry #" + std::to_string(t);
+  if (!line.empty() && t >= 0 && t < static_cast<offset_t>(line.size())) {
+    s += " (line " + std::to_string(line[t]);
+    if (!source.empty()) s += " of " + source;
+    s += ")";
+  } else if (!source.empty()) {
+    s += " of " + source;
+  }
+  return s;
+}
+
+DuplicatePolicy parse_duplicate_policy(std::string_view name) {
+  if (name == "error") return DuplicatePolicy::error;
+  if (name == "sum") return DuplicatePolicy::sum;
+  if (name == "last") return DuplicatePolicy::last;
+  throw Error("unknown duplicate policy '" + std::string(name) + "' (expected error, sum or last)");
+}
+
+const char* to_string(DuplicatePolicy policy) noexcept {
+  switch (policy) {
+    case DuplicatePolicy::error: return "error";
+    case DuplicatePolicy::sum: return "sum";
+    case DuplicatePolicy::last: return "last";
+  }
+  return "?";
+}
+
+Observed Observed::build(const Entries& e, DuplicatePolicy policy) {
+  const offset_t n_in = e.size();
+  if (e.rows < 0 || e.cols < 0)
+    throw Error("matrix shape " + std::to_string(e.rows) + " x " + std::to_string(e.cols) + " is negative");
+  if (static_cast<offset_t>(e.row.size()) != n_in || static_cast<offset_t>(e.col.size()) != n_in)
+    throw Error("entries disagree in length: " + std::to_string(e.row.size()) + " row ids, " +
+                std::to_string(e.col.size()) + " column ids, " + std::to_string(n_in) + " values");
+  if (!e.line.empty() && static_cast<offset_t>(e.line.size()) != n_in)
+    throw Error("entries carry " + std::to_string(e.line.size()) + " line numbers for " + std::to_string(n_in) +
+                " values");
+  if (offset_t bad = first_invalid(e); bad >= 0) reject_entry(e, bad);
+
+  const index_t m = e.rows, n = e.cols;
+
+  // perm: input positions in (row, column, input position) order. rep: the input position that stands
+  // for each retained entry (its place in input order).
+  std::vector<offset_t> perm;
+  const bool presorted = strictly_row_major(e);
+  if (!presorted) {
+    std::vector<offset_t> start(static_cast<std::size_t>(m) + 1, 0);
+    for (offset_t t = 0; t < n_in; ++t) ++start[e.row[t] + 1];
+    std::partial_sum(start.begin(), start.end(), start.begin());
+    perm.resize(n_in);
+    {
+      std::vector<offset_t> fill(start.begin(), start.end() - 1);
+      for (offset_t t = 0; t < n_in; ++t) perm[fill[e.row[t]]++] = t;  // stable: input order within a row
+    }
+#pragma omp parallel for schedule(dynamic, 256)
+    for (index_t i = 0; i < m; ++i)
+      std::sort(perm.begin() + start[i], perm.begin() + start[i + 1],
+                [&](offset_t a, offset_t b) { return e.col[a] < e.col[b] || (e.col[a] == e.col[b] && a < b); });
+
+    if (policy == DuplicatePolicy::error) {
+      // Report the duplicate whose second occurrence comes first in the input.
+      offset_t second = std::numeric_limits<offset_t>::max();
+#pragma omp parallel for schedule(static) reduction(min : second)
+      for (offset_t q = 1; q < n_in; ++q)
+        if (e.row[perm[q]] == e.row[perm[q - 1]] && e.col[perm[q]] == e.col[perm[q - 1]] && perm[q] < second)
+          second = perm[q];
+      if (second != std::numeric_limits<offset_t>::max()) {
+        offset_t first = second;
+        for (offset_t t = 0; t < second; ++t)
+          if (e.row[t] == e.row[second] && e.col[t] == e.col[second]) {
+            first = t;
+            break;
+          }
+        throw Error("duplicate entry (row " + std::to_string(e.row[second]) + ", column " +
+                    std::to_string(e.col[second]) + "): " + entry_text(e, second) + " repeats " + entry_text(e, first) +
+                    " (use duplicates=sum or duplicates=last to accept repeats)");
+      }
+    }
+  }
+
+  Observed o;
+  o.rows_ = m;
+  o.cols_ = n;
+  o.id_ = next_observed_id.fetch_add(1);
+
+  // Group equal (i, j) runs of perm into retained entries.
+  std::vector<offset_t> group_end;  // for each retained entry, one past its last position in perm
+  offset_t nnz = n_in;
+  if (!presorted) {
+    group_end.reserve(n_in);
+    for (offset_t q = 0; q < n_in; ++q) {
+      const bool ends = q + 1 == n_in || e.row[perm[q + 1]] != e.row[perm[q]] || e.col[perm[q + 1]] != e.col[perm[q]];
+      if (ends) group_end.push_back(q + 1);
+    }
+    nnz = static_cast<offset_t>(group_end.size());
+  }
+  o.nnz_ = nnz;
+  o.stats_.duplicates_merged = n_in - nnz;
+
+  o.row_ptr_.reset(static_cast<std::size_t>(m) + 1);
+  o.col_idx_.reset(nnz);
+  o.row_of_.reset(nnz);
+  o.values64_.reset(nnz);
+  o.values32_.reset(nnz);
+  std::vector<offset_t> rep(presorted ? 0 : nnz);
+
+  if (presorted) {
+#pragma omp parallel for schedule(static)
+    for (offset_t q = 0; q < nnz; ++q) {
+      o.col_idx_[q] = e.col[q];
+      o.row_of_[q] = e.row[q];
+      o.values64_[q] = e.value[q];
+    }
+  } else {
+#pragma omp parallel for schedule(static)
+    for (offset_t g = 0; g < nnz; ++g) {
+      const offset_t begin = g == 0 ? 0 : group_end[g - 1], end = group_end[g];
+      const offset_t head = perm[begin];
+      double v = e.value[perm[end - 1]];
+      rep[g] = perm[end - 1];
+      if (policy == DuplicatePolicy::sum) {
+        v = 0.0;
+        for (offset_t q = begin; q < end; ++q) v += e.value[perm[q]];
+        rep[g] = head;
+      }
+      o.col_idx_[g] = e.col[head];
+      o.row_of_[g] = e.row[head];
+      o.values64_[g] = v;
+    }
+    for (offset_t g = 0; g < nnz; ++g)
+      if (!std::isfinite(o.values64_[g]))
+        throw Error("duplicates at (row " + std::to_string(o.row_of_[g]) + ", column " + std::to_string(o.col_idx_[g]) +
+                    ") sum to a value that is not finite; first of them: " + entry_text(e, rep[g]));
+  }
+
+  // row_ptr from the row id of each CSR position.
+  std::fill(o.row_ptr_.data(), o.row_ptr_.data() + m + 1, offset_t{0});
+  for (offset_t q = 0; q < nnz; ++q) ++o.row_ptr_[o.row_of_[q] + 1];
+  for (index_t i = 0; i < m; ++i) o.row_ptr_[i + 1] += o.row_ptr_[i];
+
+  // float32 copy; remember the first value that does not fit.
+  offset_t overflow_at = std::numeric_limits<offset_t>::max();
+#pragma omp parallel for schedule(static) reduction(min : overflow_at)
+  for (offset_t q = 0; q < nnz; ++q) {
+    o.values32_[q] = static_cast<float>(o.values64_[q]);
+    if (std::fabs(o.values64_[q]) > static_cast<double>(FLT_MAX) && q < overflow_at) overflow_at = q;
+  }
+  if (overflow_at != std::numeric_limits<offset_t>::max())
+    o.float32_overflow_ = "value " + format_number(o.values64_[overflow_at]) + " at (row " +
+                          std::to_string(o.row_of_[overflow_at]) + ", column " + std::to_string(o.col_idx_[overflow_at]) +
+                          ") does not fit in float32";
+
+  // Input order: retained entries sorted by the input position that stands for them.
+  if (!presorted) {
+    std::vector<offset_t> csr_of_input(n_in, -1);
+    for (offset_t g = 0; g < nnz; ++g) csr_of_input[rep[g]] = g;
+    o.input_to_csr_.reset(nnz);
+    offset_t t = 0;
+    bool identity = true;
+    for (offset_t p = 0; p < n_in; ++p)
+      if (csr_of_input[p] >= 0) {
+        identity = identity && csr_of_input[p] == t;
+        o.input_to_csr_[t++] = csr_of_input[p];
+      }
+    if (identity) o.input_to_csr_.reset(0);
+  }
+
+  // CSC by a stable counting sort of CSR positions on their column: rows stay ascending.
+  o.col_ptr_.reset(static_cast<std::size_t>(n) + 1);
+  o.row_idx_.reset(nnz);
+  o.csc_to_csr_.reset(nnz);
+  std::fill(o.col_ptr_.data(), o.col_ptr_.data() + n + 1, offset_t{0});
+  for (offset_t q = 0; q < nnz; ++q) ++o.col_ptr_[o.col_idx_[q] + 1];
+  for (index_t j = 0; j < n; ++j) o.col_ptr_[j + 1] += o.col_ptr_[j];
+  {
+    std::vector<offset_t> fill(o.col_ptr_.data(), o.col_ptr_.data() + n);
+    for (offset_t q = 0; q < nnz; ++q) {
+      const offset_t p = fill[o.col_idx_[q]]++;
+      o.csc_to_csr_[p] = q;
+      o.row_idx_[p] = o.row_of_[q];
+    }
+  }
+
+  for (index_t i = 0; i < m; ++i) {
+    const offset_t d = o.row_ptr_[i + 1] - o.row_ptr_[i];
+    o.stats_.max_row_nnz = std::max(o.stats_.max_row_nnz, d);
+    o.stats_.empty_rows += d == 0;
+  }
+  for (index_t j = 0; j < n; ++j) {
+    const offset_t d = o.col_ptr_[j + 1] - o.col_ptr_[j];
+    o.stats_.max_col_nnz = std::max(o.stats_.max_col_nnz, d);
+    o.stats_.empty_cols += d == 0;
+  }
+  return o;
+}
+
+}  // namespace mfgrad
