@@ -1,0 +1,257 @@
+// Every registered implementation × float/double × shapes that break kernels, compared with `naive`.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <tuple>
+
+#include "support.hpp"
+
+namespace mfgrad::test {
+namespace {
+
+struct Shape {
+  std::string name;
+  std::function<Entries()> entries;
+  std::size_t k;
+};
+
+// Shapes chosen to break kernels: k around SIMD widths (4, 8, 16 lanes), empty rows and columns,
+// m ≠ n both ways, one entry, no entry, densities 0.01 / 0.5 / 1.0, heavy power-law skew.
+std::vector<Shape> shapes() {
+  std::vector<Shape> s;
+  for (std::size_t k : {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 65})
+    s.push_back({"k" + std::to_string(k), [] { return random_entries(37, 29, 0.3, 11); }, k});
+  s.push_back({"empty_rows_cols", [] { return random_entries(50, 40, 0.2, 12, 10, 5); }, 9});
+  s.push_back({"tall", [] { return random_entries(131, 7, 0.4, 13); }, 5});
+  s.push_back({"wide", [] { return random_entries(7, 131, 0.4, 14); }, 17});
+  s.push_back({"one_entry", [] {
+                 Entries e;
+                 e.rows = 4;
+                 e.cols = 6;
+                 e.push(2, 3, 4.5);
+                 return e;
+               },
+               16});
+  s.push_back({"empty", [] {
+                 Entries e;
+                 e.rows = 5;
+                 e.cols = 3;
+                 return e;
+               },
+               8});
+  s.push_back({"density_0_01", [] { return random_entries(300, 200, 0.01, 15); }, 16});
+  s.push_back({"density_0_5", [] { return random_entries(60, 45, 0.5, 16); }, 16});
+  s.push_back({"density_1", [] { return random_entries(40, 30, 1.0, 17); }, 33});
+  s.push_back({"power_law", [] {
+                 DataSpec spec;
+                 spec.name = "skewed";
+                 spec.rows = 700;
+                 spec.cols = 400;
+                 spec.nnz = 30000;
+                 spec.row_skew = 1.1;
+                 spec.col_skew = 1.0;
+                 return generate_entries(spec);
+               },
+               24});
+  return s;
+}
+
+const Shape& shape(const std::string& name) {
+  static const std::vector<Shape> all = shapes();
+  for (const Shape& s : all)
+    if (s.name == name) return s;
+  throw std::logic_error("no shape " + name);
+}
+
+const Observed& observed(const std::string& shape_name) {
+  static std::map<std::string, std::unique_ptr<Observed>> cache;
+  auto& slot = cache[shape_name];
+  if (!slot) slot = std::make_unique<Observed>(Observed::build(shape(shape_name).entries()));
+  return *slot;
+}
+
+std::vector<std::string> kernel_names(bool deterministic_only = false) {
+  std::vector<std::string> names;
+  for (const Kernel& k : registry())
+    if (!deterministic_only || k.deterministic) names.push_back(k.name);
+  return names;
+}
+
+std::vector<std::string> shape_names() {
+  std::vector<std::string> names;
+  for (const Shape& s : shapes()) names.push_back(s.name);
+  return names;
+}
+
+constexpr double lambda = 0.05;
+
+template <class T>
+bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+template <class T>
+void expect_within(const char* what, const std::vector<T>& got, const std::vector<T>& want,
+                   const std::vector<double>& bound, std::size_t k) {
+  ASSERT_EQ(got.size(), want.size());
+  std::size_t bad = 0;
+  for (std::size_t x = 0; x < got.size(); ++x) {
+    const double err = std::fabs(static_cast<double>(got[x]) - static_cast<double>(want[x]));
+    if (!(err <= bound[x]) && bad++ < 5)
+      ADD_FAILURE() << what << "[" << x / k << ", " << x % k << "] = " << got[x] << ", oracle " << want[x]
+                    << ", |diff| " << err << " > bound " << bound[x];
+  }
+  EXPECT_EQ(bad, 0u) << what << ": elements outside the error bound";
+}
+
+using Param = std::tuple<std::string, std::string, Precision>;
+
+class Kernels : public ::testing::TestWithParam<Param> {
+ protected:
+  template <class T>
+  void matches_oracle() {
+    const auto& [kernel_name, shape_name, precision] = GetParam();
+    const Kernel& impl = kernel(kernel_name);
+    const Observed& obs = observed(shape_name);
+    const std::size_t k = shape(shape_name).k;
+    const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), k, 1000 + k);
+    const Result<T> want = run(kernel("naive"), obs, f, lambda, 1);
+    const Result<T> got = run(impl, obs, f, lambda, 3);
+    const ErrorBounds b = error_bounds(obs, f, lambda);
+
+    // Guard against trivial data: the oracle's gradients must be mostly non-zero.
+    std::size_t nonzero = 0;
+    for (T x : want.gu) nonzero += x != T(0);
+    for (T x : want.gv) nonzero += x != T(0);
+    EXPECT_GT(nonzero, 9 * (want.gu.size() + want.gv.size()) / 10) << "test data too trivial";
+    EXPECT_GT(want.loss, 0.0);
+
+    EXPECT_LE(std::fabs(got.loss - want.loss), b.loss) << "loss " << got.loss << " vs oracle " << want.loss;
+    expect_within("grad_U", got.gu, want.gu, b.grad_u, k);
+    expect_within("grad_V", got.gv, want.gv, b.grad_v, k);
+
+    // Outputs are written, not read: garbage or NaN already there changes nothing, bit for bit.
+    const Result<T> zero_filled = run(impl, obs, f, lambda, 3, T(0));
+    const Result<T> big_filled = run(impl, obs, f, lambda, 3, T(1e30));
+    EXPECT_TRUE(bitwise_equal(got.gu, zero_filled.gu) && bitwise_equal(got.gu, big_filled.gu));
+    EXPECT_TRUE(bitwise_equal(got.gv, zero_filled.gv) && bitwise_equal(got.gv, big_filled.gv));
+    EXPECT_EQ(got.loss, zero_filled.loss);
+  }
+};
+
+TEST_P(Kernels, MatchesOracle) {
+  if (std::get<2>(GetParam()) == Precision::f32)
+    matches_oracle<float>();
+  else
+    matches_oracle<double>();
+}
+
+std::string param_name(const ::testing::TestParamInfo<Param>& info) {
+  return std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_" + to_string(std::get<2>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, Kernels,
+                         ::testing::Combine(::testing::ValuesIn(kernel_names()), ::testing::ValuesIn(shape_names()),
+                                            ::testing::Values(Precision::f32, Precision::f64)),
+                         param_name);
+
+// Bitwise identity across thread counts for implementations that promise it; a fixed thread count
+// must reproduce itself for all.
+class Threads : public ::testing::TestWithParam<std::tuple<std::string, Precision>> {
+ protected:
+  template <class T>
+  void check() {
+    const Kernel& impl = kernel(std::get<0>(GetParam()));
+    const Observed& obs = observed("power_law");
+    const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), 24, 7);
+    const Result<T> one = run(impl, obs, f, lambda, 1);
+    for (int threads : {1, 2, 3, 8}) {
+      const Result<T> a = run(impl, obs, f, lambda, threads), b = run(impl, obs, f, lambda, threads);
+      EXPECT_TRUE(bitwise_equal(a.gu, b.gu) && bitwise_equal(a.gv, b.gv) && a.loss == b.loss)
+          << threads << " threads do not reproduce themselves";
+      if (impl.deterministic) {
+        EXPECT_TRUE(bitwise_equal(a.gu, one.gu)) << "grad_U differs between 1 and " << threads << " threads";
+        EXPECT_TRUE(bitwise_equal(a.gv, one.gv)) << "grad_V differs between 1 and " << threads << " threads";
+        EXPECT_EQ(a.loss, one.loss) << "loss differs between 1 and " << threads << " threads";
+      }
+    }
+  }
+};
+
+TEST_P(Threads, Reproducible) {
+  if (std::get<1>(GetParam()) == Precision::f32)
+    check<float>();
+  else
+    check<double>();
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, Threads,
+                         ::testing::Combine(::testing::ValuesIn(kernel_names()),
+                                            ::testing::Values(Precision::f32, Precision::f64)),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + to_string(std::get<1>(info.param));
+                         });
+
+// Central differences in double. F is a quadratic polynomial in any single coordinate of U or V,
+// so the central difference has no truncation error; what remains is rounding in the two F values,
+// at most about 2·γ(nnz)·F_abs / (2h). The tolerance is 64·ε·(F + 1)/h + 1e-9·|g|.
+class FiniteDifferences : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FiniteDifferences, GradientMatchesCentralDifferences) {
+  const Kernel& impl = kernel(GetParam());
+  const Observed& obs = observed("empty_rows_cols");
+  const std::size_t k = 9;
+  Factors<double> f = random_factors<double>(obs.rows(), obs.cols(), k, 99);
+  const Result<double> g = run(impl, obs, f, lambda, 2);
+  const double h = 1e-3;
+  std::mt19937_64 rng(5);
+  auto check_coordinate = [&](std::vector<double>& x, const std::vector<double>& grad, std::size_t at,
+                              const char* what) {
+    const double saved = x[at];
+    x[at] = saved + h;
+    const double up = run(impl, obs, f, lambda, 2).loss;
+    x[at] = saved - h;
+    const double down = run(impl, obs, f, lambda, 2).loss;
+    x[at] = saved;
+    const double fd = (up - down) / (2 * h);
+    const double tol = 64 * DBL_EPSILON * (std::fabs(g.loss) + 1) / h + 1e-9 * std::fabs(grad[at]);
+    EXPECT_NEAR(grad[at], fd, tol) << what << "[" << at / k << ", " << at % k << "]";
+  };
+  // Row 0 and column 0 have no observed entry: their gradient is λu / λv alone.
+  check_coordinate(f.u, g.gu, 3, "U");
+  check_coordinate(f.v, g.gv, 2, "V");
+  for (int s = 0; s < 30; ++s) {
+    check_coordinate(f.u, g.gu, rng() % f.u.size(), "U");
+    check_coordinate(f.v, g.gv, rng() % f.v.size(), "V");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, FiniteDifferences, ::testing::ValuesIn(kernel_names()),
+                         [](const auto& info) { return info.param; });
+
+// A Workspace reused across evaluations, thread counts and data sets keeps giving the oracle's answer.
+TEST(Workspace, ReuseAcrossDataAndThreads) {
+  const Observed& a = observed("k16");
+  const Observed& b = observed("power_law");
+  for (const Kernel& impl : registry()) {
+    Workspace ws(2);
+    for (const Observed* obs : {&a, &b, &a}) {
+      for (int threads : {2, 3}) {
+        ws.set_threads(threads);
+        const Factors<float> f = random_factors<float>(obs->rows(), obs->cols(), 16, 3);
+        Result<float> got{0, std::vector<float>(f.u.size()), std::vector<float>(f.v.size())};
+        got.loss = evaluate<float>(impl, *obs, {f.u.data(), f.m, f.k}, {f.v.data(), f.n, f.k}, lambda,
+                                   {got.gu.data(), f.m, f.k}, {got.gv.data(), f.n, f.k}, ws);
+        const Result<float> fresh = run(impl, *obs, f, lambda, threads);
+        EXPECT_TRUE(bitwise_equal(got.gu, fresh.gu) && bitwise_equal(got.gv, fresh.gv)) << impl.name;
+        EXPECT_EQ(got.loss, fresh.loss) << impl.name;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mfgrad::test
