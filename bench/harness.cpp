@@ -1,0 +1,449 @@
+// Registration, the timed loop, the oracle check and the records behind every benchmark table.
+#include "harness.hpp"
+
+#include <omp.h>
+#include <oneapi/tbb/version.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <valgrind/callgrind.h>
+#include <xsimd/config/xsimd_config.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "mfgrad/check.hpp"
+#include "mfgrad/dataset.hpp"
+#include "mfgrad/generate.hpp"
+#include "peers.hpp"
+#include "revision.hpp"
+
+namespace mfgrad::bench {
+
+namespace {
+
+std::string case_name(const std::string& impl, const std::string& dataset, std::size_t k, int threads, Precision dtype) {
+  return std::string(dtype == Precision::f32 ? "eval" : "eval_f64") + "/" + impl + "/" + dataset + "/k:" +
+         std::to_string(k) + "/threads:" + std::to_string(threads);
+}
+
+// Factors, the oracle's answer and its error bounds for one (dataset, k, precision).
+template <class T>
+struct Reference {
+  std::vector<T> u, v;
+  double loss = 0;
+  std::vector<T> grad_u, grad_v;  // the oracle's
+  std::vector<T> out_u, out_v;    // what the case under test writes
+  ErrorBounds bounds;
+};
+
+struct LoadedData {
+  explicit LoadedData(Dataset d) : data(std::move(d)) {}
+  Dataset data;
+  std::map<std::size_t, std::unique_ptr<Reference<float>>> f32;
+  std::map<std::size_t, std::unique_ptr<Reference<double>>> f64;
+  int cases_left = 0;
+};
+
+template <class T>
+Reference<T>& reference(LoadedData& d, std::size_t k, const Config& config) {
+  auto& slot = [&]() -> auto& {
+    if constexpr (std::is_same_v<T, float>) return d.f32[k]; else return d.f64[k];
+  }();
+  if (slot) return *slot;
+  const Observed& obs = d.data.observed;
+  const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
+  auto r = std::make_unique<Reference<T>>();
+  r->u = random_factor<T>(m, k, config.seed);
+  r->v = random_factor<T>(n, k, config.seed + 1);
+  r->grad_u.resize(m * k);
+  r->grad_v.resize(n * k);
+  r->out_u.resize(m * k);
+  r->out_v.resize(n * k);
+  Workspace ws(1);
+  r->loss = evaluate<T>(kernel("naive"), obs, {r->u.data(), m, k}, {r->v.data(), n, k}, config.lambda,
+                        {r->grad_u.data(), m, k}, {r->grad_v.data(), n, k}, ws);
+  r->bounds = error_bounds<T>(obs, r->u.data(), r->v.data(), k, config.lambda);
+  slot = std::move(r);
+  return *slot;
+}
+
+struct Case {
+  std::string name, impl, kind, dataset;
+  std::size_t record;
+  std::size_t k;
+  int threads;
+  Precision dtype;
+  EvalFn<float> f32;
+  EvalFn<double> f64;
+  std::unique_ptr<Workspace> ws;
+  bool checked = false;
+  std::string error;
+};
+
+template <class T>
+EvalFn<T> fn_of(const Case& c) {
+  if constexpr (std::is_same_v<T, float>) return c.f32; else return c.f64;
+}
+
+std::string read_first_line_with(const char* path, const char* key) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0) {
+      auto colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      auto value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(" \t"));
+      return value;
+    }
+  return {};
+}
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : fallback;
+}
+
+}  // namespace
+
+struct Suite::State {
+  Config config;
+  std::vector<std::unique_ptr<Case>> cases;
+  std::map<std::string, std::unique_ptr<LoadedData>> data;
+  std::vector<Record> records;
+  std::map<std::string, std::size_t> record_of;  // case name → index in records
+
+  LoadedData& load(const std::string& name) {
+    auto& slot = data[name];
+    if (!slot) {
+      slot = std::make_unique<LoadedData>(load_dataset(name));
+      for (const auto& c : cases) slot->cases_left += c->dataset == name;
+    }
+    return *slot;
+  }
+
+  template <class T>
+  void run(benchmark::State& st, Case& c) {
+    LoadedData& d = load(c.dataset);
+    Reference<T>& ref = reference<T>(d, c.k, config);
+    const Observed& obs = d.data.observed;
+    const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
+    if (!c.ws) c.ws = std::make_unique<Workspace>(c.threads);
+    const Problem<T> p{obs, ref.u.data(), ref.v.data(), c.k, config.lambda, ref.out_u.data(), ref.out_v.data()};
+    const EvalFn<T> fn = fn_of<T>(c);
+    records[c.record].nnz = obs.nnz();
+    if (!c.checked) {
+      c.checked = true;
+      validate<T>(obs, {p.u, m, c.k}, {p.v, n, c.k}, p.lambda, {p.grad_u, m, c.k}, {p.grad_v, n, c.k});
+      std::fill(ref.out_u.begin(), ref.out_u.end(), std::numeric_limits<T>::quiet_NaN());
+      std::fill(ref.out_v.begin(), ref.out_v.end(), std::numeric_limits<T>::quiet_NaN());
+      const double loss = fn(p, *c.ws);  // also the warm-up: preparation happens here, untimed
+      const CheckReport report = check<T>(obs, c.k, ref.bounds, {ref.loss, ref.grad_u.data(), ref.grad_v.data()},
+                                          {loss, ref.out_u.data(), ref.out_v.data()});
+      if (!report.passed) c.error = "disagrees with the oracle: " + report.message;
+    }
+    if (!c.error.empty()) {
+      st.SkipWithError(c.error.c_str());
+      return;
+    }
+    for (auto _ : st) {
+      double loss = fn(p, *c.ws);
+      benchmark::DoNotOptimize(loss);
+      benchmark::ClobberMemory();
+    }
+    const double nnz = static_cast<double>(obs.nnz());
+    st.counters["entries/s"] = benchmark::Counter(nnz, benchmark::Counter::kIsIterationInvariantRate);
+    st.counters["GFLOP/s"] =
+        benchmark::Counter(6.0 * static_cast<double>(c.k) * nnz * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  }
+
+  void finished(const std::string& case_name) {
+    for (const auto& c : cases)
+      if (c->name == case_name) {
+        c->ws.reset();
+        auto it = data.find(c->dataset);
+        if (it != data.end() && --it->second->cases_left <= 0) data.erase(it);  // free memory early
+      }
+  }
+};
+
+Config default_config() {
+  Config c;
+  c.datasets = {"netflix-25m"};
+  c.ks = {16, 64};
+  const int hw = std::max(1, omp_get_num_procs());
+  c.threads = hw > 1 ? std::vector<int>{1, hw} : std::vector<int>{1};
+  c.impls = all_impls();
+  c.peers = all_peers();
+  c.reps = 5;
+  c.min_time = 0.2;
+  return c;
+}
+
+std::vector<std::string> all_impls() {
+  std::vector<std::string> names;
+  for (const Kernel& k : registry())
+    if (k.supported()) names.push_back(k.name);
+  return names;
+}
+
+std::vector<std::string> all_peers() {
+  std::vector<std::string> names;
+  for (const Peer& p : peers()) names.push_back(p.name);
+  return names;
+}
+
+json::Value machine_context() {
+  json::Value c;
+  std::string cpu = read_first_line_with("/proc/cpuinfo", "model name");
+  if (cpu.empty()) cpu = read_first_line_with("/proc/cpuinfo", "Model");
+  c["cpu"] = cpu.empty() ? "unknown" : cpu;
+  c["hardware_threads"] = static_cast<int>(std::thread::hardware_concurrency());
+  c["isa"] = simd_arch_name();
+  c["cpu_best_isa"] = to_string(cpu_best_isa());
+  c["mfgrad_isa"] = env_or("MFGRAD_ISA", "unset");
+  c["omp_proc_bind"] = env_or("OMP_PROC_BIND", "unset");
+  c["omp_places"] = env_or("OMP_PLACES", "unset");
+  c["omp_num_threads"] = env_or("OMP_NUM_THREADS", "unset");
+  c["compiler"] = MFGRAD_COMPILER;
+  c["flags"] = MFGRAD_FLAGS;
+  json::Value versions;
+  versions["mfgrad"] = MFGRAD_VERSION;
+  versions["xsimd"] = std::to_string(XSIMD_VERSION_MAJOR) + "." + std::to_string(XSIMD_VERSION_MINOR) + "." +
+                      std::to_string(XSIMD_VERSION_PATCH);
+  versions["onetbb"] = TBB_VERSION_STRING;
+  versions["openmp"] = std::to_string(_OPENMP);
+  versions["google_benchmark"] = MFGRAD_BENCHMARK_VERSION;
+  for (const Peer& p : peers()) versions[p.name] = p.version;
+  c["versions"] = versions;
+  c["git_revision"] = MFGRAD_GIT_REVISION;
+  char date[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  c["date"] = date;
+  return c;
+}
+
+Suite::Suite(Config config) : state_(std::make_unique<State>()) { state_->config = std::move(config); }
+Suite::~Suite() = default;
+
+const std::vector<Record>& Suite::records() const { return state_->records; }
+const Config& Suite::config() const { return state_->config; }
+std::size_t Suite::case_count() const { return state_->cases.size(); }
+
+void Suite::register_cases() {
+  State& s = *state_;
+  const Config& cfg = s.config;
+  const int min_threads = cfg.threads.empty() ? 1 : *std::min_element(cfg.threads.begin(), cfg.threads.end());
+  for (const std::string& dataset : cfg.datasets) {
+    const std::string label = std::filesystem::exists(dataset) ? std::filesystem::path(dataset).filename().string()
+                                                               : dataset;
+    for (Precision dtype : cfg.dtypes)
+      for (std::size_t k : cfg.ks) {
+        auto add = [&](const std::string& impl, const char* kind, EvalFn<float> f32, EvalFn<double> f64, int t) {
+          auto c = std::make_unique<Case>();
+          c->name = case_name(impl, label, k, t, dtype);
+          c->impl = impl;
+          c->kind = kind;
+          c->dataset = dataset;
+          c->k = k;
+          c->threads = t;
+          c->dtype = dtype;
+          c->f32 = f32;
+          c->f64 = f64;
+          c->record = s.records.size();
+          Record r;
+          r.name = c->name;
+          r.impl = impl;
+          r.kind = kind;
+          r.dataset = label;
+          r.dtype = to_string(dtype);
+          r.k = k;
+          r.threads = t;
+          s.record_of[c->name] = s.records.size();
+          s.records.push_back(std::move(r));
+          Case* raw = c.get();
+          s.cases.push_back(std::move(c));
+          auto* b = benchmark::RegisterBenchmark(raw->name.c_str(), [this, raw](benchmark::State& st) {
+            if (raw->dtype == Precision::f32)
+              state_->run<float>(st, *raw);
+            else
+              state_->run<double>(st, *raw);
+          });
+          b->UseRealTime()->Unit(benchmark::kMillisecond);
+          if (cfg.reps) b->Repetitions(*cfg.reps);
+          if (cfg.min_time) b->MinTime(*cfg.min_time);
+        };
+        for (const std::string& impl : cfg.impls) {
+          const Kernel& kern = kernel(impl);
+          // A serial implementation gains nothing from more threads: time it once.
+          const bool serial = impl == "naive";
+          for (int t : cfg.threads)
+            if (!serial || t == min_threads) add(impl, "mfgrad", kern.f32, kern.f64, serial ? 1 : t);
+        }
+        for (const std::string& name : cfg.peers) {
+          const Peer* peer = nullptr;
+          for (const Peer& p : peers())
+            if (name == p.name) peer = &p;
+          if (peer == nullptr) {
+            std::string known;
+            for (const Peer& p : peers()) known += (known.empty() ? "" : ", ") + std::string(p.name);
+            throw Error("unknown or unavailable peer '" + name + "' (built: " + (known.empty() ? "none" : known) + ")");
+          }
+          for (int t : cfg.threads) add(name, "peer", peer->f32, peer->f64, t);
+        }
+      }
+  }
+}
+
+namespace {
+
+class Collector : public benchmark::BenchmarkReporter {
+ public:
+  Collector(std::vector<Record>& records, std::map<std::string, std::size_t>& index,
+            std::function<void(const std::string&)> finished, std::size_t total, bool progress,
+            benchmark::BenchmarkReporter* next)
+      : records_(records), index_(index), finished_(std::move(finished)), total_(total), progress_(progress),
+        next_(next) {}
+
+  bool ReportContext(const Context& context) override { return next_ == nullptr || next_->ReportContext(context); }
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    if (next_ != nullptr) next_->ReportRuns(runs);
+    std::string name;
+    for (const Run& run : runs) {
+      if (run.run_type != Run::RT_Iteration) continue;
+      name = run.run_name.function_name;  // without the min_time:/repeats:/real_time suffixes
+      auto it = index_.find(name);
+      if (it == index_.end()) continue;
+      Record& r = records_[it->second];
+      if (run.error_occurred) {
+        r.passed = false;
+        r.error = run.error_message;
+        continue;
+      }
+      r.passed = true;
+      if (run.iterations > 0) r.samples_s.push_back(run.real_accumulated_time / static_cast<double>(run.iterations));
+    }
+    if (name.empty()) return;
+    ++done_;
+    if (progress_) {
+      const Record& r = records_[index_[name]];
+      std::vector<double> s = r.samples_s;
+      std::sort(s.begin(), s.end());
+      if (r.passed && !s.empty())
+        std::fprintf(stderr, "[%zu/%zu] %-52s median %.4g ms\n", done_, total_, name.c_str(), 1e3 * s[s.size() / 2]);
+      else
+        std::fprintf(stderr, "[%zu/%zu] %-52s ERROR %s\n", done_, total_, name.c_str(), r.error.c_str());
+    }
+    finished_(name);
+  }
+
+  void Finalize() override {
+    if (next_ != nullptr) next_->Finalize();
+  }
+
+ private:
+  std::vector<Record>& records_;
+  std::map<std::string, std::size_t>& index_;
+  std::function<void(const std::string&)> finished_;
+  std::size_t total_, done_ = 0;
+  bool progress_;
+  benchmark::BenchmarkReporter* next_;
+};
+
+}  // namespace
+
+std::unique_ptr<benchmark::BenchmarkReporter> Suite::reporter(bool progress, benchmark::BenchmarkReporter* next) {
+  return std::make_unique<Collector>(
+      state_->records, state_->record_of, [this](const std::string& name) { state_->finished(name); },
+      state_->cases.size(), progress, next);
+}
+
+void Suite::evaluate_once_for_callgrind(const std::string& impl, const std::string& dataset, std::size_t k,
+                                        Precision dtype, std::uint64_t seed, double lambda) {
+  Config cfg;
+  cfg.seed = seed;
+  cfg.lambda = lambda;
+  LoadedData d(load_dataset(dataset));
+  const Kernel& kern = kernel(impl);
+  auto measure = [&](auto tag) {
+    using T = decltype(tag);
+    Reference<T>& ref = reference<T>(d, k, cfg);
+    const Observed& obs = d.data.observed;
+    Workspace ws(1);
+    const Problem<T> p{obs, ref.u.data(), ref.v.data(), k, lambda, ref.out_u.data(), ref.out_v.data()};
+    kern.fn<T>()(p, ws);  // warm-up: preparation is not counted
+    CALLGRIND_TOGGLE_COLLECT;
+    const double loss = kern.fn<T>()(p, ws);
+    CALLGRIND_TOGGLE_COLLECT;
+    const CheckReport report = check<T>(obs, k, ref.bounds, {ref.loss, ref.grad_u.data(), ref.grad_v.data()},
+                                        {loss, ref.out_u.data(), ref.out_v.data()});
+    json::Value line;
+    line["nnz"] = obs.nnz();
+    line["check"] = report.passed ? std::string("passed") : "failed: disagrees with the oracle: " + report.message;
+    std::printf("%s\n", line.dump().c_str());
+  };
+  if (dtype == Precision::f32)
+    measure(float{});
+  else
+    measure(double{});
+}
+
+void count_instructions(const Config& config, std::vector<Record>& records, const std::string& self_exe) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("mfgrad_callgrind_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::size_t done = 0, total = 0;
+  for (const Record& r : records) total += r.threads == 1;
+  for (Record& r : records) {
+    if (r.threads != 1 || r.kind != "mfgrad") continue;
+    const std::string dataset = [&] {
+      for (const std::string& d : config.datasets)
+        if (d == r.dataset || fs::path(d).filename().string() == r.dataset) return d;
+      return r.dataset;
+    }();
+    const fs::path out = dir / "callgrind.out";
+    std::ostringstream cmd;
+    cmd << "env MFGRAD_ISA=" << (cpu_supports(Isa::avx2) ? "avx2" : "baseline")
+        << " valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=" << out.string() << " '"
+        << self_exe << "' bench --count-instructions --impl " << r.impl << " --data '" << dataset << "' --k " << r.k
+        << " --dtype " << r.dtype << " --seed " << config.seed << " --lambda " << config.lambda << " 2>"
+        << (dir / "valgrind.log").string();
+    FILE* pipe = ::popen(cmd.str().c_str(), "r");
+    if (pipe == nullptr) throw Error("cannot run valgrind");
+    std::string child_out;
+    char buf[4096];
+    while (std::size_t got = std::fread(buf, 1, sizeof buf, pipe)) child_out.append(buf, got);
+    const int status = ::pclose(pipe);
+    if (status != 0) {
+      std::ifstream log(dir / "valgrind.log");
+      std::ostringstream text;
+      text << log.rdbuf();
+      throw Error("callgrind run for " + r.name + " failed (is valgrind installed? apt-get install valgrind): " +
+                  text.str().substr(0, 400));
+    }
+    std::ifstream in(out);
+    std::string line;
+    double count = -1;
+    while (std::getline(in, line))
+      if (line.rfind("summary:", 0) == 0 || line.rfind("totals:", 0) == 0) count = std::stod(line.substr(line.find(':') + 1));
+    if (count < 0) throw Error("no instruction total in " + out.string());
+    r.instructions = count;
+    const json::Value verdict = json::parse(child_out);
+    const std::string check = verdict.find("check")->as_string();
+    r.passed = check == "passed";
+    r.nnz = static_cast<std::int64_t>(verdict.find("nnz")->as_number());
+    if (!r.passed) r.error = check;
+    std::fprintf(stderr, "[%zu/%zu] %-52s %.0f instructions\n", ++done, total, r.name.c_str(), count);
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace mfgrad::bench

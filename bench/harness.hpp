@@ -1,0 +1,92 @@
+// The benchmark harness behind both `mfgrad bench` and the Google Benchmark binary `mfgrad_bench`.
+//
+// Cases are registered with Google Benchmark in a loop over implementations (the registry, then the
+// peers) × data sets × k × threads, named eval/<impl>/<dataset>/k:<k>/threads:<t> (eval_f64/... for
+// float64). Each case evaluates once outside the timed loop, checks that result against the oracle
+// (naive) with the bound of mfgrad/check.hpp and reports an error instead of a time if it disagrees;
+// only then is evaluation timed (wall clock). Data loading, the oracle and every preparation (CSC,
+// tiles, plans) happen outside the timed region.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "json.hpp"
+#include "mfgrad/kernel.hpp"
+
+namespace mfgrad::bench {
+
+struct Config {
+  std::vector<std::string> datasets;  // presets or ratings files
+  std::vector<std::size_t> ks;
+  std::vector<int> threads;
+  std::vector<std::string> impls;     // registered implementations to run
+  std::vector<std::string> peers;     // peers to run (names from peers())
+  std::vector<Precision> dtypes = {Precision::f32};
+  std::optional<int> reps;            // repetitions per case; unset: Google Benchmark's flag
+  std::optional<double> min_time;     // seconds per repetition; unset: Google Benchmark's flag
+  double lambda = 0.05;
+  std::uint64_t seed = 1;             // of the random factors
+};
+
+// mfgrad bench's defaults: every supported implementation and every peer, netflix-25m, k 16 and 64,
+// 1 and all hardware threads, 5 repetitions of at least 0.2 s.
+Config default_config();
+
+// Every supported registered implementation / every compiled-in peer.
+std::vector<std::string> all_impls();
+std::vector<std::string> all_peers();
+
+// One case's outcome, filled from Google Benchmark's runs.
+struct Record {
+  std::string name, impl, kind, dataset, dtype;
+  std::size_t k = 0;
+  int threads = 0;
+  std::int64_t nnz = 0;
+  std::vector<double> samples_s;  // one per repetition: wall time per evaluation
+  bool passed = false;            // oracle check
+  std::string error;              // why it did not pass
+  std::optional<double> instructions;
+};
+
+// The machine and build this run describes (for JSON and Google Benchmark's context).
+json::Value machine_context();
+
+class Suite {
+ public:
+  explicit Suite(Config config);
+  ~Suite();
+
+  // Registers every case with Google Benchmark, in the order they will run.
+  void register_cases();
+  std::size_t case_count() const;
+
+  // A reporter that feeds this suite's records (and prints progress on stderr when asked) and
+  // forwards every call to `next` when given (Google Benchmark's console or JSON reporter).
+  std::unique_ptr<benchmark::BenchmarkReporter> reporter(bool progress, benchmark::BenchmarkReporter* next = nullptr);
+
+  const std::vector<Record>& records() const;
+  const Config& config() const;
+
+  // Instruction count of one single-threaded evaluation (after a warm-up), run in this process;
+  // meant to be called under `valgrind --tool=callgrind --collect-atstart=no`.
+  static void evaluate_once_for_callgrind(const std::string& impl, const std::string& dataset, std::size_t k,
+                                          Precision dtype, std::uint64_t seed, double lambda);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Runs each (impl, dataset, k, dtype) once single-threaded under callgrind in a child process
+// (`valgrind`, with MFGRAD_ISA capped at avx2, which valgrind can run) and stores the counts.
+void count_instructions(const Config& config, std::vector<Record>& records, const std::string& self_exe);
+
+}  // namespace mfgrad::bench

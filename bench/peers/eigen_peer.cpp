@@ -1,0 +1,98 @@
+// eigen — the objective as an Eigen 3.4 user would write it.
+//
+//   R_ij  = M_ij − u_i·v_j on Ω          one OpenMP loop over the rows of Ω, dot products in T
+//   ∂U    = λU − R V                      Eigen sparse × dense, row-parallel over Eigen::nbThreads()
+//   ∂V    = λV − Rᵀ U                     Eigen sparse-transpose × dense (Eigen runs this one serially)
+//   F     = ½ Σ r² + λ/2 (‖U‖² + ‖V‖²)    summed in double
+//
+// Ω is copied once into an Eigen::SparseMatrix<T, RowMajor, int64> (pattern and values of M), kept as
+// prepared state. R is a Map over that same pattern with its own value array, so an evaluation writes
+// only values. U, V, ∂U, ∂V are Maps of the caller's row-major buffers; ∂U and ∂V are assigned, never
+// read first. Not bitwise identical across thread counts (the loss is an OpenMP reduction).
+#include <Eigen/Core>
+#include <Eigen/SparseCore>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "peer_impls.hpp"
+
+#define MFGRAD_STRINGIFY_(x) #x
+#define MFGRAD_STRINGIFY(x) MFGRAD_STRINGIFY_(x)
+
+namespace mfgrad::bench {
+
+namespace {
+
+// Ω's positions are offset_t (64-bit): nnz may pass 2^31, which int32 storage indices cannot address.
+using StorageIndex = std::int64_t;
+template <class T>
+using Sparse = Eigen::SparseMatrix<T, Eigen::RowMajor, StorageIndex>;
+template <class T>
+using Dense = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+template <class T>
+struct EigenState : PreparedState {
+  Sparse<T> omega;                               // Ω with the values of M
+  Eigen::Matrix<T, Eigen::Dynamic, 1> residual;  // R's values, on omega's pattern
+
+  explicit EigenState(const Observed& obs) : residual(obs.nnz()) {
+    // Observed's CSR is already Eigen's compressed row-major layout; only the column ids widen.
+    const std::vector<StorageIndex> inner(obs.col_idx().begin(), obs.col_idx().end());
+    omega = Eigen::Map<const Sparse<T>>(obs.rows(), obs.cols(), obs.nnz(), obs.row_ptr().data(), inner.data(),
+                                        obs.template values<T>().data());
+  }
+};
+
+template <class T>
+double run(const Problem<T>& p, Workspace& ws) {
+  auto& s = ws.prepared<EigenState<T>>(p.obs, 0, [&] { return std::make_unique<EigenState<T>>(p.obs); });
+  const Eigen::Index m = p.obs.rows(), n = p.obs.cols(), k = static_cast<Eigen::Index>(p.k);
+  const Eigen::Map<const Dense<T>> u(p.u, m, k), v(p.v, n, k);
+  Eigen::Map<Dense<T>> gu(p.grad_u, m, k), gv(p.grad_v, n, k);
+  const StorageIndex* outer = s.omega.outerIndexPtr();
+  const StorageIndex* inner = s.omega.innerIndexPtr();
+  const T* value = s.omega.valuePtr();
+  T* residual = s.residual.data();
+
+  // Residuals row by row; ‖U‖² rides along since every row of U is visited once.
+  double sq = 0, norm_u = 0, norm_v = 0;
+#pragma omp parallel for schedule(dynamic, 64) reduction(+ : sq, norm_u) num_threads(ws.threads())
+  for (Eigen::Index i = 0; i < m; ++i) {
+    const auto ui = u.row(i);
+    norm_u += ui.template cast<double>().squaredNorm();
+    for (StorageIndex q = outer[i]; q < outer[i + 1]; ++q) {
+      const T r = value[q] - ui.dot(v.row(inner[q]));
+      residual[q] = r;
+      sq += static_cast<double>(r) * r;
+    }
+  }
+#pragma omp parallel for schedule(static) reduction(+ : norm_v) num_threads(ws.threads())
+  for (Eigen::Index j = 0; j < n; ++j) norm_v += v.row(j).template cast<double>().squaredNorm();
+
+  const Eigen::Map<const Sparse<T>> r(m, n, p.obs.nnz(), outer, inner, residual);
+  const T lambda = static_cast<T>(p.lambda);
+  Eigen::setNbThreads(ws.threads());  // process-wide; Eigen's sparse × dense reads it
+  gu.noalias() = lambda * u;
+  gu.noalias() -= r * v;
+  gv.noalias() = lambda * v;
+  gv.noalias() -= r.transpose() * u;
+  return 0.5 * sq + 0.5 * p.lambda * (norm_u + norm_v);
+}
+
+double evaluate(const Problem<float>& p, Workspace& ws) { return run<float>(p, ws); }
+double evaluate(const Problem<double>& p, Workspace& ws) { return run<double>(p, ws); }
+
+}  // namespace
+
+const Peer eigen_peer = {
+    "eigen",
+    "Eigen SparseMatrix<RowMajor>: residuals on Ω in an OpenMP row loop, then λU − R·V and λV − Rᵀ·U by Eigen's "
+    "sparse × dense products",
+    MFGRAD_STRINGIFY(EIGEN_WORLD_VERSION) "." MFGRAD_STRINGIFY(EIGEN_MAJOR_VERSION) "." MFGRAD_STRINGIFY(
+        EIGEN_MINOR_VERSION),
+    evaluate,
+    evaluate,
+};
+
+}  // namespace mfgrad::bench

@@ -1,0 +1,163 @@
+// The command-line tool, run as a user would: exit codes, the JSON line, files written or not.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "../bench/json.hpp"
+#include "mfgrad/io.hpp"
+#include "support.hpp"
+
+namespace mfgrad::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("mfgrad_cli_" + std::to_string(::getpid()) + "_" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  // Runs `mfgrad ARGS` with optional environment assignments prefixed, e.g. "MFGRAD_KERNEL=tbb".
+  Outcome mfgrad(const std::string& args, const std::string& env = "") {
+    const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+    const std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(MFGRAD_CLI) + " " + args + " >" +
+                            out.string() + " 2>" + err.string();
+    const int raw = std::system(cmd.c_str());
+    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+  }
+
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+
+  fs::path dir;
+};
+
+// One line on stderr, naming the problem.
+void expect_one_error_line(const Outcome& o, const std::string& needle) {
+  EXPECT_NE(o.status, 0);
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  EXPECT_NE(o.err.find(needle), std::string::npos) << o.err;
+}
+
+TEST_F(Cli, KernelsListsTheRegistry) {
+  const Outcome o = mfgrad("kernels");
+  ASSERT_EQ(o.status, 0) << o.err;
+  for (const Kernel& k : registry()) EXPECT_NE(o.out.find(k.name), std::string::npos) << k.name;
+  EXPECT_NE(o.out.find("SIMD dispatch: " + std::string(simd_arch_name())), std::string::npos) << o.out;
+}
+
+TEST_F(Cli, GenThenEvalMatchesTheLibrary) {
+  ASSERT_EQ(mfgrad("gen tiny --out " + path("tiny.mtx")).status, 0);
+  const Observed obs = Observed::build(read_ratings(path("tiny.mtx")).entries);
+  const Observed generated = generate(preset("tiny"));
+  ASSERT_EQ(obs.nnz(), generated.nnz());
+  ASSERT_EQ(obs.rows(), generated.rows());
+
+  const std::size_t k = 7;
+  const Factors<float> f = random_factors<float>(obs.rows(), obs.cols(), k, 3);
+  write_npy(path("u.npy"), f.u.data(), f.m, k);
+  write_npy(path("v.npy"), f.v.data(), f.n, k);
+  const Outcome o = mfgrad("eval --ratings " + path("tiny.mtx") + " --u " + path("u.npy") + " --v " + path("v.npy") +
+                           " --lambda 0.25 --kernel csc_cols_omp --threads 2 --out " + path("out"));
+  ASSERT_EQ(o.status, 0) << o.err;
+  const json::Value line = json::parse(o.out);
+  EXPECT_EQ(line.find("kernel")->as_string(), "csc_cols_omp");
+  EXPECT_EQ(line.find("nnz")->as_number(), static_cast<double>(obs.nnz()));
+  EXPECT_EQ(line.find("m")->as_number(), obs.rows());
+  EXPECT_EQ(line.find("n")->as_number(), obs.cols());
+  EXPECT_EQ(line.find("k")->as_number(), 7);
+  EXPECT_EQ(line.find("threads")->as_number(), 2);
+  EXPECT_EQ(line.find("dtype")->as_string(), "float32");
+  EXPECT_GT(line.find("seconds")->as_number(), 0);
+
+  const Result<float> want = run(kernel("naive"), obs, f, 0.25, 1);
+  const ErrorBounds b = error_bounds(obs, f, 0.25);
+  EXPECT_LE(std::fabs(line.find("loss")->as_number() - want.loss), b.loss);
+  const NpyArray gu = read_npy(path("out/grad_u.npy")), gv = read_npy(path("out/grad_v.npy"));
+  ASSERT_EQ(gu.dtype, Precision::f32);
+  ASSERT_EQ(gu.rows, f.m);
+  ASSERT_EQ(gv.rows, f.n);
+  for (std::size_t x = 0; x < want.gu.size(); ++x) ASSERT_LE(std::fabs(gu.f32[x] - want.gu[x]), b.grad_u[x]) << x;
+  for (std::size_t x = 0; x < want.gv.size(); ++x) ASSERT_LE(std::fabs(gv.f32[x] - want.gv[x]), b.grad_v[x]) << x;
+}
+
+TEST_F(Cli, Float64FactorsGiveFloat64Gradients) {
+  const Outcome o = mfgrad("eval --data tiny --k 5 --dtype float64 --lambda 0 --out " + path("out"));
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(json::parse(o.out).find("dtype")->as_string(), "float64");
+  EXPECT_EQ(read_npy(path("out/grad_v.npy")).dtype, Precision::f64);
+}
+
+TEST_F(Cli, EnvironmentForcesTheKernel) {
+  for (const Kernel& k : registry()) {
+    const Outcome o = mfgrad("eval --data tiny --k 4 --lambda 0.1 --out " + path("out"),
+                             std::string("MFGRAD_KERNEL=") + k.name);
+    ASSERT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(json::parse(o.out).find("kernel")->as_string(), k.name);
+  }
+  expect_one_error_line(mfgrad("eval --data tiny --k 4 --lambda 0.1 --out " + path("x"), "MFGRAD_KERNEL=bogus"),
+                        "unknown implementation 'bogus'");
+}
+
+TEST_F(Cli, DeterministicKernelIsIdenticalAcrossThreadCounts) {
+  for (int threads : {1, 3})
+    ASSERT_EQ(mfgrad("eval --data tiny --k 9 --lambda 0.1 --kernel tbb --threads " + std::to_string(threads) +
+                     " --out " + path("t" + std::to_string(threads)))
+                  .status,
+              0);
+  EXPECT_EQ(slurp(dir / "t1/grad_u.npy"), slurp(dir / "t3/grad_u.npy"));
+  EXPECT_EQ(slurp(dir / "t1/grad_v.npy"), slurp(dir / "t3/grad_v.npy"));
+}
+
+TEST_F(Cli, ErrorsAreOneLineAndWriteNothing) {
+  const std::string out = " --out " + path("out");
+  expect_one_error_line(mfgrad("eval --ratings " + path("absent.csv") + " --k 3 --lambda 0.1" + out), "absent.csv");
+  expect_one_error_line(mfgrad("eval --data tiny --k 3 --lambda -1" + out), "lambda must be finite and at least 0");
+  expect_one_error_line(mfgrad("eval --data nope --k 3 --lambda 1" + out), "neither a data preset");
+  expect_one_error_line(mfgrad("eval --data tiny --k 3 --lambda 1 --kernel nope" + out), "unknown implementation");
+
+  const Factors<double> f = random_factors<double>(10, 1500, 4, 1);  // tiny has 3000 rows, not 10
+  write_npy(path("u.npy"), f.u.data(), f.m, 4);
+  write_npy(path("v.npy"), f.v.data(), f.n, 4);
+  expect_one_error_line(mfgrad("eval --data tiny --u " + path("u.npy") + " --v " + path("v.npy") + " --lambda 1" + out),
+                        "u.npy: has 10 rows but the data has 3000 rows");
+
+  std::ofstream(path("dups.txt")) << "1 1 4.0\n2 1 3.0\n1 1 5.0\n";
+  expect_one_error_line(mfgrad("eval --ratings " + path("dups.txt") + " --k 2 --lambda 0.1" + out),
+                        "duplicate entry (row 0, column 0)");
+  EXPECT_FALSE(fs::exists(dir / "out")) << "an error left files behind";
+
+  const Outcome summed = mfgrad("eval --ratings " + path("dups.txt") + " --duplicates sum --k 2 --lambda 0.1" + out);
+  ASSERT_EQ(summed.status, 0) << summed.err;
+  EXPECT_EQ(json::parse(summed.out).find("nnz")->as_number(), 2);
+}
+
+TEST_F(Cli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(mfgrad("eval --data tiny --k 3 --lambda 1 --out x --bogus 1").status, 2);
+  EXPECT_EQ(mfgrad("eval --data tiny --lambda 1 --out x").status, 2);  // neither --k nor --u/--v
+  EXPECT_EQ(mfgrad("frobnicate").status, 2);
+  EXPECT_EQ(mfgrad("eval --data tiny --k x --lambda 1 --out " + path("o")).status, 2);
+  EXPECT_FALSE(fs::exists(dir / "o"));
+}
+
+}  // namespace
+}  // namespace mfgrad::test

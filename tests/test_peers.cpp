@@ -1,0 +1,209 @@
+// The benchmark's peers (bench/peers: Eigen, GraphBLAS — whichever this build found) × float/double ×
+// shapes that break implementations, compared with `naive` under the same error bounds as the
+// registered kernels, at 1 and 2 threads, with outputs pre-filled with garbage.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <memory>
+#include <regex>
+#include <tuple>
+
+#include "peers.hpp"
+#include "support.hpp"
+
+namespace mfgrad::test {
+namespace {
+
+using bench::Peer;
+using bench::peers;
+
+// A Peer as a Kernel, so that mfgrad::evaluate validates its arguments exactly as for the registry.
+Kernel as_kernel(const Peer& peer) {
+  return Kernel{peer.name, peer.description, Isa::baseline, false, 0, peer.f32, peer.f64};
+}
+
+const Peer& peer(const std::string& name) {
+  for (const Peer& p : peers())
+    if (name == p.name) return p;
+  throw std::logic_error("no peer " + name);
+}
+
+struct Shape {
+  std::string name;
+  std::function<Entries()> entries;
+  std::size_t k;
+};
+
+std::vector<Shape> shapes() {
+  std::vector<Shape> s;
+  for (std::size_t k : {1, 7, 16, 33})
+    s.push_back({"k" + std::to_string(k), [] { return random_entries(37, 29, 0.3, 11); }, k});
+  s.push_back({"empty_rows_cols", [] { return random_entries(50, 40, 0.2, 12, 10, 5); }, 9});
+  s.push_back({"tall", [] { return random_entries(131, 7, 0.4, 13); }, 5});
+  s.push_back({"one_entry",
+               [] {
+                 Entries e;
+                 e.rows = 4;
+                 e.cols = 6;
+                 e.push(2, 3, 4.5);
+                 return e;
+               },
+               16});
+  s.push_back({"empty",
+               [] {
+                 Entries e;
+                 e.rows = 5;
+                 e.cols = 3;
+                 return e;
+               },
+               8});
+  s.push_back({"power_law",
+               [] {
+                 DataSpec spec;
+                 spec.name = "skewed";
+                 spec.rows = 700;
+                 spec.cols = 400;
+                 spec.nnz = 30000;
+                 spec.row_skew = 1.1;
+                 spec.col_skew = 1.0;
+                 return generate_entries(spec);
+               },
+               24});
+  return s;
+}
+
+const Shape& shape(const std::string& name) {
+  static const std::vector<Shape> all = shapes();
+  for (const Shape& s : all)
+    if (s.name == name) return s;
+  throw std::logic_error("no shape " + name);
+}
+
+const Observed& observed(const std::string& shape_name) {
+  static std::map<std::string, std::unique_ptr<Observed>> cache;
+  auto& slot = cache[shape_name];
+  if (!slot) slot = std::make_unique<Observed>(Observed::build(shape(shape_name).entries()));
+  return *slot;
+}
+
+std::vector<std::string> peer_names() {
+  std::vector<std::string> names;
+  for (const Peer& p : peers()) names.push_back(p.name);
+  return names;
+}
+
+std::vector<std::string> shape_names() {
+  std::vector<std::string> names;
+  for (const Shape& s : shapes()) names.push_back(s.name);
+  return names;
+}
+
+constexpr double lambda = 0.05;
+
+// `got` agrees with the oracle's `want` within the library's error bounds (mfgrad/check.hpp).
+template <class T>
+void expect_matches(const std::string& what, const Observed& obs, std::size_t k, const ErrorBounds& bounds,
+                    const Result<T>& want, const Result<T>& got) {
+  const CheckReport report = mfgrad::check<T>(obs, k, bounds, {want.loss, want.gu.data(), want.gv.data()},
+                                              {got.loss, got.gu.data(), got.gv.data()});
+  EXPECT_TRUE(report.passed) << what << ": " << report.message;
+}
+
+using Param = std::tuple<std::string, std::string, Precision>;
+
+class PeerVsOracle : public ::testing::TestWithParam<Param> {
+ protected:
+  template <class T>
+  void matches_oracle() {
+    const auto& [peer_name, shape_name, precision] = GetParam();
+    const Kernel impl = as_kernel(peer(peer_name));
+    const Observed& obs = observed(shape_name);
+    const std::size_t k = shape(shape_name).k;
+    const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), k, 1000 + k);
+    const Result<T> want = run(kernel("naive"), obs, f, lambda, 1);
+    const ErrorBounds b = error_bounds(obs, f, lambda);
+
+    // Guard against trivial data: the oracle's gradients must be mostly non-zero.
+    std::size_t nonzero = 0;
+    for (T x : want.gu) nonzero += x != T(0);
+    for (T x : want.gv) nonzero += x != T(0);
+    EXPECT_GT(nonzero, 9 * (want.gu.size() + want.gv.size()) / 10) << "test data too trivial";
+    EXPECT_GT(want.loss, 0.0);
+
+    // Outputs pre-filled with NaN or a huge value must be overwritten, at any thread count.
+    for (int threads : {1, 2})
+      for (T fill : {std::numeric_limits<T>::quiet_NaN(), T(1e30)})
+        expect_matches(std::to_string(threads) + " threads, fill " + std::to_string(fill), obs, k, b, want,
+                       run(impl, obs, f, lambda, threads, fill));
+  }
+};
+
+TEST_P(PeerVsOracle, MatchesOracle) {
+  if (std::get<2>(GetParam()) == Precision::f32)
+    matches_oracle<float>();
+  else
+    matches_oracle<double>();
+}
+
+std::string param_name(const ::testing::TestParamInfo<Param>& info) {
+  return std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_" + to_string(std::get<2>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Peers, PeerVsOracle,
+                         ::testing::Combine(::testing::ValuesIn(peer_names()), ::testing::ValuesIn(shape_names()),
+                                            ::testing::Values(Precision::f32, Precision::f64)),
+                         param_name);
+// A build that found neither library has no peers, hence no instances.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PeerVsOracle);
+
+// One Workspace reused across factors, data sets and thread counts: the prepared state and the buffers
+// a peer keeps between evaluations must not leak one evaluation into the next.
+template <class T>
+void reuse_workspace(const Kernel& impl) {
+  Workspace ws(2);
+  std::uint64_t seed = 1;
+  for (const char* shape_name : {"k16", "power_law", "k16", "empty", "k16"}) {
+    for (int threads : {2, 1}) {
+      ws.set_threads(threads);
+      const Observed& obs = observed(shape_name);
+      const std::size_t k = shape_name == std::string("power_law") ? 24 : 16;
+      const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), k, ++seed);
+      Result<T> got{0, std::vector<T>(f.u.size(), std::numeric_limits<T>::quiet_NaN()),
+                    std::vector<T>(f.v.size(), std::numeric_limits<T>::quiet_NaN())};
+      got.loss = evaluate<T>(impl, obs, {f.u.data(), f.m, f.k}, {f.v.data(), f.n, f.k}, lambda,
+                             {got.gu.data(), f.m, f.k}, {got.gv.data(), f.n, f.k}, ws);
+      expect_matches(std::string(impl.name) + " " + shape_name + " " + std::to_string(threads) + " threads", obs, k,
+                     error_bounds(obs, f, lambda), run(kernel("naive"), obs, f, lambda, 1), got);
+    }
+  }
+}
+
+TEST(Peers, ReuseWorkspaceAcrossEvaluations) {
+  for (const Peer& p : peers()) {
+    reuse_workspace<float>(as_kernel(p));
+    reuse_workspace<double>(as_kernel(p));
+  }
+}
+
+// The configure step decides which peers exist; the list must say exactly that, in a fixed order.
+TEST(Peers, ListMatchesBuild) {
+  std::vector<std::string> want;
+#ifdef MFGRAD_HAVE_EIGEN
+  want.push_back("eigen");
+#endif
+#ifdef MFGRAD_HAVE_GRAPHBLAS
+  want.push_back("graphblas");
+#endif
+  EXPECT_EQ(peer_names(), want);
+  for (const Peer& p : peers()) {
+    EXPECT_TRUE(std::regex_match(p.version, std::regex(R"(\d+\.\d+\.\d+)"))) << p.name << " version " << p.version;
+    EXPECT_GT(std::string(p.description).size(), 20u) << p.name;
+    EXPECT_NE(p.f32, nullptr) << p.name;
+    EXPECT_NE(p.f64, nullptr) << p.name;
+  }
+}
+
+}  // namespace
+}  // namespace mfgrad::test

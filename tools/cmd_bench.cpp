@@ -1,0 +1,169 @@
+// mfgrad bench — the main job: every implementation and peer timed on the same data, side by side.
+// The Google Benchmark binary (bench/main.cpp) runs the same harness through run_google_benchmark().
+#include <omp.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "cli.hpp"
+#include "harness.hpp"
+#include "report.hpp"
+
+namespace mfgrad::cli {
+
+namespace {
+
+const Args::Spec bench_spec{
+    .values = {"k", "threads", "impl", "peers", "dtype", "reps", "min-time", "json", "plot", "seed", "lambda"},
+    .repeatable = {"data", "k", "threads", "impl", "peers", "dtype"},
+    .flags = {"instructions", "count-instructions"}};
+
+std::vector<std::string> names_or_all(const std::vector<std::string>& given, const std::vector<std::string>& all) {
+  if (given.size() == 1 && given[0] == "all") return all;
+  if (given.size() == 1 && given[0] == "none") return {};
+  return given;
+}
+
+// Applies the command line to `c`; what is not given keeps c's value.
+bench::Config apply(const Args& args, bench::Config c) {
+  if (args.has("data")) c.datasets = args.list("data");
+  if (args.has("k")) {
+    c.ks.clear();
+    for (const std::string& k : args.list("k")) c.ks.push_back(static_cast<std::size_t>(parse_integer("k", k, 1, 1 << 16)));
+  }
+  if (args.has("threads")) {
+    c.threads.clear();
+    for (const std::string& t : args.list("threads")) c.threads.push_back(static_cast<int>(parse_integer("threads", t, 1, 4096)));
+  }
+  if (args.has("impl")) c.impls = names_or_all(args.list("impl"), bench::all_impls());
+  if (args.has("peers")) c.peers = names_or_all(args.list("peers"), bench::all_peers());
+  if (args.has("dtype")) {
+    c.dtypes.clear();
+    for (const std::string& d : args.list("dtype")) {
+      if (d != "float32" && d != "float64") throw UsageError("bench: --dtype expects float32 and/or float64, got '" + d + "'");
+      c.dtypes.push_back(d == "float32" ? Precision::f32 : Precision::f64);
+    }
+  }
+  if (args.has("reps")) c.reps = static_cast<int>(args.integer("reps", 5, 1, 1000));
+  if (args.has("min-time")) c.min_time = args.number("min-time", 0.2);
+  c.seed = static_cast<std::uint64_t>(args.integer("seed", static_cast<std::int64_t>(c.seed), 0, INT64_MAX));
+  c.lambda = args.number("lambda", c.lambda);
+  if (c.datasets.empty() || c.ks.empty() || c.threads.empty() || (c.impls.empty() && c.peers.empty()))
+    throw UsageError("bench: nothing to run (empty --data, --k, --threads or --impl/--peers)");
+  for (const std::string& i : c.impls) kernel(i);  // unknown or unsupported names fail before any work
+  return c;
+}
+
+std::string self_exe() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw Error("cannot find this program's path (/proc/self/exe)");
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << text;
+    if (!f) throw Error("cannot write " + path);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error("cannot write " + path);
+}
+
+}  // namespace
+
+int cmd_bench(const std::vector<std::string>& argv) {
+  Args args("bench", argv, bench_spec);
+  if (!args.positional().empty()) throw UsageError("bench: unexpected argument '" + args.positional()[0] + "'");
+
+  if (args.has("count-instructions")) {  // the child side of --instructions, run under callgrind
+    const std::string dtype = args.get("dtype").value_or("float32");
+    bench::Suite::evaluate_once_for_callgrind(args.required("impl"), args.required("data"),
+                                              static_cast<std::size_t>(args.integer("k", 16, 1, 1 << 16)),
+                                              dtype == "float64" ? Precision::f64 : Precision::f32,
+                                              static_cast<std::uint64_t>(args.integer("seed", 1, 0, INT64_MAX)),
+                                              args.number("lambda", 0.05));
+    return 0;
+  }
+
+  bench::Config config = bench::default_config();
+  if (args.has("instructions")) {  // deterministic counts, single-threaded, mfgrad implementations only
+    config.threads = {1};
+    config.peers = {};
+  }
+  config = apply(args, config);
+  const json::Value context = bench::machine_context();
+
+  bench::Suite suite(config);
+  suite.register_cases();
+  std::vector<bench::Record> records;
+  bench::Ceilings ceilings;
+  if (args.has("instructions")) {
+    records = suite.records();
+    bench::count_instructions(config, records, self_exe());
+  } else {
+    std::fprintf(stderr, "mfgrad bench: measuring this machine's FMA peak and memory bandwidth...\n");
+    bool fp64 = false;
+    for (Precision p : config.dtypes) fp64 = fp64 || p == Precision::f64;
+    ceilings = bench::measure_ceilings(config.threads, fp64);
+    std::fprintf(stderr, "mfgrad bench: %zu cases\n", suite.case_count());
+    auto reporter = suite.reporter(true);
+    benchmark::RunSpecifiedBenchmarks(reporter.get());
+    records = suite.records();
+  }
+
+  const auto rows = bench::summarize(records, ceilings);
+  if (args.has("instructions")) {
+    std::printf("%-52s %16s  %s\n", "benchmark (single-threaded, under callgrind)", "instructions", "check");
+    for (const auto& r : rows)
+      std::printf("%-52s %16.0f  %s\n", r.record.name.c_str(), r.record.instructions.value_or(-1),
+                  r.record.passed ? "ok" : ("FAILED: " + r.record.error).c_str());
+  } else {
+    std::fputs(bench::render_table(rows, ceilings, context).c_str(), stdout);
+  }
+  json::Value doc = bench::results_json(rows, ceilings, context);
+  std::string command = "mfgrad bench";
+  for (const std::string& a : argv) command += " " + a;
+  doc["context"]["command"] = command;
+  if (auto path = args.get("json")) {
+    write_text(*path, doc.dump(1) + "\n");
+    std::fprintf(stderr, "mfgrad bench: wrote %s\n", path->c_str());
+  }
+  if (auto dir = args.get("plot"))
+    for (const std::string& png : bench::plot(rows, ceilings, *dir)) std::fprintf(stderr, "mfgrad bench: wrote %s\n", png.c_str());
+  bool failed = false;
+  for (const auto& r : records) failed = failed || !r.passed;
+  return failed ? 1 : 0;
+}
+
+int run_google_benchmark(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  std::vector<std::string> rest(argv + 1, argv + argc);
+  Args args("mfgrad_bench", rest, bench_spec);
+  if (!args.positional().empty()) throw UsageError("mfgrad_bench: unexpected argument '" + args.positional()[0] + "'");
+  bench::Config c;
+  c.datasets = {"netflix-25m"};
+  c.ks = {16, 32, 64, 128};
+  const int hw = std::max(1, omp_get_num_procs());
+  for (int t = 1; t <= hw; ++t) c.threads.push_back(t);
+  c.impls = bench::all_impls();
+  c.peers = bench::all_peers();
+  c = apply(args, c);
+  const json::Value context = bench::machine_context();
+  for (const auto& [key, value] : context.as_object())
+    benchmark::AddCustomContext("mfgrad_" + key, value.is_string() ? value.as_string() : value.dump());
+  bench::Suite suite(c);
+  suite.register_cases();
+  benchmark::ConsoleReporter console;
+  auto reporter = suite.reporter(false, &console);
+  benchmark::RunSpecifiedBenchmarks(reporter.get());
+  benchmark::Shutdown();
+  for (const auto& r : suite.records())
+    if (!r.passed && !r.samples_s.empty()) return 1;
+  return 0;
+}
+
+}  // namespace mfgrad::cli

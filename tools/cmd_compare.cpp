@@ -1,0 +1,48 @@
+// mfgrad compare — the performance-regression gate between two results files (bench/compare.hpp).
+#include <cmath>
+#include <cstdio>
+#include <regex>
+
+#include "cli.hpp"
+#include "compare.hpp"
+
+namespace mfgrad::cli {
+
+namespace {
+
+// A percentage option as a fraction.
+double fraction_option(const Args& args, const std::string& name, double fallback_percent) {
+  const double percent = args.number(name, fallback_percent);
+  if (!std::isfinite(percent) || percent < 0)
+    throw UsageError("compare: --" + name + " expects a percentage of 0 or more, got '" + *args.get(name) + "'");
+  return percent / 100;
+}
+
+}  // namespace
+
+int cmd_compare(const std::vector<std::string>& argv) {
+  Args args("compare", argv, {.values = {"threshold", "alpha", "instructions-threshold", "filter"}});
+  if (args.positional().size() != 2) throw UsageError("compare: expects two files, BASELINE.json CONTENDER.json");
+
+  bench::CompareOptions opt;
+  opt.threshold = fraction_option(args, "threshold", 10);
+  opt.instructions_threshold = fraction_option(args, "instructions-threshold", 2);
+  opt.alpha = args.number("alpha", 0.05);
+  if (!(opt.alpha > 0 && opt.alpha < 1))
+    throw UsageError("compare: --alpha expects a number between 0 and 1, got '" + *args.get("alpha") + "'");
+  if (const auto filter = args.get("filter")) {
+    try {
+      opt.filter = std::regex(*filter);
+    } catch (const std::regex_error& e) {
+      throw UsageError("compare: --filter '" + *filter + "' is not a regular expression: " + e.what());
+    }
+  }
+
+  const bench::ResultSet baseline = bench::load_results(args.positional()[0]);
+  const bench::ResultSet contender = bench::load_results(args.positional()[1]);
+  const bench::Report report = bench::compare(baseline, contender, opt);
+  std::fputs(bench::format_report(report).c_str(), stdout);
+  return report.passed() ? 0 : 1;
+}
+
+}  // namespace mfgrad::cli

@@ -1,0 +1,122 @@
+// mfgrad — command-line entry point: dispatches to the commands in tools/cmd_*.cpp.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "mfgrad/types.hpp"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const std::vector<std::string>&);
+  const char* summary;
+  const char* usage;
+};
+
+const Command commands[] = {
+    {"bench", mfgrad::cli::cmd_bench, "time every implementation and peer side by side (the main job)",
+     "mfgrad bench [--data PRESET|FILE]... [--k 16,64] [--threads 1,2] [--impl a,b|all] [--peers eigen,graphblas|all|none]\n"
+     "             [--dtype float32,float64] [--reps N] [--min-time S] [--json FILE] [--plot DIR]\n"
+     "             [--instructions] [--seed S] [--lambda L]\n"
+     "  Times one evaluation (loss and both gradients) of each implementation and peer on the same data\n"
+     "  and factors, after checking its result against the oracle (naive); prints a table with the median\n"
+     "  time, M entries/s, GFLOP/s (6k flops per entry), the fraction of this machine's measured FMA peak\n"
+     "  and the speedups over naive and over the best peer. Progress goes to stderr.\n"
+     "  Defaults: --data netflix-25m --k 16,64 --threads 1,<hardware threads> --impl all --peers all --reps 5\n"
+     "  --min-time 0.2 (seconds per repetition). Options may repeat or take comma lists.\n"
+     "  --json FILE      results with the machine context and measured ceilings (bench/results.hpp)\n"
+     "  --plot DIR       PNG plots (gnuplot): median time per implementation, GFLOP/s against threads\n"
+     "  --instructions   instead of timing, count the instructions of one single-threaded evaluation of each\n"
+     "                   implementation under valgrind's callgrind (MFGRAD_ISA=avx2): repeatable on noisy CI\n"
+     "  Exit status 1 when any check against the oracle fails.\n"},
+    {"compare", mfgrad::cli::cmd_compare, "the regression gate: compare two results files, benchmark by benchmark",
+     "mfgrad compare BASELINE.json CONTENDER.json [--threshold PCT] [--alpha A] [--instructions-threshold PCT]\n"
+     "               [--filter REGEX]\n"
+     "  Compares two results files benchmark by benchmark (matched by name) and prints one line each:\n"
+     "  verdict, each side's median ± MAD (n), the change of the median, the Mann–Whitney p-value and the\n"
+     "  change of the instruction count; then a summary and the verdict. Either file may be mfgrad's\n"
+     "  ('mfgrad bench --json') or Google Benchmark's JSON (mfgrad_bench --benchmark_out=FILE\n"
+     "  --benchmark_out_format=json --benchmark_repetitions=N), told apart by content.\n"
+     "  Time: regression (improvement) when the median is more than PCT slower (faster) AND a two-sided\n"
+     "  Mann–Whitney U test on the repetitions gives p < A; beyond PCT without that is inconclusive (the\n"
+     "  test needs at least 4 repetitions per side for p < 0.05). Instruction counts (--instructions\n"
+     "  files): regression (improvement) beyond ±PCT, no statistics. Both when both are present.\n"
+     "  --threshold               percent change of the median time that matters (default 10)\n"
+     "  --alpha                   significance level of the test (default 0.05)\n"
+     "  --instructions-threshold  percent change of the instruction count that matters (default 2)\n"
+     "  --filter                  only benchmarks whose name matches this ECMAScript regular expression\n"
+     "  Exit status 1 when a benchmark regressed, failed its check (either side) or is missing from\n"
+     "  the contender; 0 otherwise (inconclusive and new benchmarks pass).\n"},
+    {"kernels", mfgrad::cli::cmd_kernels, "list the implementations and whether this CPU runs each",
+     "mfgrad kernels\n"
+     "  Lists every registered implementation: name, whether this CPU (and MFGRAD_ISA) allows it,\n"
+     "  whether it is bitwise deterministic across thread counts, the ISA it needs, what it does.\n"},
+    {"eval", mfgrad::cli::cmd_eval, "evaluate F, dF/dU and dF/dV once; write the gradients as .npy",
+     "mfgrad eval (--ratings FILE [--format F] | --data PRESET) (--u U.npy --v V.npy | --k K [--seed S]\n"
+     "            [--dtype float32|float64]) --lambda L [--kernel NAME] [--threads T]\n"
+     "            [--duplicates error|sum|last] [--check-factors] --out DIR\n"
+     "  Reads Ω and the factors, evaluates once and writes DIR/grad_u.npy and DIR/grad_v.npy (dtype of\n"
+     "  the factors), then prints one JSON line: kernel, isa, dtype, loss, m, n, nnz, k, lambda, threads,\n"
+     "  seconds (the evaluation alone), data.\n"
+     "  --format     auto (default), udata, dat, csv, triplets, mm\n"
+     "  --kernel     an implementation from 'mfgrad kernels'; default: $MFGRAD_KERNEL, else the best\n"
+     "  --threads    threads for OpenMP and oneTBB alike (default: all hardware threads)\n"
+     "  --seed       seed of the random factors when --k is given (default 1)\n"
+     "  --check-factors  refuse NaN or infinite entries in U or V instead of propagating them\n"
+     "  Nothing is written to DIR unless the whole evaluation succeeds.\n"},
+    {"gen", mfgrad::cli::cmd_gen, "write a generated data set as a Matrix Market file",
+     "mfgrad gen PRESET --out FILE [--seed S]\n"
+     "  Presets: tiny, ml-small, netflix-25m, netflix-100m, wide-50m (see 'mfgrad gen --list').\n"},
+};
+
+void print_help() {
+  std::printf(
+      "mfgrad — fast CPU kernels for the masked matrix-factorization objective and its gradients\n\n"
+      "usage: mfgrad <command> [options]      mfgrad help <command>\n\ncommands:\n");
+  for (const Command& c : commands) std::printf("  %-9s %s\n", c.name, c.summary);
+  std::printf("\nenvironment: MFGRAD_KERNEL forces an implementation; MFGRAD_ISA caps SIMD dispatch\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    print_help();
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "help") {
+    if (args.size() > 1)
+      for (const Command& c : commands)
+        if (args[1] == c.name) {
+          std::fputs(c.usage, stdout);
+          return 0;
+        }
+    print_help();
+    return 0;
+  }
+  for (const Command& c : commands) {
+    if (args[0] != c.name) continue;
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    for (const std::string& a : rest)
+      if (a == "--help" || a == "-h") {
+        std::fputs(c.usage, stdout);
+        return 0;
+      }
+    try {
+      return c.run(rest);
+    } catch (const mfgrad::cli::UsageError& e) {
+      std::fprintf(stderr, "mfgrad: %s\n", e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mfgrad %s: error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "mfgrad: unknown command '%s' (see 'mfgrad --help')\n", args[0].c_str());
+  return 2;
+}
