@@ -14,6 +14,12 @@ void Workspace::set_threads(int threads) {
   if (threads_ < 1) threads_ = 1;
 }
 
+void Workspace::set_cache_sizes(CacheSizes sizes) {
+  cache_ = sizes;
+  state_.reset();
+  state_type_ = nullptr;
+}
+
 void Workspace::clear() {
   for (auto& s : slots_) s.reset(0);
   state_.reset();

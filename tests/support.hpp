@@ -71,9 +71,10 @@ struct Result {
 // Runs `kernel` through mfgrad::evaluate with the gradient buffers pre-filled with `fill`.
 template <class T>
 Result<T> run(const Kernel& kernel, const Observed& obs, const Factors<T>& f, double lambda, int threads,
-              T fill = std::numeric_limits<T>::quiet_NaN()) {
+              T fill = std::numeric_limits<T>::quiet_NaN(), Workspace::CacheSizes caches = {}) {
   Result<T> r{0, std::vector<T>(f.m * f.k, fill), std::vector<T>(f.n * f.k, fill)};
   Workspace ws(threads);
+  ws.set_cache_sizes(caches);
   r.loss = evaluate<T>(kernel, obs, {f.u.data(), f.m, f.k}, {f.v.data(), f.n, f.k}, lambda,
                        {r.gu.data(), f.m, f.k}, {r.gv.data(), f.n, f.k}, ws);
   return r;

@@ -195,6 +195,50 @@ INSTANTIATE_TEST_SUITE_P(Registry, Threads,
                            return std::get<0>(info.param) + "_" + to_string(std::get<1>(info.param));
                          });
 
+// Cache-blocked implementations with caches shrunk to a few KiB, so that the small test shapes are cut
+// into many row bands and column bands (segments spanning tiles, first/later segments, empty rows and
+// columns inside bands). Implementations without tiles ignore the sizes and must be unaffected.
+class SmallTiles : public ::testing::TestWithParam<std::tuple<std::string, std::string, Precision>> {
+ protected:
+  template <class T>
+  void check() {
+    const auto& [kernel_name, shape_name, precision] = GetParam();
+    const Kernel& impl = kernel(kernel_name);
+    const Observed& obs = observed(shape_name);
+    const std::size_t k = shape(shape_name).k;
+    const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), k, 77);
+    const Workspace::CacheSizes tiny{.l2 = 2048, .l3 = 4096};
+    const Result<T> want = run(kernel("naive"), obs, f, lambda, 1);
+    const ErrorBounds b = error_bounds(obs, f, lambda);
+    const Result<T> one = run(impl, obs, f, lambda, 1, std::numeric_limits<T>::quiet_NaN(), tiny);
+    EXPECT_LE(std::fabs(one.loss - want.loss), b.loss);
+    expect_within("grad_U", one.gu, want.gu, b.grad_u, k);
+    expect_within("grad_V", one.gv, want.gv, b.grad_v, k);
+    const Result<T> three = run(impl, obs, f, lambda, 3, std::numeric_limits<T>::quiet_NaN(), tiny);
+    if (impl.deterministic) {
+      EXPECT_TRUE(bitwise_equal(one.gu, three.gu) && bitwise_equal(one.gv, three.gv) && one.loss == three.loss)
+          << "small tiles: 1 and 3 threads differ";
+    } else {
+      expect_within("grad_U (3 threads)", three.gu, want.gu, b.grad_u, k);
+      expect_within("grad_V (3 threads)", three.gv, want.gv, b.grad_v, k);
+    }
+  }
+};
+
+TEST_P(SmallTiles, MatchesOracle) {
+  if (std::get<2>(GetParam()) == Precision::f32)
+    check<float>();
+  else
+    check<double>();
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, SmallTiles,
+                         ::testing::Combine(::testing::ValuesIn(kernel_names()),
+                                            ::testing::Values("empty_rows_cols", "power_law", "k16", "k64", "k7",
+                                                              "wide", "tall"),
+                                            ::testing::Values(Precision::f32, Precision::f64)),
+                         param_name);
+
 // Central differences in double. F is a quadratic polynomial in any single coordinate of U or V,
 // so the central difference has no truncation error; what remains is rounding in the two F values,
 // at most about 2·γ(nnz)·F_abs / (2h). The tolerance is 64·ε·(F + 1)/h + 1e-9·|g|.

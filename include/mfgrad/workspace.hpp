@@ -31,6 +31,15 @@ class Workspace {
   int threads() const noexcept { return threads_; }
   void set_threads(int threads);  // drops prepared state that depends on the thread count
 
+  // Cache sizes that cache-blocked kernels size their tiles for; 0 means "this machine's". The plan
+  // varies them when it measures; tests shrink them to force many small tiles. Drops prepared state.
+  struct CacheSizes {
+    std::size_t l2 = 0;
+    std::size_t l3 = 0;
+  };
+  const CacheSizes& cache_sizes() const noexcept { return cache_; }
+  void set_cache_sizes(CacheSizes sizes);
+
   // Scratch slot `slot` as at least `count` elements of U, 64-byte aligned, contents unspecified.
   // Grows, never shrinks; pointers stay valid until the same slot is asked for more.
   template <class U>
@@ -61,6 +70,7 @@ class Workspace {
 
  private:
   int threads_ = 1;
+  CacheSizes cache_;
   std::array<Buffer<std::uint64_t>, slot_count> slots_;
   std::unique_ptr<PreparedState> state_;
   std::uint64_t state_obs_ = 0;

@@ -1,0 +1,256 @@
+// tiled_simd, the per-ISA part: the two passes over the tile layout on xsimd batches.
+// Included by kernels/simd/tiled_simd_<isa>.cpp, each compiled with its ISA's flags.
+#pragma once
+
+#include <omp.h>
+
+#include <xsimd/xsimd.hpp>
+
+#include "detail/tiles.hpp"
+
+namespace mfgrad::kernels::tiled_simd {
+
+// How far ahead the next factor rows are prefetched, in entries. Random row gathers are the cost
+// that dominates both passes; prefetching keeps more of them in flight.
+constexpr offset_t prefetch_distance = 8;
+
+// N = k / W batches per factor row when k is that multiple of the SIMD width W (rows then live in
+// registers), else N = 0 and loops run over k at run time with a scalar tail.
+template <class Arch, class T, int N>
+struct Kernels {
+  using B = xsimd::batch<T, Arch>;
+  static constexpr std::size_t W = B::size;
+
+  // ‖x‖² in double with eight independent partial sums, so one add chain does not serialise it.
+  static double norm2(const T* x, std::size_t k) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t l = 0;
+    for (; l + 8 <= k; l += 8)
+#pragma GCC unroll 8
+      for (int a = 0; a < 8; ++a) acc[a] += static_cast<double>(x[l + a]) * static_cast<double>(x[l + a]);
+    for (; l < k; ++l) acc[0] += static_cast<double>(x[l]) * static_cast<double>(x[l]);
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  }
+
+  static void prefetch_row(const T* row) {
+    const char* p = reinterpret_cast<const char*>(row);
+    for (std::size_t b = 0; b < (N > 0 ? N * W : 0) * sizeof(T); b += 64) __builtin_prefetch(p + b);
+  }
+
+  // g ← first ? λx − s : g − s, for the sum s of one segment.
+  static void fold(T* g, const T* x, const B* s, bool first, T lambda) {
+    const B lam(lambda);
+#pragma GCC unroll 16
+    for (int b = 0; b < N; ++b) {
+      const B base = first ? lam * B::load_unaligned(x + b * W) : B::load_unaligned(g + b * W);
+      (base - s[b]).store_unaligned(g + b * W);
+    }
+  }
+
+  // Pass 1, one row segment: u_i in registers; for each entry r = M_ij − u_i·v_j goes to its pass-2
+  // slot, and Σ r v_j accumulates in registers, folded into ∂U row i at the end. Returns Σ r².
+  static double row_segment(const detail::Raw<T>& r, std::size_t i, const index_t* col, const T* val,
+                            const std::uint32_t* slot, T* res, offset_t s, offset_t e, bool first) {
+    const std::size_t k = r.k;
+    const T* ui = r.u + i * k;
+    T* gi = r.gu + i * k;
+    double sq0 = 0, sq1 = 0;
+    if constexpr (N > 0) {
+      B u[N], g[N];
+#pragma GCC unroll 16
+      for (int b = 0; b < N; ++b) {
+        u[b] = B::load_unaligned(ui + b * W);
+        g[b] = B(T(0));
+      }
+      auto entry = [&](offset_t q, double& sq) {
+        const T* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
+        if (q + prefetch_distance < e) prefetch_row(r.v + static_cast<std::size_t>(col[q + prefetch_distance]) * (N * W));
+        B v[N];
+#pragma GCC unroll 16
+        for (int b = 0; b < N; ++b) v[b] = B::load_unaligned(vj + b * W);
+        B d0 = u[0] * v[0];
+        B d1 = N > 1 ? u[N > 1 ? 1 : 0] * v[N > 1 ? 1 : 0] : B(T(0));
+#pragma GCC unroll 16
+        for (int b = 2; b < N; b += 2) {
+          d0 = xsimd::fma(u[b], v[b], d0);
+          if (b + 1 < N) d1 = xsimd::fma(u[b + 1], v[b + 1], d1);
+        }
+        const T rq = val[q] - xsimd::hadd(d0 + d1);
+        res[slot[q]] = rq;
+        sq += static_cast<double>(rq) * rq;
+        const B rb(rq);
+#pragma GCC unroll 16
+        for (int b = 0; b < N; ++b) g[b] = xsimd::fma(rb, v[b], g[b]);
+      };
+      offset_t q = s;
+      for (; q + 1 < e; q += 2) {  // two loss accumulators: no single add chain across entries
+        entry(q, sq0);
+        entry(q + 1, sq1);
+      }
+      if (q < e) entry(q, sq0);
+      fold(gi, ui, g, first, r.lambda);
+    } else {
+      const std::size_t full = k - k % W;
+      if (first)
+        for (std::size_t l = 0; l < k; ++l) gi[l] = r.lambda * ui[l];
+      for (offset_t q = s; q < e; ++q) {
+        const T* vj = r.v + static_cast<std::size_t>(col[q]) * k;
+        B d0(T(0)), d1(T(0));
+        std::size_t l = 0;
+        for (; l + 2 * W <= full; l += 2 * W) {
+          d0 = xsimd::fma(B::load_unaligned(ui + l), B::load_unaligned(vj + l), d0);
+          d1 = xsimd::fma(B::load_unaligned(ui + l + W), B::load_unaligned(vj + l + W), d1);
+        }
+        for (; l < full; l += W) d0 = xsimd::fma(B::load_unaligned(ui + l), B::load_unaligned(vj + l), d0);
+        T dot = xsimd::hadd(d0 + d1);
+        for (; l < k; ++l) dot += ui[l] * vj[l];
+        const T rq = val[q] - dot;
+        res[slot[q]] = rq;
+        sq0 += static_cast<double>(rq) * rq;
+        const B rb(rq);
+        for (l = 0; l < full; l += W)
+          xsimd::fnma(rb, B::load_unaligned(vj + l), B::load_unaligned(gi + l)).store_unaligned(gi + l);
+        for (; l < k; ++l) gi[l] -= rq * vj[l];
+      }
+    }
+    return sq0 + sq1;
+  }
+
+  // Pass 2, one column segment: Σ_i r_ij u_i in registers (two interleaved sets, so FMA latency does
+  // not serialise consecutive entries), folded into ∂V row j.
+  static void col_segment(const detail::Raw<T>& r, std::size_t j, const index_t* row, const T* res, offset_t s,
+                          offset_t e, bool first) {
+    const std::size_t k = r.k;
+    T* gj = r.gv + j * k;
+    const T* vj = r.v + j * k;
+    if constexpr (N > 0) {
+      B g0[N], g1[N];
+#pragma GCC unroll 16
+      for (int b = 0; b < N; ++b) g0[b] = g1[b] = B(T(0));
+      offset_t p = s;
+      for (; p + 1 < e; p += 2) {
+        if (p + prefetch_distance + 1 < e) {
+          prefetch_row(r.u + static_cast<std::size_t>(row[p + prefetch_distance]) * (N * W));
+          prefetch_row(r.u + static_cast<std::size_t>(row[p + prefetch_distance + 1]) * (N * W));
+        }
+        const T* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
+        const T* u1 = r.u + static_cast<std::size_t>(row[p + 1]) * (N * W);
+        const B r0(res[p]), r1(res[p + 1]);
+#pragma GCC unroll 16
+        for (int b = 0; b < N; ++b) {
+          g0[b] = xsimd::fma(r0, B::load_unaligned(u0 + b * W), g0[b]);
+          g1[b] = xsimd::fma(r1, B::load_unaligned(u1 + b * W), g1[b]);
+        }
+      }
+      if (p < e) {
+        const T* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
+        const B r0(res[p]);
+#pragma GCC unroll 16
+        for (int b = 0; b < N; ++b) g0[b] = xsimd::fma(r0, B::load_unaligned(u0 + b * W), g0[b]);
+      }
+#pragma GCC unroll 16
+      for (int b = 0; b < N; ++b) g0[b] = g0[b] + g1[b];
+      fold(gj, vj, g0, first, r.lambda);
+    } else {
+      const std::size_t full = k - k % W;
+      if (first)
+        for (std::size_t l = 0; l < k; ++l) gj[l] = r.lambda * vj[l];
+      for (offset_t p = s; p < e; ++p) {
+        const T* ui = r.u + static_cast<std::size_t>(row[p]) * k;
+        const B rb(res[p]);
+        std::size_t l = 0;
+        for (; l < full; l += W)
+          xsimd::fnma(rb, B::load_unaligned(ui + l), B::load_unaligned(gj + l)).store_unaligned(gj + l);
+        for (; l < k; ++l) gj[l] -= res[p] * ui[l];
+      }
+    }
+  }
+
+  // Pass 1: threads take whole row bands (they own those ∂U rows), and within a band visit column
+  // bands in order. Pass 2: thread t owns columns [owner_col[t], owner_col[t+1]) and sweeps the row
+  // bands in order, so each ∂V row is summed in the same order whoever runs it, while the U rows of
+  // the current band stay in cache. Loss partials per row band and ‖v_j‖² per column are summed by the
+  // caller in fixed order: the result is bitwise identical at any thread count.
+  static void run(const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res, double* band_sq,
+                  double* band_norm, double* col_norm) {
+    const std::size_t k = r.k;
+#pragma omp parallel num_threads(tv.owners)
+    {
+#pragma omp for schedule(dynamic, 1)
+      for (std::size_t rb = 0; rb < tv.row_bands; ++rb) {
+        double sq = 0, norm = 0;
+        for (offset_t x = tv.empty_rows[rb]; x < tv.empty_rows[rb + 1]; ++x) {
+          const std::size_t i = static_cast<std::size_t>(tv.empty_row[x]);
+          for (std::size_t l = 0; l < k; ++l) r.gu[i * k + l] = r.lambda * r.u[i * k + l];
+          norm += norm2(r.u + i * k, k);
+        }
+        for (std::size_t cb = 0; cb < tv.col_bands; ++cb) {
+          const std::size_t t = rb * tv.col_bands + cb;
+          T* tile_res = res + tv.tile_first[t];
+          offset_t s = tv.tile_first[t];
+          for (offset_t g = tv.tile_rseg[t]; g < tv.tile_rseg[t + 1]; ++g) {
+            const std::size_t i = static_cast<std::size_t>(tv.rseg_row[g]);
+            sq += row_segment(r, i, tv.col, tv.val, tv.res_slot, tile_res, s, tv.rseg_end[g], tv.rseg_first[g]);
+            if (tv.rseg_first[g]) norm += norm2(r.u + i * k, k);
+            s = tv.rseg_end[g];
+          }
+        }
+        band_sq[rb] = sq;
+        band_norm[rb] = norm;
+      }
+      // Column owners are fixed, not scheduled: each one's ∂V rows must see the row bands in order.
+#pragma omp for schedule(static, 1)
+      for (int owner = 0; owner < tv.owners; ++owner) {
+        const index_t c0 = tv.owner_col[owner], c1 = tv.owner_col[owner + 1];
+        for (std::size_t x = 0; x < tv.empty_cols; ++x) {
+          const index_t j = tv.empty_col[x];
+          if (j < c0 || j >= c1) continue;
+          for (std::size_t l = 0; l < k; ++l) r.gv[j * k + l] = r.lambda * r.v[j * k + l];
+          col_norm[j] = norm2(r.v + static_cast<std::size_t>(j) * k, k);
+        }
+        for (std::size_t rb = 0; rb < tv.row_bands; ++rb)
+          for (std::size_t cb = 0; cb < tv.col_bands; ++cb) {
+            if (tv.col_band[cb + 1] <= c0 || tv.col_band[cb] >= c1) continue;
+            const std::size_t t = rb * tv.col_bands + cb;
+            // The tile's first column segment at or past c0.
+            offset_t lo = tv.tile_cseg[t], hi = tv.tile_cseg[t + 1];
+            const offset_t end = hi;
+            while (lo < hi) {
+              const offset_t mid = lo + (hi - lo) / 2;
+              if (tv.cseg_col[mid] < c0)
+                lo = mid + 1;
+              else
+                hi = mid;
+            }
+            offset_t s = lo == tv.tile_cseg[t] ? tv.tile_first[t] : tv.cseg_end[lo - 1];
+            for (offset_t g = lo; g < end && tv.cseg_col[g] < c1; ++g) {
+              const std::size_t j = static_cast<std::size_t>(tv.cseg_col[g]);
+              col_segment(r, j, tv.row, res, s, tv.cseg_end[g], tv.cseg_first[g]);
+              if (tv.cseg_first[g]) col_norm[j] = norm2(r.v + j * k, k);
+              s = tv.cseg_end[g];
+            }
+          }
+      }
+    }
+  }
+};
+
+// k compiled in where a factor row fits in at most 8 registers, else run time.
+template <class Arch, class T>
+void run(Arch, const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res, double* band_sq, double* band_norm,
+         double* col_norm) {
+  constexpr std::size_t W = xsimd::batch<T, Arch>::size;
+  switch (r.k) {
+    case W: return Kernels<Arch, T, 1>::run(r, tv, res, band_sq, band_norm, col_norm);
+    case 2 * W: return Kernels<Arch, T, 2>::run(r, tv, res, band_sq, band_norm, col_norm);
+    case 4 * W: return Kernels<Arch, T, 4>::run(r, tv, res, band_sq, band_norm, col_norm);
+    case 8 * W: return Kernels<Arch, T, 8>::run(r, tv, res, band_sq, band_norm, col_norm);
+    default: return Kernels<Arch, T, 0>::run(r, tv, res, band_sq, band_norm, col_norm);
+  }
+}
+
+#define MFGRAD_TILED_SIMD_INSTANTIATE(ARCH, T)                                                            \
+  template void run<ARCH, T>(ARCH, const detail::Raw<T>&, const detail::TileView<T>&, T*, double*, double*, \
+                             double*);
+
+}  // namespace mfgrad::kernels::tiled_simd

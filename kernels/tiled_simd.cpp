@@ -1,0 +1,233 @@
+// tiled_simd — Ω cut into 2-D tiles sized for the caches; a residual pass, then a gradient pass.
+//
+//   pass 1, rows:    r_ij and ∂U = λU − R V. Threads take row bands; in a band, rows are visited
+//                    column band by column band, u_i and Σ_j r_ij v_j in registers across the row's
+//                    entries in the tile, the next V rows prefetched. Column bands exist only when V
+//                    does not fit in the last-level cache; a band of V then stays there.
+//   pass 2, columns: ∂V = λV − Rᵀ U from the residuals pass 1 left in pass-2 order. Each thread owns a
+//                    range of columns and sweeps the row bands in order, so the band's U rows stay in
+//                    L2 while Σ_i r_ij u_i builds up in registers.
+// Each factor row is read from memory once per segment, and each gradient row is written once per
+// segment: the first segment of a row (column) writes λx − Σ, later ones subtract.
+// k = W, 2W, 4W, 8W (W = SIMD width) is compiled in; other k run a loop with a scalar tail. Every sum
+// runs in an order fixed by the data alone, so the result is bitwise identical at any thread count.
+// The layout is built once per (Ω, k, threads) and kept in the Workspace; its bands depend on Ω, k and
+// the machine, never on the thread count. Scratch: one residual per
+// entry, one double per column.
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "detail/common.hpp"
+#include "detail/tiles.hpp"
+#include "simd/dispatch.hpp"
+#include "simd/tiled_simd.hpp"
+
+namespace mfgrad::kernels::tiled_simd {
+
+#define MFGRAD_DECLARE(ARCH)                                                                                 \
+  extern template void run<simd::ARCH, float>(simd::ARCH, const detail::Raw<float>&,                        \
+                                              const detail::TileView<float>&, float*, double*, double*,     \
+                                              double*);                                                      \
+  extern template void run<simd::ARCH, double>(simd::ARCH, const detail::Raw<double>&,                      \
+                                               const detail::TileView<double>&, double*, double*, double*,  \
+                                               double*);
+MFGRAD_SIMD_ARCHS(MFGRAD_DECLARE)
+#undef MFGRAD_DECLARE
+
+namespace {
+
+std::size_t cache_bytes(int level, std::size_t fallback) {
+  long size = ::sysconf(level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
+  if (size <= 0) {
+    std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(level) + "/size");
+    std::size_t kib = 0;
+    if (f >> kib) size = static_cast<long>(kib * 1024);
+  }
+  return size > 0 ? static_cast<std::size_t>(size) : fallback;
+}
+
+template <class T>
+struct Layout : PreparedState {
+  std::vector<index_t> row_band, col_band, owner_col, empty_row, empty_col;
+  std::vector<offset_t> tile_first, tile_rseg, tile_cseg, rseg_end, cseg_end, empty_rows;
+  std::vector<index_t> rseg_row, cseg_col;
+  std::vector<std::uint8_t> rseg_first, cseg_first;
+  Buffer<index_t> col, row;
+  Buffer<T> val;
+  Buffer<std::uint32_t> res_slot;
+  int owners = 1;
+
+  Layout(const Observed& obs, std::size_t k, int threads, Workspace::CacheSizes caches) : owners(std::max(threads, 1)) {
+    const index_t m = obs.rows(), n = obs.cols();
+    const offset_t nnz = obs.nnz();
+    const auto row_ptr = obs.row_ptr(), col_ptr = obs.col_ptr();
+    const auto csr_col = obs.col_idx();
+    const auto values = obs.values<T>();
+    const std::size_t row_bytes = k * sizeof(T);
+    const std::size_t l2 = caches.l2 ? caches.l2 : cache_bytes(2, 1 << 20), l3 = caches.l3 ? caches.l3 : cache_bytes(3, 8 << 20);
+    // Pass 2 gathers U rows from the current row band: twice the L2 size measured fastest (longer
+    // column segments outweigh the L2 misses; see README, "Where the time goes"). Pass 1 keeps V in the
+    // last-level cache, shared by the threads: a band of it only when all of V would take more than half.
+    const index_t max_rows = static_cast<index_t>(std::max<std::size_t>(4, 2 * l2 / row_bytes));
+    // Band sizes use the machine's thread count, never the requested one: segment boundaries decide
+    // how sums are grouped, and the result must not depend on how many threads run it.
+    const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t v_share = l3 / 2 / hw;
+    const index_t max_cols = static_cast<index_t>(
+        std::min<std::size_t>(static_cast<std::size_t>(n) + 1, std::max<std::size_t>(4, v_share / row_bytes)));
+    // Enough row bands per thread for dynamic scheduling to even out power-law rows.
+    const offset_t band_entries = std::max<offset_t>(4096, nnz / (8 * static_cast<offset_t>(hw)));
+    const auto bands = [&](std::span<const offset_t> ptr, index_t count, index_t max_width, offset_t max_entries) {
+      std::vector<index_t> b{0};
+      for (index_t x = 0; x < count; ++x)
+        if (x - b.back() >= max_width || (x > b.back() && ptr[x + 1] - ptr[b.back()] > max_entries)) b.push_back(x);
+      b.push_back(count);
+      return b;
+    };
+    row_band = bands(row_ptr, m, max_rows, band_entries);
+    col_band = bands(col_ptr, n, max_cols, nnz + 1);
+    owner_col = detail::split_by_entries(col_ptr, owners);
+    const std::size_t nrb = row_band.size() - 1, ncb = col_band.size() - 1, tiles = nrb * ncb;
+    std::vector<index_t> band_of(static_cast<std::size_t>(n));
+    for (std::size_t cb = 0; cb < ncb; ++cb)
+      for (index_t j = col_band[cb]; j < col_band[cb + 1]; ++j) band_of[j] = static_cast<index_t>(cb);
+
+    // Entries and row segments of every tile; rows without entries, per band.
+    std::vector<offset_t> count(tiles + 1, 0), rsegs(tiles + 1, 0), csegs(tiles + 1, 0);
+    empty_rows.assign(nrb + 1, 0);
+    for (std::size_t rb = 0; rb < nrb; ++rb) {
+      for (index_t i = row_band[rb]; i < row_band[rb + 1]; ++i) {
+        if (row_ptr[i] == row_ptr[i + 1]) empty_row.push_back(i);
+        index_t last = -1;
+        for (offset_t q = row_ptr[i]; q < row_ptr[i + 1]; ++q) {
+          const index_t cb = band_of[csr_col[q]];
+          ++count[rb * ncb + cb + 1];
+          if (cb != last) ++rsegs[rb * ncb + cb + 1], last = cb;
+        }
+      }
+      empty_rows[rb + 1] = static_cast<offset_t>(empty_row.size());
+    }
+    for (index_t j = 0; j < n; ++j)
+      if (col_ptr[j] == col_ptr[j + 1]) empty_col.push_back(j);
+    for (std::size_t t = 0; t < tiles; ++t) count[t + 1] += count[t], rsegs[t + 1] += rsegs[t];
+    tile_first = count;
+    tile_rseg = rsegs;
+    rseg_row.resize(static_cast<std::size_t>(rsegs[tiles]));
+    rseg_end.resize(static_cast<std::size_t>(rsegs[tiles]));
+    rseg_first.resize(static_cast<std::size_t>(rsegs[tiles]));
+    col.reset(nnz);
+    val.reset(nnz);
+    res_slot.reset(nnz);
+    row.reset(nnz);
+
+    // Pass-1 order: rows ascending, columns ascending within a tile. A row's first segment is the one
+    // in its lowest column band, the first pass 1 visits.
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::size_t rb = 0; rb < nrb; ++rb) {
+      std::vector<offset_t> at(tile_first.begin() + rb * ncb, tile_first.begin() + (rb + 1) * ncb);
+      std::vector<offset_t> seg(tile_rseg.begin() + rb * ncb, tile_rseg.begin() + (rb + 1) * ncb);
+      for (index_t i = row_band[rb]; i < row_band[rb + 1]; ++i) {
+        index_t last = -1;
+        for (offset_t q = row_ptr[i]; q < row_ptr[i + 1]; ++q) {
+          const index_t cb = band_of[csr_col[q]];
+          if (cb != last) {
+            if (last >= 0) rseg_end[seg[last]++] = at[last];
+            rseg_row[seg[cb]] = i;
+            rseg_first[seg[cb]] = last < 0;
+            last = cb;
+          }
+          col[at[cb]] = csr_col[q];
+          val[at[cb]++] = values[q];
+        }
+        if (last >= 0) rseg_end[seg[last]++] = at[last];
+      }
+    }
+
+    // Pass-2 order within each tile: a stable counting sort by column, so rows stay ascending.
+    std::vector<index_t> entry_row(static_cast<std::size_t>(nnz));
+#pragma omp parallel for schedule(dynamic, 16)
+    for (std::size_t t = 0; t < tiles; ++t) {
+      offset_t s = tile_first[t];
+      for (offset_t g = tile_rseg[t]; g < tile_rseg[t + 1]; ++g)
+        for (; s < rseg_end[g]; ++s) entry_row[s] = rseg_row[g];
+    }
+#pragma omp parallel
+    {
+      std::vector<offset_t> at;
+#pragma omp for schedule(dynamic, 16)
+      for (std::size_t t = 0; t < tiles; ++t) {
+        const index_t c0 = col_band[t % ncb], width = col_band[t % ncb + 1] - c0;
+        at.assign(static_cast<std::size_t>(width) + 1, 0);
+        for (offset_t q = tile_first[t]; q < tile_first[t + 1]; ++q) ++at[col[q] - c0 + 1];
+        offset_t distinct = 0;
+        for (index_t x = 0; x < width; ++x) distinct += at[x + 1] > 0, at[x + 1] += at[x];
+        csegs[t + 1] = distinct;
+        for (offset_t q = tile_first[t]; q < tile_first[t + 1]; ++q) {
+          const offset_t p = at[col[q] - c0]++;
+          res_slot[q] = static_cast<std::uint32_t>(p);
+          row[tile_first[t] + p] = entry_row[q];
+        }
+      }
+    }
+    for (std::size_t t = 0; t < tiles; ++t) csegs[t + 1] += csegs[t];
+    tile_cseg = csegs;
+    cseg_col.resize(static_cast<std::size_t>(csegs[tiles]));
+    cseg_end.resize(static_cast<std::size_t>(csegs[tiles]));
+    cseg_first.resize(static_cast<std::size_t>(csegs[tiles]));
+#pragma omp parallel
+    {
+      std::vector<index_t> col_at;
+#pragma omp for schedule(dynamic, 16)
+      for (std::size_t t = 0; t < tiles; ++t) {
+        col_at.resize(static_cast<std::size_t>(tile_first[t + 1] - tile_first[t]));
+        for (offset_t q = tile_first[t]; q < tile_first[t + 1]; ++q) col_at[res_slot[q]] = col[q];
+        offset_t g = tile_cseg[t];
+        for (std::size_t p = 0; p < col_at.size(); ++p)
+          if (p + 1 == col_at.size() || col_at[p + 1] != col_at[p]) {
+            cseg_col[g] = col_at[p];
+            cseg_end[g++] = tile_first[t] + static_cast<offset_t>(p) + 1;
+          }
+      }
+    }
+    // A column's first segment is the one in its lowest row band, the first pass 2 visits.
+    std::vector<std::uint8_t> seen(static_cast<std::size_t>(n), 0);
+    for (std::size_t t = 0; t < tiles; ++t)
+      for (offset_t g = tile_cseg[t]; g < tile_cseg[t + 1]; ++g) {
+        cseg_first[g] = !seen[cseg_col[g]];
+        seen[cseg_col[g]] = 1;
+      }
+  }
+
+  detail::TileView<T> view() const {
+    return {row_band.size() - 1, col_band.size() - 1, row_band.data(), col_band.data(), tile_first.data(),
+            tile_rseg.data(), tile_cseg.data(), rseg_row.data(), rseg_end.data(), rseg_first.data(),
+            cseg_col.data(), cseg_end.data(), cseg_first.data(), col.data(), val.data(), res_slot.data(),
+            row.data(), empty_rows.data(), empty_row.data(), empty_col.size(), empty_col.data(),
+            owner_col.data(), owners};
+  }
+};
+
+template <class T>
+double run(const Problem<T>& p, Workspace& ws) {
+  const int threads = ws.threads();
+  const auto& layout =
+      ws.prepared<Layout<T>>(p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, p.k, threads, ws.cache_sizes()); });
+  const detail::TileView<T> tv = layout.view();
+  const detail::Raw<T> r = detail::raw(p);
+  T* res = ws.scratch<T>(0, static_cast<std::size_t>(p.obs.nnz()));
+  double* band = ws.scratch<double>(1, 2 * tv.row_bands);
+  double* col_norm = ws.scratch<double>(2, r.n);
+  simd::dispatch([&](auto arch) { tiled_simd::run(arch, r, tv, res, band, band + tv.row_bands, col_norm); });
+  double sq = 0, norm_u = 0, norm_v = 0;
+  for (std::size_t rb = 0; rb < tv.row_bands; ++rb) sq += band[rb], norm_u += band[tv.row_bands + rb];
+  for (std::size_t j = 0; j < r.n; ++j) norm_v += col_norm[j];
+  return 0.5 * sq + 0.5 * p.lambda * (norm_u + norm_v);
+}
+
+}  // namespace
+
+MFGRAD_KERNEL_ENTRY_POINTS
+
+}  // namespace mfgrad::kernels::tiled_simd
