@@ -2,11 +2,12 @@
 //
 //   pass 1, rows:    r_ij and ∂U = λU − R V. Threads take row bands; in a band, rows are visited
 //                    column band by column band, u_i and Σ_j r_ij v_j in registers across the row's
-//                    entries in the tile, the next V rows prefetched. Column bands exist only when V
-//                    does not fit in the last-level cache; a band of V then stays there.
-//   pass 2, columns: ∂V = λV − Rᵀ U from the residuals pass 1 left in pass-2 order. Each thread owns a
-//                    range of columns and sweeps the row bands in order, so the band's U rows stay in
-//                    L2 while Σ_i r_ij u_i builds up in registers.
+//                    entries in the tile, the next V rows prefetched. By default there is one column
+//                    band: V is read from wherever it fits (see the Layout comment).
+//   pass 2, columns: ∂V = λV − Rᵀ U from the residuals pass 1 left in pass-2 order. Rows are grouped
+//                    into strips, tall enough that each column has many entries in a strip; each
+//                    thread owns a range of columns and sweeps the strips in order, Σ_i r_ij u_i for a
+//                    column building up in registers while the strip's U rows stay in cache.
 // Each factor row is read from memory once per segment, and each gradient row is written once per
 // segment: the first segment of a row (column) writes λx − Σ, later ones subtract.
 // k = W, 2W, 4W, 8W (W = SIMD width) is compiled in; other k run a loop with a scalar tail. Every sum
@@ -38,47 +39,59 @@ MFGRAD_SIMD_ARCHS(MFGRAD_DECLARE)
 
 namespace {
 
+// The size of one instance of a cache level, as the kernel's own cores share it. sysfs first: glibc's
+// sysconf may report the sum over every instance on the host (seen: 384 MiB of "L3" on a 32 MiB VM).
 std::size_t cache_bytes(int level, std::size_t fallback) {
-  long size = ::sysconf(level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
-  if (size <= 0) {
-    std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(level) + "/size");
-    std::size_t kib = 0;
-    if (f >> kib) size = static_cast<long>(kib * 1024);
-  }
+  std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(level) + "/size");
+  std::size_t kib = 0;
+  if (f >> kib && kib > 0) return kib * 1024;
+  const long size = ::sysconf(level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
   return size > 0 ? static_cast<std::size_t>(size) : fallback;
 }
 
 template <class T>
 struct Layout : PreparedState {
-  std::vector<index_t> row_band, col_band, owner_col, empty_row, empty_col;
-  std::vector<offset_t> tile_first, tile_rseg, tile_cseg, rseg_end, cseg_end, empty_rows;
-  std::vector<index_t> rseg_row, cseg_col;
+  std::vector<index_t> row_band, col_band, owner_col, empty_row, empty_col, rseg_row, cseg_col;
+  std::vector<std::size_t> strip_band;
+  std::vector<offset_t> tile_first, tile_rseg, rseg_end, strip_first, strip_cseg, cseg_end, empty_rows;
   std::vector<std::uint8_t> rseg_first, cseg_first;
   Buffer<index_t> col, row;
   Buffer<T> val;
   Buffer<std::uint32_t> res_slot;
   int owners = 1;
 
-  Layout(const Observed& obs, std::size_t k, int threads, Workspace::CacheSizes caches) : owners(std::max(threads, 1)) {
+  Layout(const Observed& obs, std::size_t k, int threads, Workspace::CacheSizes caches)
+      : owners(std::max(threads, 1)) {
     const index_t m = obs.rows(), n = obs.cols();
     const offset_t nnz = obs.nnz();
     const auto row_ptr = obs.row_ptr(), col_ptr = obs.col_ptr();
     const auto csr_col = obs.col_idx();
     const auto values = obs.values<T>();
     const std::size_t row_bytes = k * sizeof(T);
-    const std::size_t l2 = caches.l2 ? caches.l2 : cache_bytes(2, 1 << 20), l3 = caches.l3 ? caches.l3 : cache_bytes(3, 8 << 20);
-    // Pass 2 gathers U rows from the current row band: twice the L2 size measured fastest (longer
-    // column segments outweigh the L2 misses; see README, "Where the time goes"). Pass 1 keeps V in the
-    // last-level cache, shared by the threads: a band of it only when all of V would take more than half.
-    const index_t max_rows = static_cast<index_t>(std::max<std::size_t>(4, 2 * l2 / row_bytes));
-    // Band sizes use the machine's thread count, never the requested one: segment boundaries decide
+    const std::size_t l2 = caches.l2 ? caches.l2 : cache_bytes(2, 1 << 20);
+    const std::size_t l3 = caches.l3 ? caches.l3 : cache_bytes(3, 8 << 20);
+    // Sizes follow the machine's thread count, never the requested one: segment boundaries decide
     // how sums are grouped, and the result must not depend on how many threads run it.
     const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
-    const std::size_t v_share = l3 / 2 / hw;
-    const index_t max_cols = static_cast<index_t>(
-        std::min<std::size_t>(static_cast<std::size_t>(n) + 1, std::max<std::size_t>(4, v_share / row_bytes)));
-    // Enough row bands per thread for dynamic scheduling to even out power-law rows.
+    // Pass 1: a row band's U and ∂U rows fit in L2, since a row is visited once per column band.
+    // Column bands (a band of V in a share of the last-level cache) are made only when a cache size is
+    // set explicitly: measured on Netflix-shaped and wide data, the shorter row segments they cause
+    // cost more than the cache hits they buy (see README, "Where the time goes"). Enough row bands per
+    // thread for dynamic scheduling to even out power-law rows.
+    const index_t band_rows = static_cast<index_t>(std::max<std::size_t>(4, l2 / 2 / row_bytes));
+    const index_t band_cols =
+        caches.l3 == 0 ? n + 1
+                       : static_cast<index_t>(std::min<std::size_t>(static_cast<std::size_t>(n) + 1,
+                                                                    std::max<std::size_t>(4, l3 / 2 / hw / row_bytes)));
     const offset_t band_entries = std::max<offset_t>(4096, nnz / (8 * static_cast<offset_t>(hw)));
+    // Pass 2: a strip is tall enough that a column has about 16 entries in it (so each ∂V row is
+    // read and written rarely), at least twice the L2 in U rows (measured best on Netflix-shaped data;
+    // see README), at most half the last-level cache.
+    const double rows_for_segments = 16.0 * m * static_cast<double>(n) / std::max<double>(1, static_cast<double>(nnz));
+    const double fewest = static_cast<double>(2 * l2 / row_bytes);
+    const index_t strip_rows = static_cast<index_t>(
+        std::clamp<double>(rows_for_segments, fewest, std::max(fewest, static_cast<double>(l3 / 2 / row_bytes))));
+
     const auto bands = [&](std::span<const offset_t> ptr, index_t count, index_t max_width, offset_t max_entries) {
       std::vector<index_t> b{0};
       for (index_t x = 0; x < count; ++x)
@@ -86,16 +99,21 @@ struct Layout : PreparedState {
       b.push_back(count);
       return b;
     };
-    row_band = bands(row_ptr, m, max_rows, band_entries);
-    col_band = bands(col_ptr, n, max_cols, nnz + 1);
+    row_band = bands(row_ptr, m, band_rows, band_entries);
+    col_band = bands(col_ptr, n, band_cols, nnz + 1);
     owner_col = detail::split_by_entries(col_ptr, owners);
     const std::size_t nrb = row_band.size() - 1, ncb = col_band.size() - 1, tiles = nrb * ncb;
+    strip_band = {0};
+    for (std::size_t rb = 0; rb < nrb; ++rb)
+      if (rb > strip_band.back() && row_band[rb + 1] - row_band[strip_band.back()] > strip_rows) strip_band.push_back(rb);
+    strip_band.push_back(nrb);
+    const std::size_t strips = strip_band.size() - 1;
     std::vector<index_t> band_of(static_cast<std::size_t>(n));
     for (std::size_t cb = 0; cb < ncb; ++cb)
       for (index_t j = col_band[cb]; j < col_band[cb + 1]; ++j) band_of[j] = static_cast<index_t>(cb);
 
     // Entries and row segments of every tile; rows without entries, per band.
-    std::vector<offset_t> count(tiles + 1, 0), rsegs(tiles + 1, 0), csegs(tiles + 1, 0);
+    std::vector<offset_t> count(tiles + 1, 0), rsegs(tiles + 1, 0);
     empty_rows.assign(nrb + 1, 0);
     for (std::size_t rb = 0; rb < nrb; ++rb) {
       for (index_t i = row_band[rb]; i < row_band[rb + 1]; ++i) {
@@ -124,6 +142,7 @@ struct Layout : PreparedState {
 
     // Pass-1 order: rows ascending, columns ascending within a tile. A row's first segment is the one
     // in its lowest column band, the first pass 1 visits.
+    std::vector<index_t> entry_row(static_cast<std::size_t>(nnz));
 #pragma omp parallel for schedule(dynamic, 1)
     for (std::size_t rb = 0; rb < nrb; ++rb) {
       std::vector<offset_t> at(tile_first.begin() + rb * ncb, tile_first.begin() + (rb + 1) * ncb);
@@ -138,6 +157,7 @@ struct Layout : PreparedState {
             rseg_first[seg[cb]] = last < 0;
             last = cb;
           }
+          entry_row[at[cb]] = i;
           col[at[cb]] = csr_col[q];
           val[at[cb]++] = values[q];
         }
@@ -145,67 +165,62 @@ struct Layout : PreparedState {
       }
     }
 
-    // Pass-2 order within each tile: a stable counting sort by column, so rows stay ascending.
-    std::vector<index_t> entry_row(static_cast<std::size_t>(nnz));
-#pragma omp parallel for schedule(dynamic, 16)
-    for (std::size_t t = 0; t < tiles; ++t) {
-      offset_t s = tile_first[t];
-      for (offset_t g = tile_rseg[t]; g < tile_rseg[t + 1]; ++g)
-        for (; s < rseg_end[g]; ++s) entry_row[s] = rseg_row[g];
-    }
+    // Pass-2 order within each strip (whose entries are contiguous in pass-1 order too, tiles being
+    // row-band-major): a stable counting sort by column, so rows stay ascending within a column.
+    strip_first.resize(strips + 1);
+    for (std::size_t st = 0; st <= strips; ++st) strip_first[st] = tile_first[strip_band[st] * ncb];
+    std::vector<offset_t> csegs(strips + 1, 0);
 #pragma omp parallel
     {
       std::vector<offset_t> at;
-#pragma omp for schedule(dynamic, 16)
-      for (std::size_t t = 0; t < tiles; ++t) {
-        const index_t c0 = col_band[t % ncb], width = col_band[t % ncb + 1] - c0;
-        at.assign(static_cast<std::size_t>(width) + 1, 0);
-        for (offset_t q = tile_first[t]; q < tile_first[t + 1]; ++q) ++at[col[q] - c0 + 1];
+#pragma omp for schedule(dynamic, 1)
+      for (std::size_t st = 0; st < strips; ++st) {
+        at.assign(static_cast<std::size_t>(n) + 1, 0);
+        for (offset_t q = strip_first[st]; q < strip_first[st + 1]; ++q) ++at[col[q] + 1];
         offset_t distinct = 0;
-        for (index_t x = 0; x < width; ++x) distinct += at[x + 1] > 0, at[x + 1] += at[x];
-        csegs[t + 1] = distinct;
-        for (offset_t q = tile_first[t]; q < tile_first[t + 1]; ++q) {
-          const offset_t p = at[col[q] - c0]++;
+        for (index_t j = 0; j < n; ++j) distinct += at[j + 1] > 0, at[j + 1] += at[j];
+        csegs[st + 1] = distinct;
+        for (offset_t q = strip_first[st]; q < strip_first[st + 1]; ++q) {
+          const offset_t p = at[col[q]]++;
           res_slot[q] = static_cast<std::uint32_t>(p);
-          row[tile_first[t] + p] = entry_row[q];
+          row[strip_first[st] + p] = entry_row[q];
         }
       }
     }
-    for (std::size_t t = 0; t < tiles; ++t) csegs[t + 1] += csegs[t];
-    tile_cseg = csegs;
-    cseg_col.resize(static_cast<std::size_t>(csegs[tiles]));
-    cseg_end.resize(static_cast<std::size_t>(csegs[tiles]));
-    cseg_first.resize(static_cast<std::size_t>(csegs[tiles]));
+    for (std::size_t st = 0; st < strips; ++st) csegs[st + 1] += csegs[st];
+    strip_cseg = csegs;
+    cseg_col.resize(static_cast<std::size_t>(csegs[strips]));
+    cseg_end.resize(static_cast<std::size_t>(csegs[strips]));
+    cseg_first.resize(static_cast<std::size_t>(csegs[strips]));
 #pragma omp parallel
     {
       std::vector<index_t> col_at;
-#pragma omp for schedule(dynamic, 16)
-      for (std::size_t t = 0; t < tiles; ++t) {
-        col_at.resize(static_cast<std::size_t>(tile_first[t + 1] - tile_first[t]));
-        for (offset_t q = tile_first[t]; q < tile_first[t + 1]; ++q) col_at[res_slot[q]] = col[q];
-        offset_t g = tile_cseg[t];
+#pragma omp for schedule(dynamic, 1)
+      for (std::size_t st = 0; st < strips; ++st) {
+        col_at.resize(static_cast<std::size_t>(strip_first[st + 1] - strip_first[st]));
+        for (offset_t q = strip_first[st]; q < strip_first[st + 1]; ++q) col_at[res_slot[q]] = col[q];
+        offset_t g = strip_cseg[st];
         for (std::size_t p = 0; p < col_at.size(); ++p)
           if (p + 1 == col_at.size() || col_at[p + 1] != col_at[p]) {
             cseg_col[g] = col_at[p];
-            cseg_end[g++] = tile_first[t] + static_cast<offset_t>(p) + 1;
+            cseg_end[g++] = strip_first[st] + static_cast<offset_t>(p) + 1;
           }
       }
     }
-    // A column's first segment is the one in its lowest row band, the first pass 2 visits.
+    // A column's first segment is the one in its lowest strip, the first pass 2 visits.
     std::vector<std::uint8_t> seen(static_cast<std::size_t>(n), 0);
-    for (std::size_t t = 0; t < tiles; ++t)
-      for (offset_t g = tile_cseg[t]; g < tile_cseg[t + 1]; ++g) {
-        cseg_first[g] = !seen[cseg_col[g]];
-        seen[cseg_col[g]] = 1;
-      }
+    for (std::size_t g = 0; g < cseg_col.size(); ++g) {
+      cseg_first[g] = !seen[cseg_col[g]];
+      seen[cseg_col[g]] = 1;
+    }
   }
 
   detail::TileView<T> view() const {
-    return {row_band.size() - 1, col_band.size() - 1, row_band.data(), col_band.data(), tile_first.data(),
-            tile_rseg.data(), tile_cseg.data(), rseg_row.data(), rseg_end.data(), rseg_first.data(),
-            cseg_col.data(), cseg_end.data(), cseg_first.data(), col.data(), val.data(), res_slot.data(),
-            row.data(), empty_rows.data(), empty_row.data(), empty_col.size(), empty_col.data(),
-            owner_col.data(), owners};
+    return {row_band.size() - 1, col_band.size() - 1, strip_band.size() - 1, row_band.data(), col_band.data(),
+            strip_band.data(), tile_first.data(), tile_rseg.data(), rseg_row.data(), rseg_end.data(),
+            rseg_first.data(), col.data(), val.data(), res_slot.data(), strip_first.data(), strip_cseg.data(),
+            cseg_col.data(), cseg_end.data(), cseg_first.data(), row.data(), empty_rows.data(), empty_row.data(),
+            empty_col.size(), empty_col.data(), owner_col.data(), owners};
   }
 };
 

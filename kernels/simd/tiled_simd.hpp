@@ -167,9 +167,9 @@ struct Kernels {
   }
 
   // Pass 1: threads take whole row bands (they own those ∂U rows), and within a band visit column
-  // bands in order. Pass 2: thread t owns columns [owner_col[t], owner_col[t+1]) and sweeps the row
-  // bands in order, so each ∂V row is summed in the same order whoever runs it, while the U rows of
-  // the current band stay in cache. Loss partials per row band and ‖v_j‖² per column are summed by the
+  // bands in order. Pass 2: thread t owns columns [owner_col[t], owner_col[t+1]) and sweeps the strips
+  // in order, so each ∂V row is summed in the same order whoever runs it, while the strip's U rows
+  // stay in cache. Loss partials per row band and ‖v_j‖² per column are summed by the
   // caller in fixed order: the result is bitwise identical at any thread count.
   static void run(const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res, double* band_sq,
                   double* band_norm, double* col_norm) {
@@ -184,13 +184,15 @@ struct Kernels {
           for (std::size_t l = 0; l < k; ++l) r.gu[i * k + l] = r.lambda * r.u[i * k + l];
           norm += norm2(r.u + i * k, k);
         }
+        std::size_t strip = 0;
+        while (tv.strip_band[strip + 1] <= rb) ++strip;
+        T* strip_res = res + tv.strip_first[strip];
         for (std::size_t cb = 0; cb < tv.col_bands; ++cb) {
           const std::size_t t = rb * tv.col_bands + cb;
-          T* tile_res = res + tv.tile_first[t];
           offset_t s = tv.tile_first[t];
           for (offset_t g = tv.tile_rseg[t]; g < tv.tile_rseg[t + 1]; ++g) {
             const std::size_t i = static_cast<std::size_t>(tv.rseg_row[g]);
-            sq += row_segment(r, i, tv.col, tv.val, tv.res_slot, tile_res, s, tv.rseg_end[g], tv.rseg_first[g]);
+            sq += row_segment(r, i, tv.col, tv.val, tv.res_slot, strip_res, s, tv.rseg_end[g], tv.rseg_first[g]);
             if (tv.rseg_first[g]) norm += norm2(r.u + i * k, k);
             s = tv.rseg_end[g];
           }
@@ -208,28 +210,25 @@ struct Kernels {
           for (std::size_t l = 0; l < k; ++l) r.gv[j * k + l] = r.lambda * r.v[j * k + l];
           col_norm[j] = norm2(r.v + static_cast<std::size_t>(j) * k, k);
         }
-        for (std::size_t rb = 0; rb < tv.row_bands; ++rb)
-          for (std::size_t cb = 0; cb < tv.col_bands; ++cb) {
-            if (tv.col_band[cb + 1] <= c0 || tv.col_band[cb] >= c1) continue;
-            const std::size_t t = rb * tv.col_bands + cb;
-            // The tile's first column segment at or past c0.
-            offset_t lo = tv.tile_cseg[t], hi = tv.tile_cseg[t + 1];
-            const offset_t end = hi;
-            while (lo < hi) {
-              const offset_t mid = lo + (hi - lo) / 2;
-              if (tv.cseg_col[mid] < c0)
-                lo = mid + 1;
-              else
-                hi = mid;
-            }
-            offset_t s = lo == tv.tile_cseg[t] ? tv.tile_first[t] : tv.cseg_end[lo - 1];
-            for (offset_t g = lo; g < end && tv.cseg_col[g] < c1; ++g) {
-              const std::size_t j = static_cast<std::size_t>(tv.cseg_col[g]);
-              col_segment(r, j, tv.row, res, s, tv.cseg_end[g], tv.cseg_first[g]);
-              if (tv.cseg_first[g]) col_norm[j] = norm2(r.v + j * k, k);
-              s = tv.cseg_end[g];
-            }
+        for (std::size_t st = 0; st < tv.strips; ++st) {
+          // The strip's first column segment at or past c0.
+          offset_t lo = tv.strip_cseg[st], hi = tv.strip_cseg[st + 1];
+          const offset_t end = hi;
+          while (lo < hi) {
+            const offset_t mid = lo + (hi - lo) / 2;
+            if (tv.cseg_col[mid] < c0)
+              lo = mid + 1;
+            else
+              hi = mid;
           }
+          offset_t s = lo == tv.strip_cseg[st] ? tv.strip_first[st] : tv.cseg_end[lo - 1];
+          for (offset_t g = lo; g < end && tv.cseg_col[g] < c1; ++g) {
+            const std::size_t j = static_cast<std::size_t>(tv.cseg_col[g]);
+            col_segment(r, j, tv.row, res, s, tv.cseg_end[g], tv.cseg_first[g]);
+            if (tv.cseg_first[g]) col_norm[j] = norm2(r.v + j * k, k);
+            s = tv.cseg_end[g];
+          }
+        }
       }
     }
   }
