@@ -20,6 +20,7 @@
 #include "mfgrad/check.hpp"
 #include "mfgrad/dataset.hpp"
 #include "mfgrad/generate.hpp"
+#include "mfgrad/plan.hpp"
 #include "peers.hpp"
 #include "revision.hpp"
 
@@ -82,6 +83,7 @@ struct Case {
   EvalFn<float> f32;
   EvalFn<double> f64;
   std::unique_ptr<Workspace> ws;
+  std::unique_ptr<Plan> plan;  // kind "plan": made (and measured) before the first evaluation
   bool checked = false;
   std::string error;
 };
@@ -138,12 +140,24 @@ struct Suite::State {
     const Problem<T> p{obs, ref.u.data(), ref.v.data(), c.k, config.lambda, ref.out_u.data(), ref.out_v.data()};
     const EvalFn<T> fn = fn_of<T>(c);
     records[c.record].nnz = obs.nnz();
+    if (c.kind == "plan" && !c.plan) {
+      c.plan = std::make_unique<Plan>(
+          obs, c.k, precision_of<T>(),
+          PlanOptions{.threads = c.threads, .mode = PlanMode::measure, .seconds_per_candidate = 0.2});
+      const auto& measured = c.plan->candidates();
+      records[c.record].note = "picked " + (measured.empty() ? std::string(c.plan->kernel().name) : measured.front().name) +
+                               "; " + c.plan->reason();
+    }
+    const auto evaluate_once = [&] {
+      return c.plan ? c.plan->evaluate<T>({p.u, m, c.k}, {p.v, n, c.k}, p.lambda, {p.grad_u, m, c.k}, {p.grad_v, n, c.k})
+                    : fn(p, *c.ws);
+    };
     if (!c.checked) {
       c.checked = true;
       validate<T>(obs, {p.u, m, c.k}, {p.v, n, c.k}, p.lambda, {p.grad_u, m, c.k}, {p.grad_v, n, c.k});
       std::fill(ref.out_u.begin(), ref.out_u.end(), std::numeric_limits<T>::quiet_NaN());
       std::fill(ref.out_v.begin(), ref.out_v.end(), std::numeric_limits<T>::quiet_NaN());
-      const double loss = fn(p, *c.ws);  // also the warm-up: preparation happens here, untimed
+      const double loss = evaluate_once();  // also the warm-up: preparation happens here, untimed
       const CheckReport report = check<T>(obs, c.k, ref.bounds, {ref.loss, ref.grad_u.data(), ref.grad_v.data()},
                                           {loss, ref.out_u.data(), ref.out_v.data()});
       if (!report.passed) c.error = "disagrees with the oracle: " + report.message;
@@ -153,7 +167,7 @@ struct Suite::State {
       return;
     }
     for (auto _ : st) {
-      double loss = fn(p, *c.ws);
+      double loss = evaluate_once();
       benchmark::DoNotOptimize(loss);
       benchmark::ClobberMemory();
     }
@@ -167,6 +181,7 @@ struct Suite::State {
     for (const auto& c : cases)
       if (c->name == case_name) {
         c->ws.reset();
+        c->plan.reset();
         auto it = data.find(c->dataset);
         if (it != data.end() && --it->second->cases_left <= 0) data.erase(it);  // free memory early
       }
@@ -190,6 +205,7 @@ std::vector<std::string> all_impls() {
   std::vector<std::string> names;
   for (const Kernel& k : registry())
     if (k.supported()) names.push_back(k.name);
+  names.push_back("plan");
   return names;
 }
 
@@ -281,6 +297,10 @@ void Suite::register_cases() {
           if (cfg.min_time) b->MinTime(*cfg.min_time);
         };
         for (const std::string& impl : cfg.impls) {
+          if (impl == "plan") {
+            for (int t : cfg.threads) add(impl, "plan", nullptr, nullptr, t);
+            continue;
+          }
           const Kernel& kern = kernel(impl);
           // A serial implementation gains nothing from more threads: time it once.
           const bool serial = impl == "naive";

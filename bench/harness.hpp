@@ -1,7 +1,7 @@
 // The benchmark harness behind both `mfgrad bench` and the Google Benchmark binary `mfgrad_bench`.
 //
-// Cases are registered with Google Benchmark in a loop over implementations (the registry, then the
-// peers) × data sets × k × threads, named eval/<impl>/<dataset>/k:<k>/threads:<t> (eval_f64/... for
+// Cases are registered with Google Benchmark in a loop over implementations (the registry, a plan made
+// in measure mode, then the peers) × data sets × k × threads, named eval/<impl>/<dataset>/k:<k>/threads:<t> (eval_f64/... for
 // float64). Each case evaluates once outside the timed loop, checks that result against the oracle
 // (naive) with the bound of mfgrad/check.hpp and reports an error instead of a time if it disagrees;
 // only then is evaluation timed (wall clock). Data loading, the oracle and every preparation (CSC,
@@ -27,7 +27,7 @@ struct Config {
   std::vector<std::string> datasets;  // presets or ratings files
   std::vector<std::size_t> ks;
   std::vector<int> threads;
-  std::vector<std::string> impls;     // registered implementations to run
+  std::vector<std::string> impls;     // registered implementations to run, and "plan" (mfgrad::Plan, measured)
   std::vector<std::string> peers;     // peers to run (names from peers())
   std::vector<Precision> dtypes = {Precision::f32};
   std::optional<int> reps;            // repetitions per case; unset: Google Benchmark's flag
@@ -40,7 +40,7 @@ struct Config {
 // 1 and all hardware threads, 5 repetitions of at least 0.2 s.
 Config default_config();
 
-// Every supported registered implementation / every compiled-in peer.
+// Every supported registered implementation and "plan" / every compiled-in peer.
 std::vector<std::string> all_impls();
 std::vector<std::string> all_peers();
 
@@ -54,6 +54,7 @@ struct Record {
   bool passed = false;            // oracle check
   std::string error;              // why it did not pass
   std::optional<double> instructions;
+  std::string note;               // for "plan": what it picked and why
 };
 
 // The machine and build this run describes (for JSON and Google Benchmark's context).

@@ -157,6 +157,9 @@ std::string render_table(const std::vector<Summary>& rows, const Ceilings& ceili
       }
       out << line;
     }
+    for (const Summary* s : block)
+      if (!s->record.note.empty())
+        out << "  " << s->record.impl << " (" << s->record.threads << " threads) " << s->record.note << "\n";
   }
   return out.str();
 }
@@ -204,6 +207,7 @@ json::Value results_json(const std::vector<Summary>& rows, const Ceilings& ceili
     x["speedup_vs_best_peer"] = opt(s.speedup_vs_best_peer);
     x["check"] = r.passed ? std::string("passed") : "failed: " + r.error;
     if (r.instructions) x["instructions"] = *r.instructions;
+    if (!r.note.empty()) x["note"] = r.note;
     results.push_back(std::move(x));
   }
   doc["results"] = results;

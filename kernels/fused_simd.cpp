@@ -45,4 +45,7 @@ namespace mfgrad {
 const char* simd_arch_name() {
   return kernels::simd::dispatch([](auto arch) { return decltype(arch)::name(); });
 }
+std::size_t simd_bytes() {
+  return kernels::simd::dispatch([](auto arch) { return decltype(arch)::alignment(); });  // = register width
+}
 }  // namespace mfgrad

@@ -8,7 +8,7 @@
 
 #include "mfgrad/kernel.hpp"
 
-#define MFGRAD_KERNEL(name, isa, deterministic, tier, description) \
+#define MFGRAD_KERNEL(name, isa, deterministic, tier, tunable, description) \
   namespace mfgrad::kernels::name {                                \
   double evaluate(const Problem<float>&, Workspace&);              \
   double evaluate(const Problem<double>&, Workspace&);             \
@@ -29,8 +29,8 @@ Registry& table() {
   static Registry r = [] {
     Registry reg;
     reg.table = {
-#define MFGRAD_KERNEL(name, isa, deterministic, tier, description)                     \
-  Kernel{#name, description, Isa::isa, deterministic, tier, &kernels::name::evaluate, \
+#define MFGRAD_KERNEL(name, isa, deterministic, tier, tunable, description)                     \
+  Kernel{#name, description, Isa::isa, deterministic, tier, tunable, &kernels::name::evaluate, \
          &kernels::name::evaluate},
 #include "kernels.inc"
 #undef MFGRAD_KERNEL

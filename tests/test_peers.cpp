@@ -21,7 +21,7 @@ using bench::peers;
 
 // A Peer as a Kernel, so that mfgrad::evaluate validates its arguments exactly as for the registry.
 Kernel as_kernel(const Peer& peer) {
-  return Kernel{peer.name, peer.description, Isa::baseline, false, 0, peer.f32, peer.f64};
+  return Kernel{peer.name, peer.description, Isa::baseline, false, 0, false, peer.f32, peer.f64};
 }
 
 const Peer& peer(const std::string& name) {

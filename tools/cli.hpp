@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "mfgrad/plan.hpp"
+
 namespace mfgrad::cli {
 
 // A command line that does not make sense (unknown option, missing value). Exit status 2.
@@ -53,11 +55,17 @@ double parse_number(const std::string& option, const std::string& text);
 // Returns the count in effect.
 int set_threads(int threads);
 
+// --plan estimate|measure, --seconds, --wisdom FILE (loaded when it exists) as PlanOptions; and saving
+// the wisdom back to --wisdom after a plan was made.
+PlanOptions plan_options(const Args& args, int threads);
+void save_wisdom_if_asked(const Args& args);
+
 int cmd_kernels(const std::vector<std::string>& argv);
 int cmd_eval(const std::vector<std::string>& argv);
 int cmd_gen(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);
 int cmd_compare(const std::vector<std::string>& argv);
+int cmd_plan(const std::vector<std::string>& argv);
 
 // The Google Benchmark binary's main: Google Benchmark's flags plus bench's data selection.
 int run_google_benchmark(int argc, char** argv);

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "cli.hpp"
 #include "json.hpp"
@@ -14,8 +15,8 @@ namespace mfgrad::cli {
 namespace {
 
 struct Options {
-  std::string data_name;
   const Kernel* kernel;
+  const Args* args;  // for --plan / --seconds / --wisdom
   double lambda;
   int threads;
   std::filesystem::path out;
@@ -29,9 +30,16 @@ json::Value evaluate_and_write(const Dataset& data, std::vector<T> u, std::vecto
   const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
   std::vector<T> gu(m * k), gv(n * k);
   Workspace ws(opt.threads);
+  std::unique_ptr<Plan> plan;
+  if (opt.args->has("plan")) {  // the plan's preparation happens here, outside the timed evaluation
+    plan = std::make_unique<Plan>(obs, k, precision_of<T>(), plan_options(*opt.args, opt.threads));
+    save_wisdom_if_asked(*opt.args);
+  }
+  const Matrix<const T> um{u.data(), u.size() / k, k}, vm{v.data(), v.size() / k, k};
   const auto start = std::chrono::steady_clock::now();
-  const double loss = evaluate<T>(*opt.kernel, obs, {u.data(), u.size() / k, k}, {v.data(), v.size() / k, k},
-                                  opt.lambda, {gu.data(), m, k}, {gv.data(), n, k}, ws, opt.eval);
+  const double loss = plan ? plan->evaluate<T>(um, vm, opt.lambda, {gu.data(), m, k}, {gv.data(), n, k}, opt.eval)
+                           : evaluate<T>(*opt.kernel, obs, um, vm, opt.lambda, {gu.data(), m, k}, {gv.data(), n, k},
+                                         ws, opt.eval);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   // Only now that everything is computed does anything reach --out.
@@ -45,7 +53,8 @@ json::Value evaluate_and_write(const Dataset& data, std::vector<T> u, std::vecto
     throw;
   }
   json::Value line;
-  line["kernel"] = opt.kernel->name;
+  line["kernel"] = plan ? plan->kernel().name : opt.kernel->name;
+  if (plan) line["plan"] = plan->reason();
   line["isa"] = simd_arch_name();
   line["dtype"] = to_string(precision_of<T>());
   line["loss"] = loss;
@@ -54,7 +63,7 @@ json::Value evaluate_and_write(const Dataset& data, std::vector<T> u, std::vecto
   line["nnz"] = obs.nnz();
   line["k"] = k;
   line["lambda"] = opt.lambda;
-  line["threads"] = ws.threads();
+  line["threads"] = plan ? plan->threads() : ws.threads();
   line["seconds"] = seconds;
   line["data"] = data.description;
   line["grad_u"] = gu_path;
@@ -75,7 +84,7 @@ void check_factor_file(const std::string& path, const NpyArray& a, index_t want_
 int cmd_eval(const std::vector<std::string>& argv) {
   Args args("eval", argv,
             {.values = {"ratings", "format", "data", "u", "v", "k", "seed", "dtype", "lambda", "kernel", "threads",
-                        "duplicates", "out"},
+                        "duplicates", "out", "plan", "seconds", "wisdom"},
              .flags = {"check-factors"}});
   if (!args.positional().empty()) throw UsageError("eval: unexpected argument '" + args.positional()[0] + "'");
   if (args.has("ratings") == args.has("data")) throw UsageError("eval: give exactly one of --ratings FILE and --data PRESET");
@@ -85,12 +94,16 @@ int cmd_eval(const std::vector<std::string>& argv) {
   if (from_files && (args.has("seed") || args.has("dtype")))
     throw UsageError("eval: --seed and --dtype apply to random factors (--k), not to --u/--v");
   if (args.has("format") && !args.has("ratings")) throw UsageError("eval: --format applies to --ratings");
+  if (args.has("plan") && args.has("kernel")) throw UsageError("eval: --plan chooses the implementation; drop --kernel");
+  if ((args.has("seconds") || args.has("wisdom")) && !args.has("plan"))
+    throw UsageError("eval: --seconds and --wisdom apply to --plan");
 
   Options opt;
   opt.lambda = parse_number("lambda", args.required("lambda"));
   opt.out = args.required("out");
   opt.threads = set_threads(static_cast<int>(args.integer("threads", 0, 1, 4096)));
   opt.eval.check_factors = args.has("check-factors");
+  opt.args = &args;
   opt.kernel = args.has("kernel") ? &kernel(*args.get("kernel")) : &default_kernel();
   const DuplicatePolicy duplicates = parse_duplicate_policy(args.get("duplicates").value_or("error"));
   const RatingsFormat format = parse_ratings_format(args.get("format").value_or("auto"));

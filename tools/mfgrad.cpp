@@ -58,7 +58,8 @@ const Command commands[] = {
     {"eval", mfgrad::cli::cmd_eval, "evaluate F, dF/dU and dF/dV once; write the gradients as .npy",
      "mfgrad eval (--ratings FILE [--format F] | --data PRESET) (--u U.npy --v V.npy | --k K [--seed S]\n"
      "            [--dtype float32|float64]) --lambda L [--kernel NAME] [--threads T]\n"
-     "            [--duplicates error|sum|last] [--check-factors] --out DIR\n"
+     "            [--duplicates error|sum|last] [--check-factors] [--plan estimate|measure [--seconds S]\n"
+     "            [--wisdom FILE]] --out DIR\n"
      "  Reads Ω and the factors, evaluates once and writes DIR/grad_u.npy and DIR/grad_v.npy (dtype of\n"
      "  the factors), then prints one JSON line: kernel, isa, dtype, loss, m, n, nnz, k, lambda, threads,\n"
      "  seconds (the evaluation alone), data.\n"
@@ -67,7 +68,18 @@ const Command commands[] = {
      "  --threads    threads for OpenMP and oneTBB alike (default: all hardware threads)\n"
      "  --seed       seed of the random factors when --k is given (default 1)\n"
      "  --check-factors  refuse NaN or infinite entries in U or V instead of propagating them\n"
+     "  --plan       let a plan choose the implementation (see 'mfgrad help plan'); the JSON line then\n"
+     "               has a 'plan' field saying why; --seconds and --wisdom as for 'mfgrad plan'\n"
      "  Nothing is written to DIR unless the whole evaluation succeeds.\n"},
+    {"plan", mfgrad::cli::cmd_plan, "show which implementation a plan picks for a data set and k, and why",
+     "mfgrad plan (--data PRESET | --ratings FILE [--format F]) --k K [--dtype float32|float64] [--threads T]\n"
+     "            [--plan estimate|measure] [--seconds S] [--wisdom FILE]\n"
+     "  Makes a plan as a program linking mfgrad would (mfgrad::Plan) and prints the choice and the reason;\n"
+     "  in measure mode (the default) also every candidate's median time on this data.\n"
+     "  --plan     estimate: choose from the shape alone; measure: time the candidates once (default)\n"
+     "  --seconds  measuring budget per candidate (default 0.3)\n"
+     "  --wisdom   file of earlier measured choices for this machine: read when it exists, then written\n"
+     "             back with this plan's choice, so the next plan for the same shape skips measuring\n"},
     {"gen", mfgrad::cli::cmd_gen, "write a generated data set as a Matrix Market file",
      "mfgrad gen PRESET --out FILE [--seed S]\n"
      "  Presets: tiny, ml-small, netflix-25m, netflix-100m, wide-50m (see 'mfgrad gen --list').\n"},

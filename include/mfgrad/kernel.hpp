@@ -48,6 +48,7 @@ struct Kernel {
   Isa isa;             // least instruction set it needs
   bool deterministic;  // bitwise-identical results at any thread count
   int tier;            // preference when nothing else decides: higher is expected to be faster
+  bool cache_tunable;  // sizes its tiles from Workspace::cache_sizes()
   EvalFn<float> f32;
   EvalFn<double> f64;
 
@@ -100,8 +101,10 @@ template <class T>
 void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<T> grad_u,
               Matrix<T> grad_v, const EvalOptions& options = {});
 
-// Name of the instruction set the xsimd-dispatched kernels run with on this CPU (after MFGRAD_ISA).
+// Name of the instruction set the xsimd-dispatched kernels run with on this CPU (after MFGRAD_ISA),
+// and the width of its vectors in bytes.
 const char* simd_arch_name();
+std::size_t simd_bytes();
 
 namespace testing {
 // Swaps the functions behind a registered name (e.g. for a deliberately slowed build that proves the

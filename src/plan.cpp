@@ -1,0 +1,303 @@
+// Choosing an implementation per problem shape, FFTW-style: estimate, or measure once and remember.
+#include "mfgrad/plan.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+#include "format.hpp"
+#include "mfgrad/dataset.hpp"
+
+namespace mfgrad {
+
+namespace {
+
+struct ShapeKey {
+  std::string machine;
+  index_t m, n;
+  offset_t nnz;
+  std::size_t k;
+  Precision precision;
+  int threads;
+  auto tie() const { return std::tie(machine, m, n, nnz, k, precision, threads); }
+  bool operator<(const ShapeKey& o) const { return tie() < o.tie(); }
+};
+
+struct Choice {
+  std::string kernel;
+  Workspace::CacheSizes caches;
+  double seconds;
+};
+
+std::mutex wisdom_mutex;
+std::map<ShapeKey, Choice>& wisdom() {
+  static std::map<ShapeKey, Choice> w;
+  return w;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "unknown cpu";
+}
+
+std::size_t sysfs_cache(int level, std::size_t fallback) {
+  std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(level) + "/size");
+  std::size_t kib = 0;
+  return f >> kib && kib > 0 ? kib * 1024 : fallback;
+}
+
+std::string ms(double seconds) { return format_number(std::round(seconds * 1e5) / 1e2) + " ms"; }
+
+std::string variant_name(const Kernel& k, Workspace::CacheSizes c) {
+  std::string name = k.name;
+  if (c.l2 != 0) name += " (L2 taken as " + std::to_string(c.l2 >> 10) + " KiB)";
+  if (c.l3 != 0) name += " (column bands for a " + std::to_string(c.l3 >> 10) + " KiB L3)";
+  return name;
+}
+
+// The implementation the shape suggests, and why. On every preset at k = 16…128 (README, "Plan")
+// tiled_simd measured fastest when k is a compiled-in multiple of the SIMD width; for other k its
+// run-time loop loses to the single fused pass.
+std::pair<const Kernel*, std::string> estimate(std::size_t k, Precision precision) {
+  const std::size_t width = simd_bytes() / (precision == Precision::f32 ? 4 : 8);
+  const Kernel* tiled = find_kernel("tiled_simd");
+  const Kernel* fused = find_kernel("fused_simd");
+  const bool compiled_k = k % width == 0 && k / width <= 8 && (k / width & (k / width - 1)) == 0;
+  if (tiled != nullptr && tiled->supported() && compiled_k)
+    return {tiled, "estimated: k = " + std::to_string(k) + " is a compiled-in multiple of the " + std::to_string(width) +
+                       "-lane SIMD width, where the cache-blocked two-pass kernel measured fastest on every preset"};
+  if (fused != nullptr && fused->supported())
+    return {fused, "estimated: k = " + std::to_string(k) + " is not a compiled-in multiple of the " +
+                       std::to_string(width) + "-lane SIMD width, where the single fused SIMD pass measured fastest"};
+  return {&best_kernel(), "estimated: the best-tier implementation this CPU supports"};
+}
+
+}  // namespace
+
+struct Plan::State {
+  const Observed* obs;
+  std::size_t k;
+  Precision precision;
+  const Kernel* kernel = nullptr;
+  Workspace::CacheSizes caches;
+  std::string reason;
+  std::vector<PlanCandidate> candidates;
+  std::unique_ptr<Workspace> ws;
+  bool from_wisdom = false;
+
+  ShapeKey key() const {
+    return {machine_signature(), obs->rows(), obs->cols(), obs->nnz(), k, precision, ws->threads()};
+  }
+
+  // Median seconds of a few evaluations within the budget, after one untimed run that prepares the
+  // layout in `w`. Gives up early on a candidate far slower than the best so far.
+  template <class T>
+  double time_kernel(const Kernel& kern, Workspace& w, const std::vector<T>& u, const std::vector<T>& v,
+                     std::vector<T>& gu, std::vector<T>& gv, double budget, double give_up_after) {
+    const Problem<T> p{*obs, u.data(), v.data(), k, 0.05, gu.data(), gv.data()};
+    using clock = std::chrono::steady_clock;
+    kern.fn<T>()(p, w);
+    std::vector<double> times;
+    const auto start = clock::now();
+    while (times.size() < 3 ||
+           (std::chrono::duration<double>(clock::now() - start).count() < budget && times.size() < 50)) {
+      const auto t0 = clock::now();
+      kern.fn<T>()(p, w);
+      times.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+      if (times.size() == 1 && times[0] > give_up_after) break;
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+  }
+
+  template <class T>
+  void measure(const PlanOptions& options) {
+    const std::size_t m = static_cast<std::size_t>(obs->rows()), n = static_cast<std::size_t>(obs->cols());
+    const std::vector<T> u = random_factor<T>(m, k, 1), v = random_factor<T>(n, k, 2);
+    std::vector<T> gu(m * k), gv(n * k);
+    const std::size_t l2 = sysfs_cache(2, 1 << 20), l3 = sysfs_cache(3, 8 << 20);
+    double best = HUGE_VAL;
+    for (const Kernel& kern : registry()) {
+      if (!kern.supported() || kern.tier == 0) continue;  // the oracle is never a candidate
+      std::vector<Workspace::CacheSizes> variants{{}};
+      if (kern.cache_tunable) variants.insert(variants.end(), {{.l2 = 4 * l2, .l3 = 0}, {.l2 = 0, .l3 = l3}});
+      for (const Workspace::CacheSizes& c : variants) {
+        auto w = std::make_unique<Workspace>(ws->threads());
+        w->set_cache_sizes(c);
+        const double t = time_kernel<T>(kern, *w, u, v, gu, gv, options.seconds_per_candidate, 4 * best);
+        candidates.push_back({variant_name(kern, c), &kern, c, t});
+        if (t < best) {
+          best = t;
+          kernel = &kern;
+          caches = c;
+          ws = std::move(w);  // keep the winner's prepared layout
+        }
+      }
+    }
+    std::sort(candidates.begin(), candidates.end(),
+              [](const PlanCandidate& a, const PlanCandidate& b) { return a.seconds < b.seconds; });
+    reason = "measured fastest of " + std::to_string(candidates.size()) + " candidates on this data: ";
+    for (std::size_t x = 0; x < candidates.size() && x < 3; ++x)
+      reason += (x ? ", " : "") + candidates[x].name + " " + ms(candidates[x].seconds);
+    if (candidates.size() > 3) reason += ", …";
+  }
+
+  template <class T>
+  void prepare() {
+    const std::size_t m = static_cast<std::size_t>(obs->rows()), n = static_cast<std::size_t>(obs->cols());
+    std::vector<T> u(m * k, T(0)), v(n * k, T(0)), gu(m * k), gv(n * k);
+    kernel->fn<T>()({*obs, u.data(), v.data(), k, 0.0, gu.data(), gv.data()}, *ws);
+  }
+};
+
+Plan::Plan(const Observed& obs, std::size_t k, Precision precision, const PlanOptions& options)
+    : s_(std::make_unique<State>()) {
+  if (k == 0) throw Error("k must be at least 1");
+  if (precision == Precision::f32 && !obs.float32_overflow().empty())
+    throw Error("float32 plan refused: " + obs.float32_overflow());
+  s_->obs = &obs;
+  s_->k = k;
+  s_->precision = precision;
+  s_->ws = std::make_unique<Workspace>(options.threads);
+  bool prepared = false;
+  if (!options.kernel.empty()) {
+    s_->kernel = &mfgrad::kernel(options.kernel);
+    s_->reason = "requested: " + options.kernel;
+  } else if (options.mode == PlanMode::estimate) {
+    std::tie(s_->kernel, s_->reason) = estimate(k, precision);
+  } else {
+    {
+      std::lock_guard lock(wisdom_mutex);
+      auto it = wisdom().find(s_->key());
+      if (it != wisdom().end())
+        if (const Kernel* known = find_kernel(it->second.kernel); known != nullptr && known->supported()) {
+          s_->kernel = known;
+          s_->caches = it->second.caches;
+          s_->from_wisdom = true;
+          s_->reason = "wisdom: " + variant_name(*known, it->second.caches) + " measured fastest (" +
+                       ms(it->second.seconds) + ") for this shape on this machine";
+        }
+    }
+    if (s_->kernel == nullptr) {
+      if (precision == Precision::f32)
+        s_->measure<float>(options);
+      else
+        s_->measure<double>(options);
+      prepared = true;
+      std::lock_guard lock(wisdom_mutex);
+      wisdom()[s_->key()] = {s_->kernel->name, s_->caches, s_->candidates.front().seconds};
+    }
+  }
+  s_->ws->set_cache_sizes(s_->caches);
+  // The chosen layout is built now, so that no evaluate() pays for it.
+  if (!prepared) {
+    if (precision == Precision::f32)
+      s_->prepare<float>();
+    else
+      s_->prepare<double>();
+  }
+}
+
+Plan::Plan(Plan&&) noexcept = default;
+Plan& Plan::operator=(Plan&&) noexcept = default;
+Plan::~Plan() = default;
+
+template <class T>
+double Plan::evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<T> grad_u, Matrix<T> grad_v,
+                      const EvalOptions& options) {
+  if (precision_of<T>() != s_->precision)
+    throw Error(std::string("plan was made for ") + to_string(s_->precision) + ", not " + to_string(precision_of<T>()));
+  if (u.cols != s_->k)
+    throw Error("plan was made for k = " + std::to_string(s_->k) + ", but U has " + std::to_string(u.cols) + " columns");
+  return mfgrad::evaluate<T>(*s_->kernel, *s_->obs, u, v, lambda, grad_u, grad_v, *s_->ws, options);
+}
+
+template double Plan::evaluate<float>(Matrix<const float>, Matrix<const float>, double, Matrix<float>, Matrix<float>,
+                                      const EvalOptions&);
+template double Plan::evaluate<double>(Matrix<const double>, Matrix<const double>, double, Matrix<double>,
+                                       Matrix<double>, const EvalOptions&);
+
+const Kernel& Plan::kernel() const noexcept { return *s_->kernel; }
+const Workspace::CacheSizes& Plan::cache_sizes() const noexcept { return s_->caches; }
+const std::string& Plan::reason() const noexcept { return s_->reason; }
+const std::vector<PlanCandidate>& Plan::candidates() const noexcept { return s_->candidates; }
+int Plan::threads() const noexcept { return s_->ws->threads(); }
+std::size_t Plan::k() const noexcept { return s_->k; }
+Precision Plan::precision() const noexcept { return s_->precision; }
+bool Plan::from_wisdom() const noexcept { return s_->from_wisdom; }
+
+std::string Plan::machine_signature() {
+  static const std::string sig = cpu_model() + " / " + std::to_string(std::thread::hardware_concurrency()) +
+                                 " threads / " + simd_arch_name();
+  return sig;
+}
+
+void Plan::forget_wisdom() {
+  std::lock_guard lock(wisdom_mutex);
+  wisdom().clear();
+}
+
+// Line 1 "mfgrad-wisdom 1"; then one choice per line, tab-separated: machine, m, n, nnz, k, precision,
+// threads, implementation, L2 bytes, L3 bytes (0: the machine's), measured seconds.
+void Plan::save_wisdom(const std::string& path) {
+  std::ostringstream out;
+  out << "mfgrad-wisdom 1\n";
+  {
+    std::lock_guard lock(wisdom_mutex);
+    for (const auto& [key, c] : wisdom())
+      out << key.machine << '\t' << key.m << '\t' << key.n << '\t' << key.nnz << '\t' << key.k << '\t'
+          << to_string(key.precision) << '\t' << key.threads << '\t' << c.kernel << '\t' << c.caches.l2 << '\t'
+          << c.caches.l3 << '\t' << format_number(c.seconds) << '\n';
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << out.str();
+    if (!f) throw Error("cannot write wisdom file " + path);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error("cannot write wisdom file " + path);
+}
+
+void Plan::load_wisdom(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot open wisdom file " + path);
+  std::string line;
+  if (!std::getline(in, line) || line != "mfgrad-wisdom 1") throw Error(path + ":1: not an mfgrad wisdom file");
+  std::map<ShapeKey, Choice> read;
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    std::vector<std::string> f;
+    std::size_t start = 0;
+    for (std::size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1)
+      f.push_back(line.substr(start, tab - start));
+    f.push_back(line.substr(start));
+    try {
+      if (f.size() != 11 || (f[5] != "float32" && f[5] != "float64")) throw std::invalid_argument("fields");
+      const ShapeKey key{f[0], static_cast<index_t>(std::stol(f[1])), static_cast<index_t>(std::stol(f[2])),
+                         std::stoll(f[3]), static_cast<std::size_t>(std::stoull(f[4])),
+                         f[5] == "float32" ? Precision::f32 : Precision::f64, std::stoi(f[6])};
+      read[key] = {f[7], {static_cast<std::size_t>(std::stoull(f[8])), static_cast<std::size_t>(std::stoull(f[9]))},
+                   std::stod(f[10])};
+    } catch (const std::exception&) {
+      throw Error(path + ":" + std::to_string(number) +
+                  ": malformed wisdom line (expected 11 tab-separated fields: machine, m, n, nnz, k, precision, "
+                  "threads, implementation, L2 bytes, L3 bytes, seconds)");
+    }
+  }
+  std::lock_guard lock(wisdom_mutex);
+  for (auto& [key, choice] : read) wisdom()[key] = choice;
+}
+
+}  // namespace mfgrad

@@ -1,0 +1,142 @@
+// Plans: estimate, measure, forced choice, wisdom; a plan's results are its implementation's results.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "mfgrad/plan.hpp"
+#include "support.hpp"
+
+namespace mfgrad::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const Observed& data() {
+  static const Observed obs = [] {
+    DataSpec spec;
+    spec.name = "plan-test";
+    spec.rows = 900;
+    spec.cols = 500;
+    spec.nnz = 30000;
+    return generate(spec);
+  }();
+  return obs;
+}
+
+template <class T>
+Result<T> via_plan(Plan& plan, const Factors<T>& f, double lambda) {
+  Result<T> r{0, std::vector<T>(f.u.size(), T(-1)), std::vector<T>(f.v.size(), T(-1))};
+  r.loss = plan.evaluate<T>({f.u.data(), f.m, f.k}, {f.v.data(), f.n, f.k}, lambda, {r.gu.data(), f.m, f.k},
+                            {r.gv.data(), f.n, f.k});
+  return r;
+}
+
+template <class T>
+void expect_same(const Result<T>& a, const Result<T>& b) {
+  EXPECT_EQ(a.loss, b.loss);
+  EXPECT_EQ(std::memcmp(a.gu.data(), b.gu.data(), a.gu.size() * sizeof(T)), 0);
+  EXPECT_EQ(std::memcmp(a.gv.data(), b.gv.data(), a.gv.size() * sizeof(T)), 0);
+}
+
+TEST(Plan, EstimateChoosesASupportedImplementationAndSaysWhy) {
+  for (std::size_t k : {16, 33, 64}) {
+    Plan plan(data(), k, Precision::f32, {.threads = 2});
+    EXPECT_TRUE(plan.kernel().supported());
+    EXPECT_GT(plan.kernel().tier, 0) << "the oracle is not a plan's choice";
+    EXPECT_EQ(plan.reason().rfind("estimated: ", 0), 0u) << plan.reason();
+    EXPECT_TRUE(plan.candidates().empty());
+    EXPECT_EQ(plan.threads(), 2);
+    // The plan's answer is its implementation's answer (deterministic ones: to the bit).
+    const Factors<float> f = random_factors<float>(data().rows(), data().cols(), k, 5);
+    const Result<float> got = via_plan(plan, f, 0.1);
+    const Result<float> want = run(kernel("naive"), data(), f, 0.1, 1);
+    const ErrorBounds b = error_bounds(data(), f, 0.1);
+    EXPECT_LE(std::fabs(got.loss - want.loss), b.loss);
+    for (std::size_t x = 0; x < got.gu.size(); ++x) ASSERT_LE(std::fabs(got.gu[x] - want.gu[x]), b.grad_u[x]);
+    if (plan.kernel().deterministic) expect_same(got, run(plan.kernel(), data(), f, 0.1, 2));
+  }
+}
+
+TEST(Plan, RequestedImplementationIsUsed) {
+  Plan plan(data(), 8, Precision::f64, {.kernel = "csc_cols_omp"});
+  EXPECT_STREQ(plan.kernel().name, "csc_cols_omp");
+  EXPECT_EQ(plan.reason(), "requested: csc_cols_omp");
+  const auto before = invocations(kernel("csc_cols_omp"));
+  const Factors<double> f = random_factors<double>(data().rows(), data().cols(), 8, 6);
+  expect_same(via_plan(plan, f, 0.2), run(kernel("csc_cols_omp"), data(), f, 0.2, 1));
+  EXPECT_EQ(invocations(kernel("csc_cols_omp")) - before, 2u);  // the plan's call and run()'s
+}
+
+TEST(Plan, MeasureTimesEveryCandidateAndKeepsTheFastest) {
+  Plan::forget_wisdom();
+  Plan plan(data(), 16, Precision::f32, {.threads = 2, .mode = PlanMode::measure, .seconds_per_candidate = 0.02});
+  const auto& c = plan.candidates();
+  ASSERT_FALSE(c.empty());
+  for (std::size_t x = 1; x < c.size(); ++x) EXPECT_LE(c[x - 1].seconds, c[x].seconds) << "candidates not sorted";
+  EXPECT_EQ(c.front().kernel, &plan.kernel()) << "the plan did not keep the fastest candidate";
+  EXPECT_EQ(c.front().caches.l2, plan.cache_sizes().l2);
+  for (const Kernel& k : registry())
+    if (k.supported() && k.tier > 0) {
+      EXPECT_TRUE(std::any_of(c.begin(), c.end(), [&](const PlanCandidate& p) { return p.kernel == &k; })) << k.name;
+    }
+  EXPECT_EQ(plan.reason().rfind("measured fastest", 0), 0u) << plan.reason();
+  EXPECT_FALSE(plan.from_wisdom());
+}
+
+TEST(Plan, WisdomSkipsMeasuringAndSurvivesSaveAndLoad) {
+  Plan::forget_wisdom();
+  const fs::path file = fs::temp_directory_path() / ("mfgrad_wisdom_" + std::to_string(::getpid()));
+  std::string first;
+  {
+    Plan measured(data(), 32, Precision::f32, {.threads = 1, .mode = PlanMode::measure, .seconds_per_candidate = 0.02});
+    first = measured.kernel().name;
+    Plan::save_wisdom(file.string());
+  }
+  Plan::forget_wisdom();
+  Plan::load_wisdom(file.string());
+  Plan again(data(), 32, Precision::f32, {.threads = 1, .mode = PlanMode::measure});
+  EXPECT_TRUE(again.from_wisdom());
+  EXPECT_TRUE(again.candidates().empty()) << "wisdom should replace measuring";
+  EXPECT_EQ(again.kernel().name, first);
+  EXPECT_EQ(again.reason().rfind("wisdom: ", 0), 0u) << again.reason();
+  // Another shape (k) is not covered by that wisdom.
+  Plan other(data(), 16, Precision::f32, {.threads = 1, .mode = PlanMode::measure, .seconds_per_candidate = 0.01});
+  EXPECT_FALSE(other.from_wisdom());
+
+  std::ofstream(file) << "mfgrad-wisdom 1\nthis\tis\tnot\tright\n";
+  try {
+    Plan::load_wisdom(file.string());
+    ADD_FAILURE() << "malformed wisdom accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(file.string() + ":2: malformed wisdom line"), std::string::npos) << e.what();
+  }
+  fs::remove(file);
+  Plan::forget_wisdom();
+}
+
+TEST(Plan, RejectsMismatchedUse) {
+  Plan plan(data(), 8, Precision::f32);
+  const Factors<double> d = random_factors<double>(data().rows(), data().cols(), 8, 1);
+  std::vector<double> gu(d.u.size()), gv(d.v.size());
+  try {
+    plan.evaluate<double>({d.u.data(), d.m, 8}, {d.v.data(), d.n, 8}, 0.1, {gu.data(), d.m, 8}, {gv.data(), d.n, 8});
+    ADD_FAILURE() << "precision mismatch accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("plan was made for float32"), std::string::npos);
+  }
+  const Factors<float> f = random_factors<float>(data().rows(), data().cols(), 4, 1);
+  std::vector<float> fu(f.u.size()), fv(f.v.size());
+  try {
+    plan.evaluate<float>({f.u.data(), f.m, 4}, {f.v.data(), f.n, 4}, 0.1, {fu.data(), f.m, 4}, {fv.data(), f.n, 4});
+    ADD_FAILURE() << "k mismatch accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("plan was made for k = 8"), std::string::npos);
+  }
+  EXPECT_THROW(Plan(data(), 0, Precision::f32), Error);
+  EXPECT_THROW(Plan(data(), 8, Precision::f32, {.kernel = "nope"}), Error);
+}
+
+}  // namespace
+}  // namespace mfgrad::test

@@ -1,0 +1,54 @@
+// mfgrad plan — which implementation a plan picks for a data set and k, and why.
+#include <cstdio>
+#include <filesystem>
+
+#include "cli.hpp"
+#include "mfgrad/dataset.hpp"
+#include "mfgrad/plan.hpp"
+
+namespace mfgrad::cli {
+
+PlanOptions plan_options(const Args& args, int threads) {
+  PlanOptions o;
+  o.threads = threads;
+  const std::string mode = args.get("plan").value_or("measure");
+  if (mode == "estimate")
+    o.mode = PlanMode::estimate;
+  else if (mode == "measure")
+    o.mode = PlanMode::measure;
+  else
+    throw UsageError("--plan expects estimate or measure, got '" + mode + "'");
+  o.seconds_per_candidate = args.number("seconds", o.seconds_per_candidate);
+  if (auto w = args.get("wisdom"); w && std::filesystem::exists(*w)) Plan::load_wisdom(*w);
+  return o;
+}
+
+void save_wisdom_if_asked(const Args& args) {
+  if (auto w = args.get("wisdom")) Plan::save_wisdom(*w);
+}
+
+int cmd_plan(const std::vector<std::string>& argv) {
+  Args args("plan", argv, {.values = {"data", "ratings", "format", "k", "dtype", "threads", "plan", "seconds", "wisdom"}});
+  if (!args.positional().empty()) throw UsageError("plan: unexpected argument '" + args.positional()[0] + "'");
+  if (args.has("ratings") == args.has("data")) throw UsageError("plan: give exactly one of --ratings FILE and --data PRESET");
+  const int threads = set_threads(static_cast<int>(args.integer("threads", 0, 1, 4096)));
+  const auto k = static_cast<std::size_t>(parse_integer("k", args.required("k"), 1, 1 << 16));
+  const std::string dtype = args.get("dtype").value_or("float32");
+  if (dtype != "float32" && dtype != "float64") throw UsageError("plan: --dtype expects float32 or float64");
+  const PlanOptions options = plan_options(args, threads);
+  const Dataset data = load_dataset(args.has("ratings") ? *args.get("ratings") : *args.get("data"),
+                                    parse_ratings_format(args.get("format").value_or("auto")));
+  const Plan plan(data.observed, k, dtype == "float32" ? Precision::f32 : Precision::f64, options);
+  std::printf("%s, k = %zu, %s, %d threads, on %s\n", data.description.c_str(), k, dtype.c_str(), plan.threads(),
+              Plan::machine_signature().c_str());
+  if (!plan.candidates().empty()) {
+    std::printf("  %-58s %14s %8s\n", "candidate", "median", "vs best");
+    for (const PlanCandidate& c : plan.candidates())
+      std::printf("  %-58s %11.3f ms %7.2fx\n", c.name.c_str(), c.seconds * 1e3, c.seconds / plan.candidates().front().seconds);
+  }
+  std::printf("chosen: %s\nwhy:    %s\n", plan.kernel().name, plan.reason().c_str());
+  save_wisdom_if_asked(args);
+  return 0;
+}
+
+}  // namespace mfgrad::cli
