@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -52,7 +53,8 @@ bench::Config apply(const Args& args, bench::Config c) {
   c.lambda = args.number("lambda", c.lambda);
   if (c.datasets.empty() || c.ks.empty() || c.threads.empty() || (c.impls.empty() && c.peers.empty()))
     throw UsageError("bench: nothing to run (empty --data, --k, --threads or --impl/--peers)");
-  for (const std::string& i : c.impls) kernel(i);  // unknown or unsupported names fail before any work
+  for (const std::string& i : c.impls)
+    if (i != "plan") kernel(i);  // unknown or unsupported names fail before any work
   return c;
 }
 
@@ -95,6 +97,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
     config.peers = {};
   }
   config = apply(args, config);
+  if (args.has("instructions")) {  // callgrind counts the registered implementations only
+    config.impls.erase(std::remove(config.impls.begin(), config.impls.end(), "plan"), config.impls.end());
+    config.peers.clear();
+  }
   const json::Value context = bench::machine_context();
 
   bench::Suite suite(config);

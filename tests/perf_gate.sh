@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The CI performance gate, three ways (ctest runs each as its own test):
+#   baseline     callgrind instruction counts of every implementation on the tiny preset, compared
+#                with the counts committed in bench/baseline/ (repeatable on a noisy shared machine)
+#   instructions the same run with mfgrad_slowed (csc_cols_omp does its work twice) must be reported
+#                as a regression of csc_cols_omp and make compare fail
+#   time         wall-clock repetitions of mfgrad against mfgrad_slowed, side by side on this machine:
+#                compare must find the slowdown with statistical support, and nothing against itself
+# usage: perf_gate.sh baseline|instructions|time MFGRAD MFGRAD_SLOWED BASELINE.json WORKDIR
+set -euo pipefail
+mode=$1 mfgrad=$2 slowed=$3 baseline=$4 work=$5
+mkdir -p "$work"
+counts=(bench --instructions --data tiny --k 16,64 --impl all)
+
+expect_regression() {  # compare must exit 1 and name csc_cols_omp as a regression
+  local out status=0
+  out=$("$mfgrad" compare "$@") || status=$?
+  echo "$out"
+  if [[ $status -ne 1 ]]; then echo "FAIL: compare exited $status, expected 1 (regression)"; exit 1; fi
+  if ! grep -E "^ *regression +eval/csc_cols_omp/" <<<"$out" >/dev/null; then
+    echo "FAIL: csc_cols_omp was not reported as a regression"; exit 1
+  fi
+}
+
+case $mode in
+  baseline)
+    "$mfgrad" "${counts[@]}" --json "$work/current.json"
+    "$mfgrad" compare "$baseline" "$work/current.json" --instructions-threshold 3
+    ;;
+  instructions)
+    "$slowed" "${counts[@]}" --json "$work/slowed.json"
+    expect_regression "$baseline" "$work/slowed.json" --instructions-threshold 3
+    ;;
+  time)
+    timing=(bench --data tiny --k 16 --threads 1 --impl csc_cols_omp --peers none --reps 9 --min-time 0.05)
+    "$mfgrad" "${timing[@]}" --json "$work/time_base.json"
+    "$slowed" "${timing[@]}" --json "$work/time_slowed.json"
+    "$mfgrad" compare "$work/time_base.json" "$work/time_base.json"
+    expect_regression "$work/time_base.json" "$work/time_slowed.json" --threshold 25
+    ;;
+  *) echo "unknown mode $mode"; exit 2 ;;
+esac
+echo "PASS: perf gate ($mode)"
