@@ -144,9 +144,7 @@ struct Suite::State {
       c.plan = std::make_unique<Plan>(
           obs, c.k, precision_of<T>(),
           PlanOptions{.threads = c.threads, .mode = PlanMode::measure, .seconds_per_candidate = 0.2});
-      const auto& measured = c.plan->candidates();
-      records[c.record].note = "picked " + (measured.empty() ? std::string(c.plan->kernel().name) : measured.front().name) +
-                               "; " + c.plan->reason();
+      records[c.record].note = "picked " + c.plan->choice() + "; " + c.plan->reason();
     }
     const auto evaluate_once = [&] {
       return c.plan ? c.plan->evaluate<T>({p.u, m, c.k}, {p.v, n, c.k}, p.lambda, {p.grad_u, m, c.k}, {p.grad_v, n, c.k})
@@ -191,7 +189,7 @@ struct Suite::State {
 Config default_config() {
   Config c;
   c.datasets = {"netflix-25m"};
-  c.ks = {16, 64};
+  c.ks = {64};
   const int hw = std::max(1, omp_get_num_procs());
   c.threads = hw > 1 ? std::vector<int>{1, hw} : std::vector<int>{1};
   c.impls = all_impls();

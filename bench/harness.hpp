@@ -36,8 +36,8 @@ struct Config {
   std::uint64_t seed = 1;             // of the random factors
 };
 
-// mfgrad bench's defaults: every supported implementation and every peer, netflix-25m, k 16 and 64,
-// 1 and all hardware threads, 5 repetitions of at least 0.2 s.
+// mfgrad bench's defaults: every supported implementation, a plan and every peer, netflix-25m, k = 64,
+// 1 and all hardware threads, 5 repetitions of at least 0.2 s (a few minutes on 2 cores).
 Config default_config();
 
 // Every supported registered implementation and "plan" / every compiled-in peer.

@@ -46,7 +46,7 @@ int cmd_plan(const std::vector<std::string>& argv) {
     for (const PlanCandidate& c : plan.candidates())
       std::printf("  %-58s %11.3f ms %7.2fx\n", c.name.c_str(), c.seconds * 1e3, c.seconds / plan.candidates().front().seconds);
   }
-  std::printf("chosen: %s\nwhy:    %s\n", plan.kernel().name, plan.reason().c_str());
+  std::printf("chosen: %s\nwhy:    %s\n", plan.choice().c_str(), plan.reason().c_str());
   save_wisdom_if_asked(args);
   return 0;
 }

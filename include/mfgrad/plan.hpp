@@ -55,6 +55,7 @@ class Plan {
 
   const Kernel& kernel() const noexcept;
   const Workspace::CacheSizes& cache_sizes() const noexcept;  // of the chosen variant
+  std::string choice() const;  // the implementation, and its cache-size variant when not the default
   const std::string& reason() const noexcept;            // why this implementation
   const std::vector<PlanCandidate>& candidates() const noexcept;  // measured times (measure mode)
   int threads() const noexcept;
