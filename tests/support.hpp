@@ -1,9 +1,17 @@
 // Test support: small problems, running a kernel, and the error bounds every comparison uses.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <tuple>
 #include <limits>
 #include <ostream>
 #include <random>
@@ -78,6 +86,91 @@ Result<T> run(const Kernel& kernel, const Observed& obs, const Factors<T>& f, do
   r.loss = evaluate<T>(kernel, obs, {f.u.data(), f.m, f.k}, {f.v.data(), f.n, f.k}, lambda,
                        {r.gu.data(), f.m, f.k}, {r.gv.data(), f.n, f.k}, ws);
   return r;
+}
+
+// Shapes chosen to break kernels: k around SIMD widths (4, 8, 16 lanes), empty rows and columns,
+// m ≠ n both ways, one entry, no entry, densities 0.01 / 0.5 / 1.0, heavy power-law skew.
+struct Shape {
+  std::string name;
+  std::function<Entries()> entries;
+  std::size_t k;
+};
+
+inline std::vector<Shape> shapes() {
+  std::vector<Shape> s;
+  for (std::size_t k : {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 65})
+    s.push_back({"k" + std::to_string(k), [] { return random_entries(37, 29, 0.3, 11); }, k});
+  s.push_back({"empty_rows_cols", [] { return random_entries(50, 40, 0.2, 12, 10, 5); }, 9});
+  s.push_back({"tall", [] { return random_entries(131, 7, 0.4, 13); }, 5});
+  s.push_back({"wide", [] { return random_entries(7, 131, 0.4, 14); }, 17});
+  s.push_back({"one_entry", [] {
+                 Entries e;
+                 e.rows = 4;
+                 e.cols = 6;
+                 e.push(2, 3, 4.5);
+                 return e;
+               },
+               16});
+  s.push_back({"empty", [] {
+                 Entries e;
+                 e.rows = 5;
+                 e.cols = 3;
+                 return e;
+               },
+               8});
+  s.push_back({"density_0_01", [] { return random_entries(300, 200, 0.01, 15); }, 16});
+  s.push_back({"density_0_5", [] { return random_entries(60, 45, 0.5, 16); }, 16});
+  s.push_back({"density_1", [] { return random_entries(40, 30, 1.0, 17); }, 33});
+  s.push_back({"power_law", [] {
+                 DataSpec spec;
+                 spec.name = "skewed";
+                 spec.rows = 700;
+                 spec.cols = 400;
+                 spec.nnz = 30000;
+                 spec.row_skew = 1.1;
+                 spec.col_skew = 1.0;
+                 return generate_entries(spec);
+               },
+               24});
+  return s;
+}
+
+inline const Shape& shape(const std::string& name) {
+  static const std::vector<Shape> all = shapes();
+  for (const Shape& s : all)
+    if (s.name == name) return s;
+  throw std::logic_error("no shape " + name);
+}
+
+// Built once per process and shared by the tests that use the shape.
+inline const Observed& observed(const std::string& shape_name) {
+  static std::map<std::string, std::unique_ptr<Observed>> cache;
+  auto& slot = cache[shape_name];
+  if (!slot) slot = std::make_unique<Observed>(Observed::build(shape(shape_name).entries()));
+  return *slot;
+}
+
+inline std::vector<std::string> shape_names() {
+  std::vector<std::string> names;
+  for (const Shape& s : shapes()) names.push_back(s.name);
+  return names;
+}
+
+// Guards against trivial test data: the oracle's result must be mostly non-zero and its loss positive.
+template <class T>
+void expect_not_trivial(const Result<T>& want) {
+  std::size_t nonzero = 0;
+  for (T x : want.gu) nonzero += x != T(0);
+  for (T x : want.gv) nonzero += x != T(0);
+  EXPECT_GT(nonzero, 9 * (want.gu.size() + want.gv.size()) / 10) << "test data too trivial";
+  EXPECT_GT(want.loss, 0.0);
+}
+
+// (implementation, shape, precision): the parameter of the suites that run every implementation.
+using Param = std::tuple<std::string, std::string, Precision>;
+
+inline std::string param_name(const ::testing::TestParamInfo<Param>& info) {
+  return std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_" + to_string(std::get<2>(info.param));
 }
 
 // The tolerance rule is the library's (mfgrad/check.hpp), so tests and the benchmark's oracle check

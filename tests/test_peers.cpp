@@ -30,74 +30,16 @@ const Peer& peer(const std::string& name) {
   throw std::logic_error("no peer " + name);
 }
 
-struct Shape {
-  std::string name;
-  std::function<Entries()> entries;
-  std::size_t k;
-};
-
-std::vector<Shape> shapes() {
-  std::vector<Shape> s;
-  for (std::size_t k : {1, 7, 16, 33})
-    s.push_back({"k" + std::to_string(k), [] { return random_entries(37, 29, 0.3, 11); }, k});
-  s.push_back({"empty_rows_cols", [] { return random_entries(50, 40, 0.2, 12, 10, 5); }, 9});
-  s.push_back({"tall", [] { return random_entries(131, 7, 0.4, 13); }, 5});
-  s.push_back({"one_entry",
-               [] {
-                 Entries e;
-                 e.rows = 4;
-                 e.cols = 6;
-                 e.push(2, 3, 4.5);
-                 return e;
-               },
-               16});
-  s.push_back({"empty",
-               [] {
-                 Entries e;
-                 e.rows = 5;
-                 e.cols = 3;
-                 return e;
-               },
-               8});
-  s.push_back({"power_law",
-               [] {
-                 DataSpec spec;
-                 spec.name = "skewed";
-                 spec.rows = 700;
-                 spec.cols = 400;
-                 spec.nnz = 30000;
-                 spec.row_skew = 1.1;
-                 spec.col_skew = 1.0;
-                 return generate_entries(spec);
-               },
-               24});
-  return s;
-}
-
-const Shape& shape(const std::string& name) {
-  static const std::vector<Shape> all = shapes();
-  for (const Shape& s : all)
-    if (s.name == name) return s;
-  throw std::logic_error("no shape " + name);
-}
-
-const Observed& observed(const std::string& shape_name) {
-  static std::map<std::string, std::unique_ptr<Observed>> cache;
-  auto& slot = cache[shape_name];
-  if (!slot) slot = std::make_unique<Observed>(Observed::build(shape(shape_name).entries()));
-  return *slot;
-}
-
 std::vector<std::string> peer_names() {
   std::vector<std::string> names;
   for (const Peer& p : peers()) names.push_back(p.name);
   return names;
 }
 
-std::vector<std::string> shape_names() {
-  std::vector<std::string> names;
-  for (const Shape& s : shapes()) names.push_back(s.name);
-  return names;
+// The kernel suite's shapes that matter to a library call: narrow and odd k, empty rows and columns,
+// m ≠ n, one entry, empty Ω, power-law skew.
+std::vector<std::string> peer_shape_names() {
+  return {"k1", "k7", "k16", "k33", "empty_rows_cols", "tall", "one_entry", "empty", "power_law"};
 }
 
 constexpr double lambda = 0.05;
@@ -111,8 +53,6 @@ void expect_matches(const std::string& what, const Observed& obs, std::size_t k,
   EXPECT_TRUE(report.passed) << what << ": " << report.message;
 }
 
-using Param = std::tuple<std::string, std::string, Precision>;
-
 class PeerVsOracle : public ::testing::TestWithParam<Param> {
  protected:
   template <class T>
@@ -125,12 +65,7 @@ class PeerVsOracle : public ::testing::TestWithParam<Param> {
     const Result<T> want = run(kernel("naive"), obs, f, lambda, 1);
     const ErrorBounds b = error_bounds(obs, f, lambda);
 
-    // Guard against trivial data: the oracle's gradients must be mostly non-zero.
-    std::size_t nonzero = 0;
-    for (T x : want.gu) nonzero += x != T(0);
-    for (T x : want.gv) nonzero += x != T(0);
-    EXPECT_GT(nonzero, 9 * (want.gu.size() + want.gv.size()) / 10) << "test data too trivial";
-    EXPECT_GT(want.loss, 0.0);
+    expect_not_trivial(want);
 
     // Outputs pre-filled with NaN or a huge value must be overwritten, at any thread count.
     for (int threads : {1, 2})
@@ -147,12 +82,8 @@ TEST_P(PeerVsOracle, MatchesOracle) {
     matches_oracle<double>();
 }
 
-std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  return std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_" + to_string(std::get<2>(info.param));
-}
-
 INSTANTIATE_TEST_SUITE_P(Peers, PeerVsOracle,
-                         ::testing::Combine(::testing::ValuesIn(peer_names()), ::testing::ValuesIn(shape_names()),
+                         ::testing::Combine(::testing::ValuesIn(peer_names()), ::testing::ValuesIn(peer_shape_names()),
                                             ::testing::Values(Precision::f32, Precision::f64)),
                          param_name);
 // A build that found neither library has no peers, hence no instances.
