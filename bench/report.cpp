@@ -310,8 +310,8 @@ std::vector<std::string> plot(const std::vector<Summary>& rows, const Ceilings& 
       for (std::size_t k : ks) {
         g << "set title 'k = " << k << "'\nplot ";
         for (std::size_t x = 0; x < impls.size(); ++x)
-          g << (x ? ", " : "") << "'" << scaling.string() << "' index " << block + x << " using 1:2 with linespoints lw 2 title '"
-            << impls[x] << "'";
+          g << (x ? ", " : "") << "'" << scaling.string() << "' index " << block + x << " using 1:2 with linespoints lw 2 dt " << x / 8 + 1  // colours repeat after eight: dash the rest
+            << " title '" << impls[x] << "'";
         g << ", '" << scaling.string() << "' index " << ks.size() * impls.size()
           << " using 1:2 with lines dt 2 lc rgb 'black' title 'peak'\n";
         block += impls.size();
