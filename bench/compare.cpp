@@ -213,12 +213,6 @@ ResultSet read_google_benchmark(const json::Value& doc, const std::string& path)
 // ---------------------------------------------------------------------------------------------------
 // Statistics
 
-SampleSummary summarize(const std::vector<double>& samples) {
-  const double median = median_of(samples);
-  std::vector<double> deviations;
-  for (double s : samples) deviations.push_back(std::abs(s - median));
-  return {median, median_of(deviations), samples.size()};
-}
 
 // Ranks of x followed by y in the pooled sample, doubled so that midranks of ties stay integers.
 struct Ranks {
@@ -338,8 +332,8 @@ std::string failure_note(const BenchmarkResult* b, const BenchmarkResult* c) {
 Comparison compare_one(const BenchmarkResult& b, const BenchmarkResult& c, const CompareOptions& opt) {
   Comparison row;
   row.name = b.name;
-  if (!b.samples_s.empty()) row.baseline = summarize(b.samples_s);
-  if (!c.samples_s.empty()) row.contender = summarize(c.samples_s);
+  if (!b.samples_s.empty()) row.baseline = summarize_samples(b.samples_s);
+  if (!c.samples_s.empty()) row.contender = summarize_samples(c.samples_s);
   if (b.failed || c.failed) {
     row.verdict = Verdict::failed;
     row.note = failure_note(&b, &c);
@@ -438,6 +432,13 @@ std::string describe(const ResultSet& set) {
 
 }  // namespace
 
+SampleSummary summarize_samples(const std::vector<double>& samples) {
+  const double median = median_of(samples);
+  std::vector<double> deviations;
+  for (double s : samples) deviations.push_back(std::abs(s - median));
+  return {median, median_of(deviations), samples.size()};
+}
+
 ResultSet load_results(const std::string& path) {
   json::Value doc;
   try {
@@ -526,7 +527,7 @@ Report compare(const ResultSet& baseline, const ResultSet& contender, const Comp
     row.name = b.name;
     row.verdict = Verdict::missing;
     row.note = "not in the contender";
-    if (!b.samples_s.empty()) row.baseline = summarize(b.samples_s);
+    if (!b.samples_s.empty()) row.baseline = summarize_samples(b.samples_s);
     report.rows.push_back(std::move(row));
   }
   for (const BenchmarkResult& c : contender.results) {
@@ -536,7 +537,7 @@ Report compare(const ResultSet& baseline, const ResultSet& contender, const Comp
     row.name = c.name;
     row.verdict = c.failed ? Verdict::failed : Verdict::added;
     row.note = c.failed ? "new; " + failure_note(nullptr, &c) : "not in the baseline";
-    if (!c.samples_s.empty()) row.contender = summarize(c.samples_s);
+    if (!c.samples_s.empty()) row.contender = summarize_samples(c.samples_s);
     report.rows.push_back(std::move(row));
   }
   return report;

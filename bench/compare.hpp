@@ -75,6 +75,9 @@ struct SampleSummary {
   std::size_t n = 0;
 };
 
+// Median and median absolute deviation of repetition samples (what reports and verdicts quote).
+SampleSummary summarize_samples(const std::vector<double>& samples);
+
 struct Comparison {
   std::string name;
   Verdict verdict = Verdict::unchanged;

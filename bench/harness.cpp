@@ -93,20 +93,6 @@ EvalFn<T> fn_of(const Case& c) {
   if constexpr (std::is_same_v<T, float>) return c.f32; else return c.f64;
 }
 
-std::string read_first_line_with(const char* path, const char* key) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key, 0) == 0) {
-      auto colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      auto value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(" \t"));
-      return value;
-    }
-  return {};
-}
-
 std::string env_or(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
   return v != nullptr ? v : fallback;
@@ -215,9 +201,7 @@ std::vector<std::string> all_peers() {
 
 json::Value machine_context() {
   json::Value c;
-  std::string cpu = read_first_line_with("/proc/cpuinfo", "model name");
-  if (cpu.empty()) cpu = read_first_line_with("/proc/cpuinfo", "Model");
-  c["cpu"] = cpu.empty() ? "unknown" : cpu;
+  c["cpu"] = cpu_model();
   c["hardware_threads"] = static_cast<int>(std::thread::hardware_concurrency());
   c["isa"] = simd_arch_name();
   c["cpu_best_isa"] = to_string(cpu_best_isa());

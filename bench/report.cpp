@@ -9,18 +9,12 @@
 #include <sstream>
 #include <tuple>
 
+#include "compare.hpp"
 #include "probes.hpp"
 
 namespace mfgrad::bench {
 
 namespace {
-
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
 
 std::string fixed(double v, int digits) {
   char buf[64];
@@ -81,11 +75,10 @@ std::vector<Summary> summarize(const std::vector<Record>& records, const Ceiling
     Summary s;
     s.record = r;
     if (!r.samples_s.empty()) {
-      s.median_s = median_of(r.samples_s);
+      const SampleSummary spread = summarize_samples(r.samples_s);
+      s.median_s = spread.median;
+      s.mad_s = spread.mad;
       s.min_s = *std::min_element(r.samples_s.begin(), r.samples_s.end());
-      std::vector<double> dev;
-      for (double x : r.samples_s) dev.push_back(std::fabs(x - s.median_s));
-      s.mad_s = median_of(dev);
       s.entries_per_s = static_cast<double>(r.nnz) / s.median_s;
       s.gflops = 6.0 * static_cast<double>(r.k) * s.entries_per_s * 1e-9;
       const auto& peaks = peak_for(ceilings, r.dtype);

@@ -15,9 +15,6 @@
 // The layout is built once per (Ω, k, threads) and kept in the Workspace; its bands depend on Ω, k and
 // the machine, never on the thread count. Scratch: one residual per
 // entry, one double per column.
-#include <unistd.h>
-
-#include <fstream>
 #include <thread>
 
 #include "detail/common.hpp"
@@ -38,16 +35,6 @@ MFGRAD_SIMD_ARCHS(MFGRAD_DECLARE)
 #undef MFGRAD_DECLARE
 
 namespace {
-
-// The size of one instance of a cache level, as the kernel's own cores share it. sysfs first: glibc's
-// sysconf may report the sum over every instance on the host (seen: 384 MiB of "L3" on a 32 MiB VM).
-std::size_t cache_bytes(int level, std::size_t fallback) {
-  std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(level) + "/size");
-  std::size_t kib = 0;
-  if (f >> kib && kib > 0) return kib * 1024;
-  const long size = ::sysconf(level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
-  return size > 0 ? static_cast<std::size_t>(size) : fallback;
-}
 
 template <class T>
 struct Layout : PreparedState {

@@ -20,7 +20,7 @@ constexpr std::uint64_t mix(std::uint64_t x) noexcept {
   return x ^ (x >> 31);
 }
 
-enum Stream : std::uint64_t { row_perm = 1, col_perm, row_cols, row_factor, col_factor, entry_noise };
+enum Stream : std::uint64_t { row_perm = 1, col_perm, row_cols, row_factor, col_factor, entry_noise, factor_value };
 
 class Rng {
  public:
@@ -241,5 +241,20 @@ Entries generate_entries(const DataSpec& s) {
 }
 
 Observed generate(const DataSpec& spec) { return Observed::build(generate_entries(spec)); }
+
+template <class T>
+std::vector<T> random_factor(std::size_t rows, std::size_t k, std::uint64_t seed) {
+  std::vector<T> f(rows * k);
+  const double half_width = std::sqrt(3.0) * std::pow(static_cast<double>(k), -0.25);
+#pragma omp parallel for schedule(static)
+  for (std::size_t x = 0; x < rows * k; ++x) {
+    Rng rng(seed, factor_value, x);  // keyed by position: the same at any thread count
+    f[x] = static_cast<T>((2 * rng.uniform() - 1) * half_width);
+  }
+  return f;
+}
+
+template std::vector<float> random_factor<float>(std::size_t, std::size_t, std::uint64_t);
+template std::vector<double> random_factor<double>(std::size_t, std::size_t, std::uint64_t);
 
 }  // namespace mfgrad

@@ -1,7 +1,10 @@
 // CPU feature detection, with the OS check (XCR0) that a bare CPUID test misses.
 #include "mfgrad/isa.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "mfgrad/types.hpp"
@@ -77,6 +80,26 @@ Isa isa_ceiling() {
     }
   }();
   return ceiling;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) {
+      const auto colon = line.find(':');
+      const auto start = colon == std::string::npos ? colon : line.find_first_not_of(" \t", colon + 1);
+      if (start != std::string::npos) return line.substr(start);
+    }
+  return "unknown cpu";
+}
+
+std::size_t cache_bytes(int level, std::size_t fallback) {
+  std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(level) + "/size");
+  std::size_t kib = 0;
+  if (f >> kib && kib > 0) return kib * 1024;
+  const long size = ::sysconf(level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
+  return size > 0 ? static_cast<std::size_t>(size) : fallback;
 }
 
 bool cpu_supports(Isa isa) noexcept {

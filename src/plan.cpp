@@ -41,23 +41,6 @@ std::map<ShapeKey, Choice>& wisdom() {
   return w;
 }
 
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  return "unknown cpu";
-}
-
-std::size_t sysfs_cache(int level, std::size_t fallback) {
-  std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(level) + "/size");
-  std::size_t kib = 0;
-  return f >> kib && kib > 0 ? kib * 1024 : fallback;
-}
-
 std::string ms(double seconds) { return format_number(std::round(seconds * 1e5) / 1e2) + " ms"; }
 
 std::string variant_name(const Kernel& k, Workspace::CacheSizes c) {
@@ -111,7 +94,7 @@ struct Plan::State {
     const std::vector<T> u = random_factor<T>(m, k, 1), v = random_factor<T>(n, k, 2);
     std::vector<T> gu(m * k), gv(n * k);
     const Problem<T> p{*obs, u.data(), v.data(), k, 0.05, gu.data(), gv.data()};
-    const std::size_t l2 = sysfs_cache(2, 1 << 20), l3 = sysfs_cache(3, 8 << 20);
+    const std::size_t l2 = cache_bytes(2, 1 << 20), l3 = cache_bytes(3, 8 << 20);
     struct Trial {
       PlanCandidate candidate;
       std::unique_ptr<Workspace> ws;

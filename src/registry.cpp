@@ -85,17 +85,23 @@ const Kernel& default_kernel() {
   return best_kernel();
 }
 
-std::uint64_t invocations(const Kernel& k) {
+namespace {
+// The invocation counter of a registered kernel; nullptr for one outside the registry (a peer).
+std::atomic<std::uint64_t>* counter(const Kernel& k) {
   Registry& r = table();
   const auto index = static_cast<std::size_t>(&k - r.table.data());
-  return index < r.table.size() ? r.calls[index].load() : 0;
+  return index < r.table.size() ? &r.calls[index] : nullptr;
+}
+}  // namespace
+
+std::uint64_t invocations(const Kernel& k) {
+  const auto* c = counter(k);
+  return c != nullptr ? c->load() : 0;
 }
 
 namespace detail {
 void count_invocation(const Kernel& k) {
-  Registry& r = table();
-  const auto index = static_cast<std::size_t>(&k - r.table.data());
-  if (index < r.table.size()) r.calls[index].fetch_add(1, std::memory_order_relaxed);
+  if (auto* c = counter(k)) c->fetch_add(1, std::memory_order_relaxed);
 }
 }  // namespace detail
 

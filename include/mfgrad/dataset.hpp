@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mfgrad/generate.hpp"  // random_factor
 #include "mfgrad/io.hpp"
 #include "mfgrad/observed.hpp"
 
@@ -22,9 +23,5 @@ struct Dataset {
 Dataset load_dataset(const std::string& what, RatingsFormat format = RatingsFormat::automatic,
                      DuplicatePolicy duplicates = DuplicatePolicy::error, std::uint64_t seed = 0);
 
-// Factor matrix (rows × k, row-major) with entries uniform in ±√3·k^(−1/4), so that u_i·v_j has
-// variance about 1 at any k; the same for a given (rows, k, seed) on every machine.
-template <class T>
-std::vector<T> random_factor(std::size_t rows, std::size_t k, std::uint64_t seed);
 
 }  // namespace mfgrad

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mfgrad/observed.hpp"
 
@@ -46,5 +47,10 @@ Entries generate_entries(const DataSpec& spec);
 
 // generate_entries + Observed::build, without keeping the Entries around.
 Observed generate(const DataSpec& spec);
+
+// Factor matrix (rows × k, row-major) with entries uniform in ±√3·k^(−1/4), so that u_i·v_j has
+// variance about 1 at any k; the same for a given (rows, k, seed) on every machine.
+template <class T>
+std::vector<T> random_factor(std::size_t rows, std::size_t k, std::uint64_t seed);
 
 }  // namespace mfgrad

@@ -1,6 +1,8 @@
 // mfgrad — instruction sets the library can dispatch to, and what this CPU offers.
 #pragma once
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace mfgrad {
@@ -26,5 +28,13 @@ Isa cpu_best_isa() noexcept;
 // MFGRAD_ISA=<isa> caps dispatch (e.g. avx2 under valgrind, which cannot run AVX-512). Unset: no cap.
 // An unknown value is an error, raised by the first call.
 Isa isa_ceiling();
+
+// The CPU's model name as the OS reports it ("unknown cpu" when it does not).
+std::string cpu_model();
+
+// Bytes in one instance of cache level 2 or 3, as the cores sharing it see it; `fallback` when the OS
+// does not say. Read from sysfs first: glibc's sysconf may report the sum over every instance on the
+// host (seen: 384 MiB of "L3" on a VM sharing 32 MiB).
+std::size_t cache_bytes(int level, std::size_t fallback);
 
 }  // namespace mfgrad
