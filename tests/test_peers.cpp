@@ -120,7 +120,7 @@ TEST(Peers, ReuseWorkspaceAcrossEvaluations) {
 
 // The configure step decides which peers exist; the list must say exactly that, in a fixed order.
 TEST(Peers, ListMatchesBuild) {
-  std::vector<std::string> want;
+  std::vector<std::string> want = {"plain_omp"};
 #ifdef MFGRAD_HAVE_EIGEN
   want.push_back("eigen");
 #endif

@@ -6,6 +6,7 @@
 
 namespace mfgrad::bench {
 
+extern const Peer plain_omp_peer;
 #ifdef MFGRAD_HAVE_EIGEN
 extern const Peer eigen_peer;
 #endif
