@@ -1,13 +1,16 @@
 // NumPy .npy files holding a 2-D float32 or float64 array in C order.
 #include <bit>
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "io_detail.hpp"
 #include "mfgrad/io.hpp"
+#include "mfgrad/message.hpp"
 
 namespace mfgrad {
 
@@ -22,13 +25,21 @@ struct NpyHeader {
   std::string descr;
   bool fortran_order = false;
   std::vector<std::uint64_t> shape;
+  std::size_t descr_at = 0, order_at = 0, shape_at = 0;  // offsets of the values in the header text
 };
+
+// Every message: "NAME: byte OFFSET: what", the offset counted from the start of the file.
+[[noreturn]] void fail(const std::string& name, std::size_t offset, const std::string& what) {
+  throw Error(name + ": byte " + std::to_string(offset) + ": " + what);
+}
 
 // The header is a Python dict literal such as "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }";
 // keys may come in any order, with any spacing and an optional trailing comma.
 class HeaderParser {
  public:
-  HeaderParser(const std::string& path, std::string_view text) : path_(path), text_(text) {}
+  // `start`: where the header text begins in the file, so that messages can give file offsets.
+  HeaderParser(const std::string& name, std::string_view text, std::size_t start)
+      : name_(name), text_(text), start_(start) {}
 
   NpyHeader parse() {
     NpyHeader h;
@@ -37,17 +48,21 @@ class HeaderParser {
     while (!eat('}')) {
       const std::string_view key = quoted("a quoted key");
       expect(':');
+      skip_space();
       if (key == "descr" && !seen_descr) {
+        h.descr_at = start_ + pos_;
         h.descr = quoted("a quoted dtype after 'descr'");
         seen_descr = true;
       } else if (key == "fortran_order" && !seen_order) {
+        h.order_at = start_ + pos_;
         h.fortran_order = boolean();
         seen_order = true;
       } else if (key == "shape" && !seen_shape) {
+        h.shape_at = start_ + pos_;
         h.shape = tuple();
         seen_shape = true;
       } else {
-        fail("unexpected or repeated key '" + std::string(key) + "'");
+        fail("unexpected or repeated key " + quote(key));
       }
       if (!eat(',')) {
         expect('}');
@@ -61,10 +76,10 @@ class HeaderParser {
   }
 
  private:
+  // Names the offset reached, and shows the header from there, as far as a message shows input text.
   [[noreturn]] void fail(const std::string& what) const {
-    std::string_view shown = text_;
-    while (!shown.empty() && (shown.back() == ' ' || shown.back() == '\n')) shown.remove_suffix(1);
-    throw Error(path_ + ": cannot parse the .npy header \"" + std::string(shown) + "\": " + what);
+    const std::size_t at = std::min(pos_, text_.size());
+    mfgrad::fail(name_, start_ + at, "cannot parse the .npy header: " + what + ", found " + quote(text_.substr(at)));
   }
 
   void skip_space() {
@@ -81,13 +96,13 @@ class HeaderParser {
   }
 
   void expect(char c) {
-    if (!eat(c)) fail(std::string("expected '") + c + "' at offset " + std::to_string(pos_));
+    if (!eat(c)) fail(std::string("expected '") + c + "'");
   }
 
   std::string_view quoted(const char* what) {
     skip_space();
     if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"'))
-      fail(std::string("expected ") + what + " at offset " + std::to_string(pos_));
+      fail(std::string("expected ") + what);
     const char quote = text_[pos_++];
     const std::size_t end = text_.find(quote, pos_);
     if (end == std::string_view::npos) fail("unterminated string");
@@ -118,7 +133,7 @@ class HeaderParser {
       while (end < text_.size() && text_[end] >= '0' && text_[end] <= '9') ++end;
       std::uint64_t dim = 0;
       const auto [ptr, ec] = std::from_chars(text_.data() + pos_, text_.data() + end, dim);
-      if (ec != std::errc() || end == pos_) fail("expected a dimension in 'shape' at offset " + std::to_string(pos_));
+      if (ec != std::errc() || end == pos_) fail("expected a dimension (a whole number below 2^64) in 'shape'");
       dims.push_back(dim);
       pos_ = end;
       if (pos_ < text_.size() && text_[pos_] == 'L') ++pos_;
@@ -130,16 +145,18 @@ class HeaderParser {
     return dims;
   }
 
-  const std::string& path_;
+  const std::string& name_;
   std::string_view text_;
+  std::size_t start_;
   std::size_t pos_ = 0;
 };
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) { throw Error(path + ": " + what); }
-
+// "(3, 4)", "(6,)"; a shape of many dimensions shows its first few and how many there are.
 std::string shape_text(const std::vector<std::uint64_t>& shape) {
+  constexpr std::size_t kShown = 4;
   std::string s = "(";
-  for (std::size_t k = 0; k < shape.size(); ++k) s += (k == 0 ? "" : ", ") + std::to_string(shape[k]);
+  for (std::size_t k = 0; k < shape.size() && k < kShown; ++k) s += (k == 0 ? "" : ", ") + std::to_string(shape[k]);
+  if (shape.size() > kShown) return s + ", ...: " + std::to_string(shape.size()) + " dimensions)";
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
@@ -167,27 +184,31 @@ void write(const std::string& path, const T* data, std::size_t rows, std::size_t
 
 }  // namespace
 
-NpyArray read_npy(const std::string& path) {
-  const detail::FileBytes bytes(path);
-  std::string_view b = bytes.view();
-  if (!b.starts_with(kMagic)) fail(path, "not a .npy file (it does not start with \"\\x93NUMPY\")");
-  if (b.size() < 8) fail(path, "truncated .npy header");
+NpyArray parse_npy(std::string_view bytes, const std::string& name) {
+  std::string_view b = bytes;
+  if (!b.starts_with(kMagic))
+    fail(name, 0, "not a .npy file: it starts with " + quote(b.substr(0, kMagic.size())) + ", not '\\x93NUMPY'");
+  if (b.size() < 8) fail(name, b.size(), "truncated .npy header: the file ends before the version");
   const auto major = static_cast<unsigned char>(b[6]), minor = static_cast<unsigned char>(b[7]);
   if (major < 1 || major > 3 || minor != 0)
-    fail(path, "unsupported .npy version " + std::to_string(major) + "." + std::to_string(minor) +
-                   " (supported: 1.0, 2.0, 3.0)");
+    fail(name, 6,
+         "unsupported .npy version " + std::to_string(major) + "." + std::to_string(minor) +
+             " (supported: 1.0, 2.0, 3.0)");
   // Version 1.0 stores the header length in 2 bytes, later versions in 4; both little-endian.
   const std::size_t length_bytes = major == 1 ? 2 : 4;
-  if (b.size() < 8 + length_bytes) fail(path, "truncated .npy header");
+  const std::size_t header_start = 8 + length_bytes;
+  if (b.size() < header_start) fail(name, b.size(), "truncated .npy header: the file ends inside the header length");
   std::size_t header_length = 0;
   for (std::size_t k = 0; k < length_bytes; ++k)
     header_length |= static_cast<std::size_t>(static_cast<unsigned char>(b[8 + k])) << (8 * k);
-  b.remove_prefix(8 + length_bytes);
+  b.remove_prefix(header_start);
   if (b.size() < header_length)
-    fail(path, "truncated .npy header: expected " + std::to_string(header_length) + " bytes, found " +
-                   std::to_string(b.size()));
-  const NpyHeader h = HeaderParser(path, b.substr(0, header_length)).parse();
+    fail(name, 8,
+         "truncated .npy header: its length field says " + std::to_string(header_length) + " bytes, the file has " +
+             std::to_string(b.size()) + " after it");
+  const NpyHeader h = HeaderParser(name, b.substr(0, header_length), header_start).parse();
   b.remove_prefix(header_length);
+  const std::size_t data_start = header_start + header_length;
 
   NpyArray a;
   if (h.descr == "<f4") {
@@ -195,32 +216,49 @@ NpyArray read_npy(const std::string& path) {
   } else if (h.descr == "<f8") {
     a.dtype = Precision::f64;
   } else if (h.descr.starts_with('>')) {
-    fail(path, "big-endian dtype '" + h.descr + "' is not supported, save as little-endian ('<f4' or '<f8')");
+    fail(name, h.descr_at,
+         "big-endian dtype " + quote(h.descr) + " is not supported, save as little-endian ('<f4' or '<f8')");
   } else {
-    fail(path, "dtype '" + h.descr + "' is not supported, only '<f4' (float32) or '<f8' (float64)");
+    fail(name, h.descr_at, "dtype " + quote(h.descr) + " is not supported, only '<f4' (float32) or '<f8' (float64)");
   }
-  if (h.fortran_order) fail(path, "Fortran order is not supported, save with np.ascontiguousarray");
-  if (h.shape.size() != 2) fail(path, "shape " + shape_text(h.shape) + " is not supported, only 2-D arrays");
+  if (h.fortran_order) fail(name, h.order_at, "Fortran order is not supported, save with np.ascontiguousarray");
+  if (h.shape.size() != 2)
+    fail(name, h.shape_at, "shape " + shape_text(h.shape) + " is not supported, only 2-D arrays");
 
   const std::size_t item = a.dtype == Precision::f32 ? sizeof(float) : sizeof(double);
   std::size_t count = 0, need = 0;
   if (__builtin_mul_overflow(h.shape[0], h.shape[1], &count) || __builtin_mul_overflow(count, item, &need))
-    fail(path, "shape " + shape_text(h.shape) + " is too large");
+    fail(name, h.shape_at, "shape " + shape_text(h.shape) + " is too large: its size overflows 64 bits");
+  // The data must be there before anything is allocated for it: memory follows the file's size.
   if (b.size() < need)
-    fail(path, "truncated: expected " + std::to_string(need) + " bytes of data, found " + std::to_string(b.size()));
+    fail(name, data_start,
+         "truncated: shape " + shape_text(h.shape) + " needs " + std::to_string(need) + " bytes of data, found " +
+             std::to_string(b.size()));
   if (b.size() > need)
-    fail(path, "expected " + std::to_string(need) + " bytes of data, found " + std::to_string(b.size()) +
-                   " (extra bytes after the array)");
+    fail(name, data_start + need,
+         "shape " + shape_text(h.shape) + " needs " + std::to_string(need) + " bytes of data, found " +
+             std::to_string(b.size()) + " (extra bytes after the array)");
   a.rows = static_cast<std::size_t>(h.shape[0]);
   a.cols = static_cast<std::size_t>(h.shape[1]);
-  if (a.dtype == Precision::f32) {
-    a.f32.resize(count);
-    if (need != 0) std::memcpy(a.f32.data(), b.data(), need);
-  } else {
-    a.f64.resize(count);
-    if (need != 0) std::memcpy(a.f64.data(), b.data(), need);
+  try {
+    if (a.dtype == Precision::f32) {
+      a.f32.resize(count);
+      if (need != 0) std::memcpy(a.f32.data(), b.data(), need);
+    } else {
+      a.f64.resize(count);
+      if (need != 0) std::memcpy(a.f64.data(), b.data(), need);
+    }
+  } catch (const std::bad_alloc&) {
+    fail(name, data_start,
+         "out of memory: cannot allocate " + format_bytes(need) + " for its " + shape_text(h.shape) + " " +
+             to_string(a.dtype) + " array");
   }
   return a;
+}
+
+NpyArray read_npy(const std::string& path) {
+  const detail::FileBytes bytes(path);
+  return parse_npy(bytes.view(), path);
 }
 
 void write_npy(const std::string& path, const float* data, std::size_t rows, std::size_t cols) {

@@ -4,10 +4,12 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <span>
 
 #include "io_detail.hpp"
 #include "mfgrad/io.hpp"
+#include "mfgrad/message.hpp"
 
 namespace mfgrad {
 
@@ -16,6 +18,11 @@ namespace {
 constexpr std::string_view kCsvHeader = "userId,movieId,rating,timestamp";
 constexpr std::string_view kCsvHeaderShort = "userId,movieId,rating";
 constexpr std::int64_t kMaxIndex = std::numeric_limits<index_t>::max();
+
+// How many rows and columns together a Matrix Market size line may declare: this many for free, and
+// this many more per entry line (see io.hpp).
+constexpr std::int64_t kFreeRowsAndCols = std::int64_t{1} << 20;
+constexpr std::int64_t kRowsAndColsPerEntry = 16;
 
 bool is_blank_char(char c) { return c == ' ' || c == '\t'; }
 
@@ -35,35 +42,18 @@ bool iequals(std::string_view a, std::string_view b) {
          std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
 }
 
-// Text shown in messages: quoted, tabs and control bytes visible, long lines cut.
-std::string quote(std::string_view text) {
-  constexpr std::size_t kMax = 80;
-  std::string out = "'";
-  for (std::size_t k = 0; k < text.size() && k < kMax; ++k) {
-    const char c = text[k];
-    if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += '?';
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > kMax) out += "...";
-  return out + "'";
-}
-
 template <class T>
 bool parse_whole(std::string_view s, T& out) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && end == s.data() + s.size() && !s.empty();
 }
 
-bool is_number(std::string_view s) {
+// A field that reads as a number, or would but for its range ("1e400", a 30-digit id): format detection
+// accepts both, so that the reader then names the number that is out of range.
+bool looks_numeric(std::string_view s) {
   double v;
-  return parse_whole(s, v);
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && end == s.data() + s.size() && (ec == std::errc() || ec == std::errc::result_out_of_range);
 }
 
 // Splits text into lines ("\n" or "\r\n"), counting them from 1.
@@ -167,15 +157,24 @@ class Context {
     return v;
   }
 
+  // An allocation failure while storing entries, reported at the line reached.
+  [[noreturn]] void out_of_memory(const Entries& e) const {
+    constexpr std::size_t kEntryBytes = 2 * sizeof(index_t) + sizeof(double) + sizeof(std::int64_t);
+    fail("out of memory storing the entries read so far (" + std::to_string(e.value.size()) + ", " +
+         format_bytes(e.value.capacity() * kEntryBytes) + " reserved)");
+  }
+
  private:
   [[noreturn]] void bad_field(std::string_view field, const char* name, const char* kind) const {
     if (field.empty()) fail(std::string(name) + " is empty");
-    std::int64_t ignored_int;
-    double ignored_double;
-    const auto int_ec = std::from_chars(field.data(), field.data() + field.size(), ignored_int).ec;
-    const auto dbl_ec = std::from_chars(field.data(), field.data() + field.size(), ignored_double).ec;
-    if (int_ec == std::errc::result_out_of_range || dbl_ec == std::errc::result_out_of_range)
-      fail(std::string(name) + " " + quote(field) + " is out of range");
+    const auto out_of_range = [&](auto value) {
+      const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+      return ec == std::errc::result_out_of_range && end == field.data() + field.size();
+    };
+    const bool integer = std::string_view(kind) == "an integer";
+    if (integer ? out_of_range(std::int64_t{}) : out_of_range(double{}))
+      fail(std::string(name) + " " + quote(field) + " is out of range for " +
+           (integer ? "a 64-bit integer" : "a double (beyond ±1.8e308)"));
     fail(std::string(name) + " " + quote(field) + " is not " + kind);
   }
 
@@ -202,10 +201,10 @@ class IdColumn {
   }
 
   // Replaces the ids with dense indices in ascending id order; returns the distinct ids.
-  std::vector<std::int64_t> densify(const std::string& path, const char* what) {
-    if (wide_.empty()) return densify(std::span<const index_t>(narrow_), path, what);
+  std::vector<std::int64_t> densify(const Context& ctx, const char* what) {
+    if (wide_.empty()) return densify(std::span<const index_t>(narrow_), ctx, what);
     narrow_.resize(wide_.size());
-    std::vector<std::int64_t> ids = densify(std::span<const std::int64_t>(wide_), path, what);
+    std::vector<std::int64_t> ids = densify(std::span<const std::int64_t>(wide_), ctx, what);
     std::vector<std::int64_t>().swap(wide_);
     return ids;
   }
@@ -213,7 +212,7 @@ class IdColumn {
  private:
   // ids and narrow_ may be the same array: each position is read before it is written.
   template <class T>
-  std::vector<std::int64_t> densify(std::span<const T> ids, const std::string& path, const char* what) {
+  std::vector<std::int64_t> densify(std::span<const T> ids, const Context& ctx, const char* what) {
     if (ids.empty()) return {};
     const auto [lo_it, hi_it] = std::minmax_element(ids.begin(), ids.end());
     const std::int64_t lo = *lo_it;
@@ -227,7 +226,7 @@ class IdColumn {
       index_t next = 0;
       for (std::size_t k = 0; k < range; ++k) {
         if (slot[k] == 0) continue;
-        if (next == kMaxIndex) too_many(path, what);
+        if (next == kMaxIndex) too_many(ctx, what);
         distinct.push_back(lo + static_cast<std::int64_t>(k));
         slot[k] = next++;
       }
@@ -236,7 +235,7 @@ class IdColumn {
       distinct.assign(ids.begin(), ids.end());
       std::sort(distinct.begin(), distinct.end());
       distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-      if (distinct.size() > static_cast<std::size_t>(kMaxIndex)) too_many(path, what);
+      if (distinct.size() > static_cast<std::size_t>(kMaxIndex)) too_many(ctx, what);
       for (std::size_t t = 0; t < ids.size(); ++t)
         narrow_[t] =
             static_cast<index_t>(std::lower_bound(distinct.begin(), distinct.end(), ids[t]) - distinct.begin());
@@ -244,8 +243,9 @@ class IdColumn {
     return distinct;
   }
 
-  [[noreturn]] static void too_many(const std::string& path, const char* what) {
-    throw Error(path + ": more than " + std::to_string(kMaxIndex) + " distinct " + what);
+  // Reported at the end of the file: the ids are counted once all are read.
+  [[noreturn]] static void too_many(const Context& ctx, const char* what) {
+    ctx.fail("more than " + std::to_string(kMaxIndex) + " distinct " + what + " in the file");
   }
 
   std::vector<index_t>& narrow_;
@@ -306,24 +306,28 @@ RatingsFile read_keyed(const std::string& path, std::string_view text, RatingsFo
   if (format == RatingsFormat::triplets && have_line && line.find(',') != std::string_view::npos)
     layout.sep = Separator::comma_trimmed;
 
-  const std::size_t expected = count_lines(text);
-  e.reserve(expected);
-  e.line.reserve(expected);
-  IdColumn rows(e.row), cols(e.col);
-  std::array<std::string_view, 4> f;
-  for (; have_line; have_line = lines.next_nonblank(line)) {
-    const std::size_t found = split(line, layout.sep, f);
-    if (found != layout.fields)
-      ctx.fail("expected " + std::to_string(layout.fields) + " " + describe(layout.sep) + " fields (" +
-               field_list(layout) + "), found " + std::to_string(found) + " in " + quote(line));
-    rows.push(ctx.integer(f[0], layout.names[0]));
-    cols.push(ctx.integer(f[1], layout.names[1]));
-    e.value.push_back(ctx.number(f[2], layout.names[2]));
-    if (layout.fields == 4) ctx.integer(f[3], layout.names[3]);  // checked, not kept
-    e.line.push_back(lines.number());
+  try {
+    const std::size_t expected = count_lines(text);
+    e.reserve(expected);
+    e.line.reserve(expected);
+    IdColumn rows(e.row), cols(e.col);
+    std::array<std::string_view, 4> f;
+    for (; have_line; have_line = lines.next_nonblank(line)) {
+      const std::size_t found = split(line, layout.sep, f);
+      if (found != layout.fields)
+        ctx.fail("expected " + std::to_string(layout.fields) + " " + describe(layout.sep) + " fields (" +
+                 field_list(layout) + "), found " + std::to_string(found) + " in " + quote(line));
+      rows.push(ctx.integer(f[0], layout.names[0]));
+      cols.push(ctx.integer(f[1], layout.names[1]));
+      e.value.push_back(ctx.number(f[2], layout.names[2]));
+      if (layout.fields == 4) ctx.integer(f[3], layout.names[3]);  // checked, not kept
+      e.line.push_back(lines.number());
+    }
+    file.row_ids = rows.densify(ctx, "row ids");
+    file.col_ids = cols.densify(ctx, "column ids");
+  } catch (const std::bad_alloc&) {
+    ctx.out_of_memory(e);
   }
-  file.row_ids = rows.densify(path, "row ids");
-  file.col_ids = cols.densify(path, "column ids");
   e.rows = static_cast<index_t>(file.row_ids.size());
   e.cols = static_cast<index_t>(file.col_ids.size());
   return file;
@@ -374,6 +378,13 @@ RatingsFile read_matrix_market(const std::string& path, std::string_view text) {
   if (nnz < 0) ctx.fail("entry count " + std::to_string(nnz) + " is negative");
   if (symmetric && m != n)
     ctx.fail("a symmetric matrix must be square, the size line says " + std::to_string(m) + " x " + std::to_string(n));
+  if (m + n > kFreeRowsAndCols && (m + n - kFreeRowsAndCols + kRowsAndColsPerEntry - 1) / kRowsAndColsPerEntry > nnz)
+    ctx.fail("the size line declares " + std::to_string(m) + " x " + std::to_string(n) + " for " +
+             std::to_string(nnz) + (nnz == 1 ? " entry" : " entries") + ": rows and columns cost memory with or " +
+             "without entries (the pointers of Ω alone would take " + format_bytes(16 * static_cast<std::size_t>(m + n)) +
+             "), so mfgrad accepts at most " + std::to_string(kFreeRowsAndCols) + " + " +
+             std::to_string(kRowsAndColsPerEntry) + " per entry rows and columns together, " +
+             std::to_string(kFreeRowsAndCols + kRowsAndColsPerEntry * nnz) + " here");
   const std::int64_t size_line = lines.number();
   e.rows = static_cast<index_t>(m);
   e.cols = static_cast<index_t>(n);
@@ -381,8 +392,12 @@ RatingsFile read_matrix_market(const std::string& path, std::string_view text) {
   // The size line's count is only a hint for memory: a damaged file must not make us allocate wildly.
   const std::size_t expected =
       std::min(static_cast<std::size_t>(nnz), count_lines(text)) * (symmetric ? std::size_t{2} : std::size_t{1});
-  e.reserve(expected);
-  e.line.reserve(expected);
+  try {
+    e.reserve(expected);
+    e.line.reserve(expected);
+  } catch (const std::bad_alloc&) {
+    ctx.out_of_memory(e);
+  }
   const std::size_t fields = pattern ? 2 : 3;
   std::int64_t count = 0;
   while (next_data()) {
@@ -412,8 +427,12 @@ RatingsFile read_matrix_market(const std::string& path, std::string_view text) {
       v = ctx.number(f[2], "value");
     }
     const auto r = static_cast<index_t>(i - 1), c = static_cast<index_t>(j - 1);
-    e.push(r, c, v, lines.number());
-    if (symmetric && r != c) e.push(c, r, v, lines.number());
+    try {
+      e.push(r, c, v, lines.number());
+      if (symmetric && r != c) e.push(c, r, v, lines.number());
+    } catch (const std::bad_alloc&) {
+      ctx.out_of_memory(e);
+    }
     ++count;
   }
   if (count < nnz)
@@ -422,27 +441,54 @@ RatingsFile read_matrix_market(const std::string& path, std::string_view text) {
   return file;
 }
 
+// Why a first line that has the field count of a format is not that format: its first field that is
+// not a number. Empty when every field is one.
+std::string first_non_number(std::span<const std::string_view> fields) {
+  for (std::size_t k = 0; k < fields.size(); ++k)
+    if (!looks_numeric(fields[k])) return "field " + std::to_string(k + 1) + " " + quote(fields[k]) + " is not a number";
+  return {};
+}
+
 RatingsFormat detect(const std::string& path, std::string_view text) {
   Lines lines(text);
   std::string_view line;
   if (!lines.next_nonblank(line))
-    throw Error(path + ": the file is empty, so its ratings format could not be recognised");
+    throw Error(path + ":" + std::to_string(std::max<std::int64_t>(lines.number(), 1)) +
+                ": the file holds no data, so its ratings format could not be recognised");
   if (line.size() >= 14 && iequals(line.substr(0, 14), "%%MatrixMarket")) return RatingsFormat::matrix_market;
   if (line.find("::") != std::string_view::npos) return RatingsFormat::dat;
   std::array<std::string_view, 4> f;
-  const auto all_numeric = [&](std::size_t count) {
-    return std::all_of(f.begin(), f.begin() + count, [](std::string_view s) { return is_number(s); });
-  };
+  const auto fields = [&](std::size_t count) { return std::span<const std::string_view>(f.data(), count); };
+  std::string why;  // set when the line nearly is one format
   if (line.find(',') != std::string_view::npos) {
     const std::size_t found = split(line, Separator::comma_trimmed, f);
-    if (found > f.size() || !all_numeric(found)) return RatingsFormat::csv;
-    if (found == 3) return RatingsFormat::triplets;
+    // A first field that is not a number starts a header: csv, whose reader names a wrong one.
+    if (!looks_numeric(f[0])) return RatingsFormat::csv;
+    why = first_non_number(fields(std::min(found, f.size())));
+    if (why.empty() && found == 3) return RatingsFormat::triplets;
+    if (found == 3)
+      why = "it has the 3 fields of comma-separated triplets (row, column, value) but " + why;
+    else
+      why = "it has " + std::to_string(found) +
+            " comma-separated fields, where triplets have 3 (row, column, value) and a csv file starts with its "
+            "header";
   } else {
-    if (split(line, Separator::tab, f) == 4 && all_numeric(4)) return RatingsFormat::udata;
-    if (split(line, Separator::blanks, f) == 3 && all_numeric(3)) return RatingsFormat::triplets;
+    const std::size_t tabs = split(line, Separator::tab, f);
+    if (tabs == 4 && first_non_number(fields(4)).empty()) return RatingsFormat::udata;
+    if (tabs == 4 && looks_numeric(f[0]))
+      why = "it has the 4 tab-separated fields of udata (user id, item id, rating, timestamp) but " +
+            first_non_number(fields(4));
+    const std::size_t blanks = split(line, Separator::blanks, f);
+    if (blanks == 3 && first_non_number(fields(3)).empty()) return RatingsFormat::triplets;
+    if (why.empty() && blanks == 3 && looks_numeric(f[0]))
+      why = "it has the 3 fields of triplets (row, column, value) but " + first_non_number(fields(3));
+    if (why.empty() && blanks <= f.size() && blanks > 0 && first_non_number(fields(blanks)).empty())
+      why = "it has " + std::to_string(blanks) +
+            " space-separated numbers, where triplets have 3 (row, column, value) and udata 4 separated by tabs";
   }
   throw Error(path + ":" + std::to_string(lines.number()) + ": the ratings format could not be recognised from " +
-              quote(line) + "; name it with --format (udata, dat, csv, triplets or mm)");
+              quote(line) + (why.empty() ? "" : ": " + why) +
+              "; name it with --format (udata, dat, csv, triplets or mm)");
 }
 
 }  // namespace
@@ -475,6 +521,14 @@ const char* to_string(RatingsFormat format) noexcept {
   return "?";
 }
 
+RatingsFormat detect_ratings_format(std::string_view text, const std::string& name) { return detect(name, text); }
+
+RatingsFile parse_ratings(std::string_view text, const std::string& name, RatingsFormat format) {
+  if (format == RatingsFormat::automatic) format = detect(name, text);
+  if (format == RatingsFormat::matrix_market) return read_matrix_market(name, text);
+  return read_keyed(name, text, format);
+}
+
 RatingsFormat detect_ratings_format(const std::string& path) {
   const detail::FileBytes bytes(path);
   return detect(path, bytes.view());
@@ -482,10 +536,7 @@ RatingsFormat detect_ratings_format(const std::string& path) {
 
 RatingsFile read_ratings(const std::string& path, RatingsFormat format) {
   const detail::FileBytes bytes(path);
-  const std::string_view text = bytes.view();
-  if (format == RatingsFormat::automatic) format = detect(path, text);
-  if (format == RatingsFormat::matrix_market) return read_matrix_market(path, text);
-  return read_keyed(path, text, format);
+  return parse_ratings(bytes.view(), path, format);
 }
 
 void write_matrix_market(const std::string& path, const Entries& entries, std::string_view comment) {

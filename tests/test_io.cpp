@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "mfgrad/io.hpp"
+#include "mfgrad/message.hpp"
 #include "mfgrad/observed.hpp"
 
 namespace {
@@ -405,7 +406,7 @@ TEST_F(IoTest, DetectsEachFormatFromItsFirstLines) {
     EXPECT_EQ(f.entries.size(), 1);
   }
   const std::string empty = write("empty", "\n\r\n");
-  EXPECT_TRUE(starts_with(error_of([&] { mfgrad::detect_ratings_format(empty); }), empty + ": "));
+  EXPECT_TRUE(starts_with(error_of([&] { mfgrad::detect_ratings_format(empty); }), empty + ":2: the file holds no data"));
   // A csv file whose header is wrong is detected as csv, then its header is refused.
   const std::string header = write("header.csv", "user,item,score\n1,2,3\n");
   EXPECT_EQ(mfgrad::detect_ratings_format(header), RatingsFormat::csv);
@@ -455,6 +456,93 @@ TEST_F(IoTest, WriteMatrixMarketFailureLeavesNoFile) {
   EXPECT_TRUE(starts_with(msg, p + ": "));
   EXPECT_TRUE(contains(msg, "outside the 2 x 2 shape"));
   EXPECT_TRUE(files().empty());
+}
+
+// --- hostile input: what a message shows of it --------------------------------------------------
+
+// A message is one line of printable text: no byte below 0x20 and no DEL.
+::testing::AssertionResult printable(const std::string& msg) {
+  for (std::size_t k = 0; k < msg.size(); ++k) {
+    const auto c = static_cast<unsigned char>(msg[k]);
+    if (c < 0x20 || c == 0x7F)
+      return ::testing::AssertionFailure() << "byte " << int(c) << " at " << k << " in '" << msg << "'";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(Quote, EscapesWhatATerminalWouldActOnAndKeepsText) {
+  using mfgrad::quote;
+  EXPECT_EQ(quote("4.5x"), "'4.5x'");
+  EXPECT_EQ(quote(std::string("a\0b", 3)), "'a\\0b'");
+  EXPECT_EQ(quote("\t\r\n\\"), "'\\t\\r\\n\\\\'");
+  EXPECT_EQ(quote("\a\f\x1b[31m\x7f"), "'\\x07\\x0c\\x1b[31m\\x7f'");
+  EXPECT_EQ(quote("caf\xc3\xa9 \xe2\x82\xac"), "'caf\xc3\xa9 \xe2\x82\xac'");  // UTF-8 stays readable
+  // Invalid UTF-8, an overlong form, a surrogate and a C1 control (U+009B, a terminal's CSI).
+  EXPECT_EQ(quote("\xff\xc0\xaf\xed\xa0\x80\xc2\x9b"), "'\\xff\\xc0\\xaf\\xed\\xa0\\x80\\xc2\\x9b'");
+  const std::string long_text(200, 'z');
+  EXPECT_EQ(quote(long_text), std::string("'") + std::string(80, 'z') + "...'");
+  EXPECT_EQ(quote(long_text, 3), "'zzz...'");
+  EXPECT_EQ(quote(std::string(79, 'z') + "\xc3\xa9"), std::string("'") + std::string(79, 'z') + "...'");  // no half character
+  EXPECT_EQ(quote(""), "''");
+}
+
+TEST_F(IoTest, OutOfRangeNumberOnTheFirstLineIsNamedNotUnrecognised) {
+  const std::string p = write("r.txt", "1 2 1e400\n");
+  EXPECT_EQ(mfgrad::detect_ratings_format(p), RatingsFormat::triplets);
+  EXPECT_EQ(error_of([&] { mfgrad::read_ratings(p); }),
+            p + ":1: value '1e400' is out of range for a double (beyond ±1.8e308)");
+  const std::string udata = write("u.data", "1\t2\t-1e999\t5\n");
+  EXPECT_TRUE(contains(error_of([&] { mfgrad::read_ratings(udata); }), ":1: rating '-1e999' is out of range"));
+  const std::string id = write("id.txt", "123456789012345678901234567890 2 3\n");
+  EXPECT_TRUE(contains(error_of([&] { mfgrad::read_ratings(id); }), "is out of range for a 64-bit integer"));
+}
+
+TEST_F(IoTest, DetectionNamesTheTokenOfANearMiss) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"1 2 x\n", ":1: the ratings format could not be recognised from '1 2 x': it has the 3 fields of triplets "
+                  "(row, column, value) but field 3 'x' is not a number; name it with --format"},
+      {"\n7\t8\tfour\t99\n", ":2: the ratings format could not be recognised from '7\\t8\\tfour\\t99': it has the 4 "
+                             "tab-separated fields of udata (user id, item id, rating, timestamp) but field 3 'four'"},
+      {"1,2,3.5.1\n", "it has the 3 fields of comma-separated triplets (row, column, value) but field 3 '3.5.1'"},
+      {"1,2,3,4\n", "it has 4 comma-separated fields, where triplets have 3"},
+      {"1 2 3 4\n", "it has 4 space-separated numbers, where triplets have 3"},
+      {"hello world\n", "could not be recognised from 'hello world'; name it with --format"},
+      {std::string("1 2 \0\x07\n", 7), "but field 3 '\\0\\x07' is not a number"},
+  };
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    SCOPED_TRACE(cases[k].first);
+    const std::string p = write(std::to_string(k) + ".txt", cases[k].first);
+    const std::string msg = error_of([&] { mfgrad::read_ratings(p); });
+    EXPECT_TRUE(starts_with(msg, p + ":"));
+    EXPECT_TRUE(contains(msg, cases[k].second));
+    EXPECT_TRUE(printable(msg));
+    EXPECT_EQ(msg, error_of([&] { mfgrad::detect_ratings_format(p); }));
+  }
+}
+
+// A size line may declare rows and columns without entries, up to 2^20 + 16 per entry together.
+TEST_F(IoTest, MatrixMarketSizeLineMayNotClaimFarMoreThanItsEntries) {
+  const auto mm = [](std::int64_t m, std::int64_t n, int entries) {
+    std::string text = "%%MatrixMarket matrix coordinate real general\n% lying?\n" + std::to_string(m) + " " +
+                       std::to_string(n) + " " + std::to_string(entries) + "\n";
+    for (int t = 1; t <= entries; ++t) text += std::to_string(t) + " 1 2.5\n";
+    return text;
+  };
+  const std::int64_t allowed = (std::int64_t{1} << 20) + 16 * 3;
+  const RatingsFile ok = mfgrad::read_ratings(write("ok.mtx", mm(allowed - 5, 5, 3)));
+  EXPECT_EQ(ok.entries.rows, allowed - 5);
+  EXPECT_EQ(ok.entries.size(), 3);
+  const std::string over = write("over.mtx", mm(allowed - 4, 5, 3));
+  EXPECT_TRUE(starts_with(error_of([&] { mfgrad::read_ratings(over); }),
+                          over + ":3: the size line declares " + std::to_string(allowed - 4) + " x 5 for 3 entries"));
+  for (const auto& [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{{100000000, 5}, {2147483647, 2147483647}}) {
+    const std::string p = write("huge.mtx", mm(m, n, 1));
+    const std::string msg = error_of([&] { mfgrad::read_ratings(p); });
+    EXPECT_TRUE(starts_with(msg, p + ":3: the size line declares " + std::to_string(m) + " x " + std::to_string(n) +
+                                     " for 1 entry"));
+    EXPECT_TRUE(contains(msg, "1048592 here"));
+    EXPECT_TRUE(contains(msg, "GiB"));  // what the pointers alone would have taken
+  }
 }
 
 // --- .npy ----------------------------------------------------------------------------------------
@@ -539,34 +627,84 @@ TEST_F(IoTest, NpyReadsVersions2And3WithAnyKeyOrderAndSpacing) {
   }
 }
 
-TEST_F(IoTest, NpyErrorsNameFileAndProblem) {
+TEST_F(IoTest, NpyErrorsNameFileByteOffsetAndProblem) {
   const std::string eight(8, '\0');
   const std::string f8_2x3(48, '\0');
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"hello, this is not numpy", "not a .npy file"},
-      {npy_bytes("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }", 1, f8_2x3), "dtype '<i8'"},
-      {npy_bytes("{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }", 1, f8_2x3), "big-endian"},
-      {npy_bytes("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", 1, f8_2x3),
-       "Fortran order is not supported, save with np.ascontiguousarray"},
-      {npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }", 1, f8_2x3), "shape (6,)"},
-      {npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2, 3), }", 1, f8_2x3), "shape (1, 2, 3)"},
-      {npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 1, f8_2x3.substr(8)),
-       "truncated: expected 48 bytes of data, found 40"},
-      {npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 1, f8_2x3 + eight),
-       "expected 48 bytes of data, found 56"},
-      {npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 4, f8_2x3), "version 4.0"},
-      {npy_bytes("{'descr': '<f8', 'shape': (2, 3), }", 1, f8_2x3), "are all required"},
-      {npy_bytes("{'descr': '<f8' 'fortran_order': False, 'shape': (2, 3)}", 1, f8_2x3), "cannot parse"},
-      {npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 1, "").substr(0, 30),
-       "truncated .npy header"},
+  const std::string good = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }";
+  // Offsets of a version 1.0 file: the header text starts at byte 10.
+  const auto in_header = [](const std::string& dict, std::string_view part) { return 10 + dict.find(part); };
+  struct Case {
+    std::string bytes;
+    std::size_t offset;
+    std::string phrase;
   };
-  for (std::size_t k = 0; k < cases.size(); ++k) {
-    SCOPED_TRACE(cases[k].second);
-    const std::string p = write(std::to_string(k) + ".npy", cases[k].first);
-    const std::string msg = error_of([&] { mfgrad::read_npy(p); });
-    EXPECT_TRUE(starts_with(msg, p + ": "));
-    EXPECT_TRUE(contains(msg, cases[k].second));
+  std::vector<Case> cases = {
+      {"hello, this is not numpy", 0, "not a .npy file: it starts with 'hello,'"},
+      {npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 4, f8_2x3), 6, "version 4.0"},
+      {npy_bytes(good, 1, "").substr(0, 30), 8, "truncated .npy header"},
+      {std::string("\x93NUMPY\x01\x00\x05", 9), 9, "the file ends inside the header length"},
+  };
+  const std::string i8 = "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }";
+  cases.push_back({npy_bytes(i8, 1, f8_2x3), in_header(i8, "'<i8'"), "dtype '<i8' is not supported"});
+  const std::string big = "{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }";
+  cases.push_back({npy_bytes(big, 1, f8_2x3), in_header(big, "'>f8'"), "big-endian dtype '>f8'"});
+  const std::string fortran = "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }";
+  cases.push_back({npy_bytes(fortran, 1, f8_2x3), in_header(fortran, "True"),
+                   "Fortran order is not supported, save with np.ascontiguousarray"});
+  for (const std::string shape : {"(6,)", "(1, 2, 3)"}) {
+    const std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': " + shape + ", }";
+    cases.push_back({npy_bytes(dict, 1, f8_2x3), in_header(dict, shape), "shape " + shape + " is not supported"});
   }
+  const std::string short_data = npy_bytes(good, 1, f8_2x3.substr(8));
+  cases.push_back({short_data, short_data.size() - 40, "truncated: shape (2, 3) needs 48 bytes of data, found 40"});
+  const std::string long_data = npy_bytes(good, 1, f8_2x3 + eight);
+  cases.push_back({long_data, long_data.size() - 8, "needs 48 bytes of data, found 56 (extra bytes"});
+  const std::string no_order = "{'descr': '<f8', 'shape': (2, 3), }";
+  const std::string no_order_file = npy_bytes(no_order, 1, f8_2x3);
+  cases.push_back({no_order_file, no_order_file.size() - 48, "are all required"});
+  const std::string no_comma = "{'descr': '<f8' 'fortran_order': False, 'shape': (2, 3)}";
+  cases.push_back({npy_bytes(no_comma, 1, f8_2x3), in_header(no_comma, "'fortran_order'"),
+                   "cannot parse the .npy header: expected '}', found ''fortran_order': False, "});
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    SCOPED_TRACE(cases[k].phrase);
+    const std::string p = write(std::to_string(k) + ".npy", cases[k].bytes);
+    const std::string msg = error_of([&] { mfgrad::read_npy(p); });
+    EXPECT_TRUE(starts_with(msg, p + ": byte " + std::to_string(cases[k].offset) + ": "));
+    EXPECT_TRUE(contains(msg, cases[k].phrase));
+    EXPECT_EQ(msg, error_of([&] { mfgrad::parse_npy(cases[k].bytes, p); })) << "reading from memory differs";
+  }
+}
+
+TEST_F(IoTest, NpyHeaderTextIsQuotedEscapedAndNeverCutAtANul) {
+  using namespace std::string_literals;
+  const std::string data(48, '\0');
+  // A NUL inside the dtype, and BEL and form feed: the message carries on past them.
+  const std::string dtype = "{'descr': '<f\0\x07\x0c""8', 'fortran_order': False, 'shape': (2, 3), }"s;
+  const std::string msg = error_of([&] { mfgrad::parse_npy(npy_bytes(dtype, 1, data), "nul.npy"); });
+  EXPECT_EQ(msg, "nul.npy: byte " + std::to_string(10 + dtype.find("'<f")) +
+                     ": dtype '<f\\0\\x07\\x0c8' is not supported, only '<f4' (float32) or '<f8' (float64)");
+  EXPECT_TRUE(printable(msg));
+
+  const std::string order = "{'descr': '<f8', 'fortran_order': Fa\0se, 'shape': (2, 3), }"s;
+  const std::string parse = error_of([&] { mfgrad::parse_npy(npy_bytes(order, 1, data), "b.npy"); });
+  EXPECT_TRUE(starts_with(parse, "b.npy: byte " + std::to_string(10 + order.find("Fa")) +
+                                     ": cannot parse the .npy header: expected True or False after 'fortran_order', "
+                                     "found 'Fa\\0se, 'shape': (2, 3), }  "));
+  EXPECT_TRUE(printable(parse));
+
+  // A shape of 5,000 dimensions is summarised, not spelled out.
+  std::string dims;
+  for (int d = 0; d < 5000; ++d) dims += "1, ";
+  const std::string many = npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }", 2, data);
+  const std::string shape = error_of([&] { mfgrad::parse_npy(many, "many.npy"); });
+  EXPECT_TRUE(starts_with(shape, "many.npy: byte 62: shape (1, 1, 1, 1, ...: 5000 dimensions) is not supported"));
+  EXPECT_LT(shape.size(), 200u);
+
+  // A header that runs on for thousands of bytes shows 80 of them.
+  const std::string junk = npy_bytes("{'descr': '<f8', " + std::string(6000, '~') + "}", 2, data);
+  const std::string long_msg = error_of([&] { mfgrad::parse_npy(junk, "junk.npy"); });
+  EXPECT_TRUE(contains(long_msg, "found '" + std::string(80, '~') + "...'"));
+  EXPECT_LT(long_msg.size(), 250u);
 }
 
 TEST_F(IoTest, WriteNpyFailureNamesPath) {

@@ -11,8 +11,14 @@
 // original ids are returned. Matrix Market keeps its 1-based indices (row i becomes i−1) and the
 // shape from its size line; pattern entries get the value 1, and a symmetric file's off-diagonal
 // entries are mirrored.
-// Every reading error is an mfgrad::Error naming the file: "FILE:LINE: what is wrong" for text formats,
-// "FILE: what is wrong" for .npy, "cannot open FILE: reason" when it cannot be read at all.
+// Every reading error is an mfgrad::Error naming the file and where in it: "FILE:LINE: what is wrong"
+// for text formats, "FILE: byte OFFSET: what is wrong" for .npy, "cannot open FILE: reason" when it
+// cannot be read at all. Text quoted from the file shows at most 80 bytes, with control bytes escaped
+// (mfgrad::quote). Running out of memory is such an Error too, saying what was being stored.
+//
+// Memory follows the size of the file. A Matrix Market size line may declare rows and columns that
+// hold no entry (they still cost memory: pointers in Ω, factor and gradient rows), but not without
+// bound: rows + columns may be at most 2^20 plus 16 per entry line, or the size line is refused.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +48,11 @@ RatingsFormat detect_ratings_format(const std::string& path);
 
 RatingsFile read_ratings(const std::string& path, RatingsFormat format = RatingsFormat::automatic);
 
+// The same on text already in memory; `name` stands for the file in messages and in Entries::source.
+RatingsFormat detect_ratings_format(std::string_view text, const std::string& name);
+RatingsFile parse_ratings(std::string_view text, const std::string& name,
+                          RatingsFormat format = RatingsFormat::automatic);
+
 // Matrix Market "coordinate real general", 1-based, values printed so they read back exactly.
 // Written to a temporary name and renamed into place, so a failed write leaves no partial file.
 void write_matrix_market(const std::string& path, const Entries& entries, std::string_view comment = {});
@@ -59,6 +70,7 @@ struct NpyArray {
 // order with a 2-D shape; anything else (other dtypes, Fortran order, 1-D or 3-D, big-endian,
 // truncated data) is an Error naming the file and what it found.
 NpyArray read_npy(const std::string& path);
+NpyArray parse_npy(std::string_view bytes, const std::string& name);  // the same on bytes in memory
 
 // Writes a version 1.0 .npy file; via a temporary name and a rename, like write_matrix_market.
 void write_npy(const std::string& path, const float* data, std::size_t rows, std::size_t cols);
