@@ -1,6 +1,7 @@
 #include "mfgrad/dataset.hpp"
 
 #include <filesystem>
+#include <new>
 
 #include "mfgrad/generate.hpp"
 
@@ -11,7 +12,14 @@ Dataset load_dataset(const std::string& what, RatingsFormat format, DuplicatePol
     if (spec.name != what) continue;
     DataSpec s = spec;
     if (seed != 0) s.seed = seed;
-    Observed o = generate(s);
+    Observed o = [&] {
+      try {
+        return generate(s);
+      } catch (const std::bad_alloc&) {
+        throw Error("out of memory generating the preset " + s.name + " (" + std::to_string(s.rows) + " x " +
+                    std::to_string(s.cols) + ", " + std::to_string(s.nnz) + " entries)");
+      }
+    }();
     return {s.name, "generated preset " + s.name + " (seed " + std::to_string(s.seed) + "): " + s.summary,
             std::move(o)};
   }

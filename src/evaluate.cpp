@@ -1,10 +1,12 @@
 // Argument checks shared by every implementation, then the call through the registry.
 #include <cmath>
 #include <functional>
+#include <new>
 #include <string>
 
 #include "format.hpp"
 #include "mfgrad/kernel.hpp"
+#include "mfgrad/memory.hpp"
 
 namespace mfgrad {
 
@@ -78,7 +80,17 @@ double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Ma
                 ", which this CPU (or MFGRAD_ISA) does not allow");
   detail::count_invocation(kernel);
   const Problem<T> p{obs, u.data, v.data, u.cols, lambda, grad_u.data, grad_v.data};
-  return kernel.fn<T>()(p, ws);
+  try {
+    return kernel.fn<T>()(p, ws);
+  } catch (const std::bad_alloc&) {
+    // Only workspace memory is allocated here: scratch and prepared layouts.
+    const MemoryNeed need = evaluation_memory(obs.rows(), obs.cols(), obs.nnz(), u.cols, precision_of<T>(), ws.threads());
+    throw Error(std::string("out of memory: implementation '") + kernel.name + "' could not allocate its workspace for " +
+                std::to_string(obs.rows()) + " x " + std::to_string(obs.cols()) + ", " + std::to_string(obs.nnz()) +
+                " entries, k = " + std::to_string(u.cols) + ", " + to_string(precision_of<T>()) + " on " +
+                std::to_string(ws.threads()) + " threads (an evaluation needs up to " + format_bytes(need.scratch) +
+                " of scratch)");
+  }
 }
 
 template void validate<float>(const Observed&, Matrix<const float>, Matrix<const float>, double, Matrix<float>,

@@ -5,9 +5,11 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <new>
 #include <numeric>
 
 #include "format.hpp"
+#include "mfgrad/memory.hpp"
 
 namespace mfgrad {
 
@@ -80,7 +82,7 @@ DuplicatePolicy parse_duplicate_policy(std::string_view name) {
   if (name == "error") return DuplicatePolicy::error;
   if (name == "sum") return DuplicatePolicy::sum;
   if (name == "last") return DuplicatePolicy::last;
-  throw Error("unknown duplicate policy '" + std::string(name) + "' (expected error, sum or last)");
+  throw Error("unknown duplicate policy " + quote(name) + " (expected error, sum or last)");
 }
 
 const char* to_string(DuplicatePolicy policy) noexcept {
@@ -104,6 +106,20 @@ Observed Observed::build(const Entries& e, DuplicatePolicy policy) {
                 " values");
   if (offset_t bad = first_invalid(e); bad >= 0) reject_entry(e, bad);
 
+  const std::string what = "building Ω" + (e.source.empty() ? std::string() : " of " + e.source) + " (" +
+                           std::to_string(e.rows) + " x " + std::to_string(e.cols) + ", " + std::to_string(n_in) +
+                           (n_in == 1 ? " entry)" : " entries)");
+  const MemoryNeed need = observed_memory(e.rows, e.cols, n_in);
+  check_memory(need, what);
+  try {
+    return assemble(e, policy);
+  } catch (const std::bad_alloc&) {
+    throw Error("out of memory " + what + ", which needs about " + need.describe());
+  }
+}
+
+Observed Observed::assemble(const Entries& e, DuplicatePolicy policy) {
+  const offset_t n_in = e.size();
   const index_t m = e.rows, n = e.cols;
 
   // perm: input positions in (row, column, input position) order. rep: the input position that stands
@@ -205,17 +221,33 @@ Observed Observed::build(const Entries& e, DuplicatePolicy policy) {
   for (offset_t q = 0; q < nnz; ++q) ++o.row_ptr_[o.row_of_[q] + 1];
   for (index_t i = 0; i < m; ++i) o.row_ptr_[i + 1] += o.row_ptr_[i];
 
-  // float32 copy; remember the first value that does not fit.
+  // float32 copy; remember the first value that does not fit (converting it would be undefined: it
+  // is stored as infinity, and float32 evaluations are refused), and the largest magnitude.
   offset_t overflow_at = std::numeric_limits<offset_t>::max();
-#pragma omp parallel for schedule(static) reduction(min : overflow_at)
+  double largest = -1;
+#pragma omp parallel for schedule(static) reduction(min : overflow_at) reduction(max : largest)
   for (offset_t q = 0; q < nnz; ++q) {
-    o.values32_[q] = static_cast<float>(o.values64_[q]);
-    if (std::fabs(o.values64_[q]) > static_cast<double>(FLT_MAX) && q < overflow_at) overflow_at = q;
+    const double v = o.values64_[q];
+    const bool fits = std::fabs(v) <= static_cast<double>(FLT_MAX);
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    o.values32_[q] = fits ? static_cast<float>(v) : v > 0 ? inf : -inf;
+    if (!fits && q < overflow_at) overflow_at = q;
+    largest = std::max(largest, std::fabs(v));
   }
+  // Entry g as messages show it: its input entry, and the value kept when duplicates were summed.
+  const auto retained_text = [&](offset_t g) {
+    const offset_t t = presorted ? g : rep[g];
+    if (o.values64_[g] == e.value[t]) return entry_text(e, t);
+    return "the sum " + format_number(o.values64_[g]) + " of duplicates at " + entry_text(e, t);
+  };
   if (overflow_at != std::numeric_limits<offset_t>::max())
-    o.float32_overflow_ = "value " + format_number(o.values64_[overflow_at]) + " at (row " +
-                          std::to_string(o.row_of_[overflow_at]) + ", column " + std::to_string(o.col_idx_[overflow_at]) +
-                          ") does not fit in float32";
+    o.float32_overflow_ = retained_text(overflow_at) + " does not fit in float32 (largest finite: " +
+                          format_number(FLT_MAX) + ")";
+  for (offset_t g = 0; g < nnz; ++g)
+    if (std::fabs(o.values64_[g]) == largest) {
+      o.largest_value_ = retained_text(g);
+      break;
+    }
 
   // Input order: retained entries sorted by the input position that stands for them.
   if (!presorted) {

@@ -151,6 +151,56 @@ TEST_F(Cli, ErrorsAreOneLineAndWriteNothing) {
   EXPECT_EQ(json::parse(summed.out).find("nnz")->as_number(), 2);
 }
 
+// Files a hostile user might hand over: each gets one printable error line naming the file and where
+// in it, and nothing is written.
+TEST_F(Cli, HostileInputsGetOneLineNamingFileAndPlaceAndWriteNothing) {
+  const std::string out = " --out " + path("out");
+  const auto file = [&](const std::string& name, const std::string& content) {
+    std::ofstream(path(name), std::ios::binary) << content;
+    return path(name);
+  };
+  const std::string mm = "%%MatrixMarket matrix coordinate real general\n";
+  const std::string big = file("big.mtx", mm + "100000000 5 1\n1 1 1\n");
+  expect_one_error_line(mfgrad("eval --ratings " + big + " --k 4 --lambda 0.1" + out),
+                        big + ":2: the size line declares 100000000 x 5 for 1 entry");
+  const std::string huge = file("huge.mtx", mm + "2147483647 2147483647 1\n1 1 1\n");
+  expect_one_error_line(mfgrad("eval --ratings " + huge + " --k 4 --lambda 0.1" + out),
+                        huge + ":2: the size line declares 2147483647 x 2147483647 for 1 entry");
+  const std::string e400 = file("e400.txt", "1 2 1e400\n");
+  expect_one_error_line(mfgrad("eval --ratings " + e400 + " --k 4 --lambda 0.1" + out),
+                        e400 + ":1: value '1e400' is out of range");
+  const std::string f32 = file("f32.txt", "1 1 2\n1 2 1e39\n");
+  expect_one_error_line(mfgrad("eval --ratings " + f32 + " --k 4 --lambda 0.1" + out),
+                        "input entry #1 (line 2 of " + f32 + "): row 0, column 1, value 1e+39 does not fit in float32");
+
+  // float64 takes 1e300, but its square does not fit: no "loss": null, no file.
+  const std::string f64 = file("f64.txt", "1 1 2\n1 2 1e300\n");
+  const Outcome overflow = mfgrad("eval --ratings " + f64 + " --k 4 --dtype float64 --lambda 0.1" + out);
+  expect_one_error_line(overflow, "the loss = inf is not finite, so nothing is written: float64 overflowed");
+  EXPECT_NE(overflow.err.find("input entry #1 (line 2 of " + f64 + ")"), std::string::npos) << overflow.err;
+  EXPECT_TRUE(overflow.out.empty()) << overflow.out;
+
+  // A NUL and control bytes in a .npy header: quoted, escaped, and the message goes on past them.
+  using namespace std::string_literals;
+  std::string header = "{'descr': '<f\0\x1b[2J', 'fortran_order': False, 'shape': (3000, 4), }"s;
+  header.append(128 - 10 - header.size() - 1, ' ');
+  header += '\n';
+  const std::string npy = file("u.npy", std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size()) +
+                                            std::string(1, '\0') + header + std::string(3000 * 4 * 8, '\0'));
+  write_npy(path("v.npy"), std::vector<double>(1500 * 4).data(), 1500, 4);
+  const Outcome nul = mfgrad("eval --data tiny --u " + npy + " --v " + path("v.npy") + " --lambda 0.1" + out);
+  expect_one_error_line(nul, npy + ": byte 20: dtype '<f\\0\\x1b[2J' is not supported");
+  EXPECT_EQ(std::count_if(nul.err.begin(), nul.err.end(), [](char c) { return c != '\n' && c >= 0 && c < 0x20; }), 0);
+
+  // Memory an evaluation would need beyond the limit is refused before it is allocated.
+  const Outcome wide = mfgrad("eval --data tiny --k 1048576 --lambda 0.1" + out, "MFGRAD_MEMORY_LIMIT=1G");
+  expect_one_error_line(wide, "evaluating generated preset tiny");
+  EXPECT_NE(wide.err.find("at k = 1048576 in float32"), std::string::npos) << wide.err;
+  EXPECT_NE(wide.err.find("GiB), more than the 1.00 GiB this process may use (MFGRAD_MEMORY_LIMIT)"), std::string::npos)
+      << wide.err;
+  EXPECT_FALSE(fs::exists(dir / "out")) << "an error left files behind";
+}
+
 TEST_F(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(mfgrad("eval --data tiny --k 3 --lambda 1 --out x --bogus 1").status, 2);
   EXPECT_EQ(mfgrad("eval --data tiny --lambda 1 --out x").status, 2);  // neither --k nor --u/--v

@@ -3,8 +3,11 @@
 #include <omp.h>
 
 #include <cstdlib>
+#include <optional>
 #include <set>
 
+#include "mfgrad/memory.hpp"
+#include "mfgrad/message.hpp"
 #include "support.hpp"
 
 namespace mfgrad::test {
@@ -137,6 +140,93 @@ TEST(Observed, RejectsInconsistentEntries) {
   e = three_entries();
   e.rows = -1;
   EXPECT_NE(error_of([&] { Observed::build(e); }).find("negative"), std::string::npos);
+}
+
+// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnv() { old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_); }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(Observed, NamesTheFloat32OverflowAndTheLargestValueByLineAndSource) {
+  Entries e = three_entries();
+  e.value[1] = -4e38;
+  e.line = {7, 8, 9};
+  e.source = "r.csv";
+  const Observed o = Observed::build(e);
+  EXPECT_EQ(o.float32_overflow(),
+            "input entry #1 (line 8 of r.csv): row 0, column 3, value -4e+38 does not fit in float32 (largest finite: "
+            "3.4028234663852886e+38)");
+  EXPECT_EQ(o.largest_value(), "input entry #1 (line 8 of r.csv): row 0, column 3, value -4e+38");
+  // The float copy holds an infinity, not the result of an undefined conversion.
+  EXPECT_EQ(o.values<float>()[o.row_ptr()[0]], -std::numeric_limits<float>::infinity());
+
+  // Duplicates summed past the float range: the sum is named, with the first of them.
+  Entries d = three_entries();
+  d.push(2, 0, 3e38);
+  d.push(2, 0, 3e38);
+  const Observed summed = Observed::build(d, DuplicatePolicy::sum);
+  EXPECT_NE(summed.float32_overflow().find("the sum " + format_number(3.5 + 3e38 + 3e38) +
+                                           " of duplicates at input entry #2: row 2, column 0, value 3.5"),
+            std::string::npos)
+      << summed.float32_overflow();
+  EXPECT_TRUE(Observed::build(three_entries()).float32_overflow().empty());
+  EXPECT_EQ(Observed::build(three_entries()).largest_value(), "input entry #2: row 2, column 0, value 3.5");
+}
+
+TEST(Memory, EstimatesSaturateInsteadOfOverflowing) {
+  const MemoryNeed small = evaluation_memory(3000, 1500, 60000, 64, Precision::f32, 2);
+  EXPECT_EQ(small.factors, 4500u * 64 * 4);
+  EXPECT_EQ(small.gradients, small.factors);
+  EXPECT_GE(small.scratch, 4500u * 64 * 8) << "the oracle accumulates both gradients in double";
+  EXPECT_EQ(evaluation_memory(3000, 1500, 60000, 64, Precision::f32, 2, true).scratch,
+            small.scratch + small.factors + small.gradients)
+      << "a measuring plan times candidates on factors and gradients of its own";
+  const MemoryNeed huge = evaluation_memory(INT32_MAX, INT32_MAX, INT64_MAX, std::size_t{1} << 40, Precision::f64, 4096);
+  EXPECT_EQ(huge.total(), SIZE_MAX);
+  EXPECT_EQ(observed_memory(INT32_MAX, INT32_MAX, INT64_MAX).total(), SIZE_MAX);
+  EXPECT_LT(observed_memory(10, 10, 100).total(), 10000u);
+}
+
+TEST(Memory, LimitFromTheEnvironmentOrTheMachine) {
+  {
+    const ScopedEnv env("MFGRAD_MEMORY_LIMIT", "3G");
+    EXPECT_EQ(memory_limit().bytes, std::size_t{3} << 30);
+    EXPECT_EQ(memory_limit().source, "MFGRAD_MEMORY_LIMIT");
+  }
+  for (const char* bad : {"lots", "-1", "12Q", "4GiBs", "99999999999T"}) {
+    const ScopedEnv env("MFGRAD_MEMORY_LIMIT", bad);
+    EXPECT_NE(error_of([] { memory_limit(); }).find("is not a size"), std::string::npos) << bad;
+  }
+  const ScopedEnv unset("MFGRAD_MEMORY_LIMIT", "");
+  ::unsetenv("MFGRAD_MEMORY_LIMIT");
+  const MemoryLimit machine = memory_limit();
+  EXPECT_GT(machine.bytes, std::size_t{1} << 20) << machine.source;  // this test itself runs in it
+  EXPECT_FALSE(machine.source.empty());
+}
+
+TEST(Memory, BuildingBeyondTheLimitIsRefusedNamingSourceShapeAndBytes) {
+  Entries e = three_entries();
+  e.rows = 200000;
+  e.source = "big.mtx";
+  const std::size_t need = observed_memory(e.rows, e.cols, e.size()).total();
+  {
+    const ScopedEnv env("MFGRAD_MEMORY_LIMIT", std::to_string(need - 1).c_str());
+    const std::string msg = error_of([&] { Observed::build(e); });
+    EXPECT_EQ(msg.find("building Ω of big.mtx (200000 x 4, 3 entries) needs about "), 0u) << msg;
+    EXPECT_NE(msg.find("MiB"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("(MFGRAD_MEMORY_LIMIT)"), std::string::npos) << msg;
+  }
+  const ScopedEnv env("MFGRAD_MEMORY_LIMIT", std::to_string(need).c_str());
+  EXPECT_EQ(Observed::build(e).rows(), 200000);
 }
 
 TEST(Observed, EmptyIsValid) {

@@ -1,14 +1,19 @@
 // mfgrad eval — one evaluation of F, ∂F/∂U, ∂F/∂V from files (or a preset and random factors).
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <new>
 
 #include "cli.hpp"
 #include "json.hpp"
 #include "mfgrad/dataset.hpp"
 #include "mfgrad/io.hpp"
 #include "mfgrad/kernel.hpp"
+#include "mfgrad/memory.hpp"
+#include "mfgrad/message.hpp"
 
 namespace mfgrad::cli {
 
@@ -21,18 +26,77 @@ struct Options {
   int threads;
   std::filesystem::path out;
   EvalOptions eval;
+  std::string u_name = "U", v_name = "V";  // the factor files, when the factors came from files
 };
+
+// Runs f, turning an allocation failure into an Error saying what was being allocated.
+template <class F>
+auto allocating(const std::string& what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    throw Error("out of memory " + what);
+  }
+}
+
+std::string matrix_text(const char* name, std::size_t rows, std::size_t k, Precision precision) {
+  return std::string(name) + " (" + std::to_string(rows) + " x " + std::to_string(k) + ", " + to_string(precision) +
+         ", " + format_bytes(rows * k * (precision == Precision::f32 ? 4 : 8)) + ")";
+}
+
+// First element that is not finite, as "NAME[row, column] = value"; empty when all are finite.
+template <class T>
+std::string first_non_finite(const std::string& name, const std::vector<T>& x, std::size_t k) {
+  for (std::size_t at = 0; at < x.size(); ++at)
+    if (!std::isfinite(x[at]))
+      return name + "[" + std::to_string(at / k) + ", " + std::to_string(at % k) + "] = " +
+             format_number(static_cast<double>(x[at]));
+  return {};
+}
+
+template <class T>
+double largest_magnitude(const std::vector<T>& x) {
+  double largest = 0;
+  for (const T v : x) largest = std::max(largest, std::fabs(static_cast<double>(v)));
+  return largest;
+}
+
+// JSON has no infinity or NaN, and a result that is not finite is no result: the evaluation is
+// refused, saying which output went wrong and why.
+template <class T>
+void refuse_non_finite(const Observed& obs, const std::vector<T>& u, const std::vector<T>& v, double loss,
+                       const std::vector<T>& gu, const std::vector<T>& gv, std::size_t k, const Options& opt) {
+  std::string bad = std::isfinite(loss) ? first_non_finite("grad_U", gu, k) : "the loss = " + format_number(loss);
+  if (bad.empty()) bad = first_non_finite("grad_V", gv, k);
+  if (bad.empty()) return;
+  std::string cause = first_non_finite(opt.u_name, u, k);
+  if (cause.empty()) cause = first_non_finite(opt.v_name, v, k);
+  if (!cause.empty()) {
+    cause = "the factors are not finite: " + cause + " (--check-factors refuses them before evaluating)";
+  } else {
+    cause = std::string(to_string(precision_of<T>())) +
+            " overflowed (the squared residuals or the regularizer exceed its range): the largest |factor| is " +
+            format_number(std::max(largest_magnitude(u), largest_magnitude(v))) +
+            (obs.largest_value().empty() ? std::string() : ", the largest |value| is at " + obs.largest_value());
+  }
+  throw Error(bad + " is not finite, so nothing is written: " + cause);
+}
 
 template <class T>
 json::Value evaluate_and_write(const Dataset& data, std::vector<T> u, std::vector<T> v, std::size_t k,
                                const Options& opt) {
   const Observed& obs = data.observed;
   const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
-  std::vector<T> gu(m * k), gv(n * k);
+  std::vector<T> gu = allocating("for the gradient " + matrix_text("grad_U", m, k, precision_of<T>()),
+                                 [&] { return std::vector<T>(m * k); });
+  std::vector<T> gv = allocating("for the gradient " + matrix_text("grad_V", n, k, precision_of<T>()),
+                                 [&] { return std::vector<T>(n * k); });
   Workspace ws(opt.threads);
   std::unique_ptr<Plan> plan;
   if (opt.args->has("plan")) {  // the plan's preparation happens here, outside the timed evaluation
-    plan = std::make_unique<Plan>(obs, k, precision_of<T>(), plan_options(*opt.args, opt.threads));
+    plan = allocating("making a plan for " + data.description + " at k = " + std::to_string(k), [&] {
+      return std::make_unique<Plan>(obs, k, precision_of<T>(), plan_options(*opt.args, opt.threads));
+    });
     save_wisdom_if_asked(*opt.args);
   }
   const Matrix<const T> um{u.data(), u.size() / k, k}, vm{v.data(), v.size() / k, k};
@@ -41,6 +105,7 @@ json::Value evaluate_and_write(const Dataset& data, std::vector<T> u, std::vecto
                            : evaluate<T>(*opt.kernel, obs, um, vm, opt.lambda, {gu.data(), m, k}, {gv.data(), n, k},
                                          ws, opt.eval);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  refuse_non_finite(obs, u, v, loss, gu, gv, k, opt);
 
   // Only now that everything is computed does anything reach --out.
   std::filesystem::create_directories(opt.out);
@@ -110,11 +175,20 @@ int cmd_eval(const std::vector<std::string>& argv) {
 
   const Dataset data = load_dataset(args.has("ratings") ? *args.get("ratings") : *args.get("data"), format, duplicates);
   const Observed& obs = data.observed;
+  // What the evaluation will allocate is checked first; `factors`: whether they are still to be made.
+  const auto check_evaluation_memory = [&](std::size_t k, Precision precision, bool factors) {
+    MemoryNeed need = evaluation_memory(obs.rows(), obs.cols(), obs.nnz(), k, precision, opt.threads, args.has("plan"));
+    if (!factors) need.factors = 0;
+    check_memory(need, "evaluating " + data.description + " at k = " + std::to_string(k) + " in " +
+                           to_string(precision) + " on " + std::to_string(opt.threads) + " threads");
+  };
 
   json::Value line;
   if (from_files) {
     const std::string u_path = *args.get("u"), v_path = *args.get("v");
     NpyArray u = read_npy(u_path), v = read_npy(v_path);
+    opt.u_name = u_path;
+    opt.v_name = v_path;
     if (u.dtype != v.dtype)
       throw Error(u_path + " holds " + to_string(u.dtype) + " but " + v_path + " holds " + to_string(v.dtype) +
                   "; both factors must have one dtype");
@@ -123,6 +197,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
     if (u.cols != v.cols)
       throw Error(u_path + " has k = " + std::to_string(u.cols) + " columns but " + v_path + " has " +
                   std::to_string(v.cols));
+    check_evaluation_memory(u.cols, u.dtype, false);
     line = u.dtype == Precision::f32 ? evaluate_and_write(data, std::move(u.f32), std::move(v.f32), u.cols, opt)
                                      : evaluate_and_write(data, std::move(u.f64), std::move(v.f64), u.cols, opt);
   } else {
@@ -130,12 +205,22 @@ int cmd_eval(const std::vector<std::string>& argv) {
     const auto seed = static_cast<std::uint64_t>(args.integer("seed", 1, 0, INT64_MAX));
     const std::string dtype = args.get("dtype").value_or("float32");
     const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
-    if (dtype == "float32")
-      line = evaluate_and_write(data, random_factor<float>(m, k, seed), random_factor<float>(n, k, seed + 1), k, opt);
-    else if (dtype == "float64")
-      line = evaluate_and_write(data, random_factor<double>(m, k, seed), random_factor<double>(n, k, seed + 1), k, opt);
-    else
-      throw UsageError("eval: --dtype expects float32 or float64, got '" + dtype + "'");
+    if (dtype != "float32" && dtype != "float64")
+      throw UsageError("eval: --dtype expects float32 or float64, got " + quote(dtype));
+    const Precision precision = dtype == "float32" ? Precision::f32 : Precision::f64;
+    check_evaluation_memory(k, precision, true);
+    const auto random = [&]<class T>(T) {
+      return allocating("for the random factors " + matrix_text("U", m, k, precision) + " and " +
+                            matrix_text("V", n, k, precision),
+                        [&] { return std::pair(random_factor<T>(m, k, seed), random_factor<T>(n, k, seed + 1)); });
+    };
+    if (precision == Precision::f32) {
+      auto [u, v] = random(float{});
+      line = evaluate_and_write(data, std::move(u), std::move(v), k, opt);
+    } else {
+      auto [u, v] = random(double{});
+      line = evaluate_and_write(data, std::move(u), std::move(v), k, opt);
+    }
   }
   std::printf("%s\n", line.dump().c_str());
   return 0;

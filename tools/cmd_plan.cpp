@@ -1,9 +1,11 @@
 // mfgrad plan — which implementation a plan picks for a data set and k, and why.
 #include <cstdio>
 #include <filesystem>
+#include <new>
 
 #include "cli.hpp"
 #include "mfgrad/dataset.hpp"
+#include "mfgrad/memory.hpp"
 #include "mfgrad/plan.hpp"
 
 namespace mfgrad::cli {
@@ -38,7 +40,18 @@ int cmd_plan(const std::vector<std::string>& argv) {
   const PlanOptions options = plan_options(args, threads);
   const Dataset data = load_dataset(args.has("ratings") ? *args.get("ratings") : *args.get("data"),
                                     parse_ratings_format(args.get("format").value_or("auto")));
-  const Plan plan(data.observed, k, dtype == "float32" ? Precision::f32 : Precision::f64, options);
+  const Precision precision = dtype == "float32" ? Precision::f32 : Precision::f64;
+  const Observed& obs = data.observed;
+  const std::string what = "making a plan for " + data.description + " at k = " + std::to_string(k) + " in " + dtype +
+                           " on " + std::to_string(threads) + " threads";
+  check_memory(evaluation_memory(obs.rows(), obs.cols(), obs.nnz(), k, precision, threads, true), what);
+  const Plan plan = [&] {
+    try {
+      return Plan(obs, k, precision, options);
+    } catch (const std::bad_alloc&) {
+      throw Error("out of memory " + what);
+    }
+  }();
   std::printf("%s, k = %zu, %s, %d threads, on %s\n", data.description.c_str(), k, dtype.c_str(), plan.threads(),
               Plan::machine_signature().c_str());
   if (!plan.candidates().empty()) {

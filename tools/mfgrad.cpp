@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,10 @@ int main(int argc, char** argv) {
     } catch (const mfgrad::cli::UsageError& e) {
       std::fprintf(stderr, "mfgrad: %s\n", e.what());
       return 2;
+    } catch (const std::bad_alloc&) {
+      // Allocations made for an input say what they were for; this catches any other.
+      std::fprintf(stderr, "mfgrad %s: error: out of memory (std::bad_alloc)\n", c.name);
+      return 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "mfgrad %s: error: %s\n", c.name, e.what());
       return 1;

@@ -66,7 +66,9 @@ class Observed {
  public:
   // Validates every entry before building anything, so a rejected input leaves nothing behind.
   // Throws mfgrad::Error naming the first offending entry (in input order): an id outside the
-  // shape, a NaN or infinite value, or — under DuplicatePolicy::error — a repeated (i, j).
+  // shape, a NaN or infinite value, or — under DuplicatePolicy::error — a repeated (i, j). Also an
+  // Error, naming the source, the shape and the bytes, when building would need more memory than this
+  // process may use (mfgrad/memory.hpp) or an allocation fails.
   static Observed build(const Entries& entries, DuplicatePolicy policy = DuplicatePolicy::error);
 
   Observed(Observed&&) noexcept = default;
@@ -99,14 +101,20 @@ class Observed {
   const ObservedStats& stats() const noexcept { return stats_; }
 
   // float32 kernels need every value representable as a finite float; the first one that is not
-  // (empty when all are) — evaluate() names it when a float32 evaluation is asked for.
+  // (empty when all are), named as its input entry (line and source when the Entries had them) —
+  // evaluate() names it when a float32 evaluation is asked for.
   const std::string& float32_overflow() const noexcept { return float32_overflow_; }
+
+  // The entry of largest magnitude, named the same way (empty when Ω is): what to quote when a
+  // float64 evaluation overflows.
+  const std::string& largest_value() const noexcept { return largest_value_; }
 
   // Distinct for every Observed built in this process; prepared kernel state is keyed on it.
   std::uint64_t id() const noexcept { return id_; }
 
  private:
   Observed() = default;
+  static Observed assemble(const Entries& entries, DuplicatePolicy policy);  // build() after validation
 
   index_t rows_ = 0;
   index_t cols_ = 0;
@@ -122,6 +130,7 @@ class Observed {
   Buffer<offset_t> input_to_csr_;  // empty when the input already was in CSR order
   ObservedStats stats_;
   std::string float32_overflow_;
+  std::string largest_value_;
   std::uint64_t id_ = 0;
 };
 
