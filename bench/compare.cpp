@@ -5,13 +5,18 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <iterator>
+#include <new>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "json.hpp"
+#include "mfgrad/message.hpp"
 #include "mfgrad/types.hpp"
 
 namespace mfgrad::bench {
@@ -29,59 +34,82 @@ double median_of(std::vector<double> v) {
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) { throw Error(path + ": " + what); }
 
-void add_result(ResultSet& set, BenchmarkResult result) {
-  for (const BenchmarkResult& r : set.results)
-    if (r.name == result.name) fail(set.path, "benchmark '" + result.name + "' appears twice");
+// "PATH:LINE: what", at the line where `at` starts.
+[[noreturn]] void fail(const std::string& path, const json::Value& at, const std::string& what) {
+  fail(path + ":" + std::to_string(at.line()), what);
+}
+
+// A value as messages show it: its JSON text, quoted and cut like any text from an input.
+std::string shown(const json::Value& v) { return quote(v.dump()); }
+
+// Benchmark names become table rows and regular-expression subjects: control bytes have no business there.
+const std::string& benchmark_name(const json::Value& v, const std::string& path, const std::string& where,
+                                  const char* key) {
+  if (!v.is_string() || v.as_string().empty()) fail(path, v, where + ": \"" + key + "\" is not a non-empty string");
+  const std::string& name = v.as_string();
+  if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    fail(path, v, where + ": \"" + key + "\" " + quote(name) + " holds control characters");
+  return name;
+}
+
+// Adds a result whose name has not been seen in this file.
+void add_result(ResultSet& set, std::unordered_set<std::string>& seen, BenchmarkResult result, const json::Value& at) {
+  if (!seen.insert(result.name).second) fail(set.path, at, "benchmark " + quote(result.name) + " appears twice");
   set.results.push_back(std::move(result));
 }
 
 // A time or count that later divides or is divided: zero, negative or non-finite would only turn the
-// comparison into NaN, so the file is refused instead.
-double positive(const json::Value* v, const std::string& path, const std::string& what) {
-  if (v == nullptr) fail(path, what + " is absent");
+// comparison into NaN, so the file is refused instead. `owner`: where an absent value was looked for.
+double positive(const json::Value* v, const json::Value& owner, const std::string& path, const std::string& what) {
+  if (v == nullptr) fail(path, owner, what + " is absent");
   if (!v->is_number() || !std::isfinite(v->as_number()) || v->as_number() <= 0)
-    fail(path, what + " is " + v->dump() + "; expected a positive number");
+    fail(path, *v, what + " is " + shown(*v) + "; expected a positive number");
   return v->as_number();
 }
 
 ResultSet read_mfgrad(const json::Value& doc, const std::string& path) {
   const json::Value& version = *doc.find("mfgrad_results");
   if (!version.is_number() || version.as_number() != 1)
-    fail(path, "\"mfgrad_results\" is " + version.dump() + "; this mfgrad reads version 1");
+    fail(path, version, "\"mfgrad_results\" is " + shown(version) + "; this mfgrad reads version 1");
   const json::Value* results = doc.find("results");
-  if (results == nullptr || !results->is_array()) fail(path, "\"results\" is absent or not an array");
+  if (results == nullptr || !results->is_array())
+    fail(path, results ? *results : doc, "\"results\" is absent or not an array");
 
   ResultSet set{path, "mfgrad", {}};
+  std::unordered_set<std::string> seen;
   const json::Array& entries = results->as_array();
   for (std::size_t x = 0; x < entries.size(); ++x) {
     const json::Value& entry = entries[x];
     std::string where = "results[" + std::to_string(x) + "]";
+    if (!entry.is_object()) fail(path, entry, where + " is not an object");
     const json::Value* name = entry.find("name");
-    if (name == nullptr || !name->is_string() || name->as_string().empty())
-      fail(path, where + " has no \"name\" string");
+    if (name == nullptr) fail(path, entry, where + " has no \"name\"");
     BenchmarkResult r;
-    r.name = name->as_string();
-    where += " ('" + r.name + "')";
+    r.name = benchmark_name(*name, path, where, "name");
+    where += " (" + quote(r.name) + ")";
 
     const json::Value* samples = entry.find("samples_s");
-    if (samples == nullptr || !samples->is_array()) fail(path, where + ": \"samples_s\" is absent or not an array");
-    for (const json::Value& s : samples->as_array()) r.samples_s.push_back(positive(&s, path, where + ": a sample"));
+    if (samples == nullptr || !samples->is_array())
+      fail(path, samples ? *samples : entry, where + ": \"samples_s\" is absent or not an array");
+    for (const json::Value& s : samples->as_array())
+      r.samples_s.push_back(positive(&s, *samples, path, where + ": a sample"));
     if (const json::Value* ins = entry.find("instructions"); ins != nullptr && !ins->is_null())
-      r.instructions = positive(ins, path, where + ": \"instructions\"");
+      r.instructions = positive(ins, entry, path, where + ": \"instructions\"");
     // Anything but "passed" fails: a gate must not pass a check it cannot read.
     if (const json::Value* check = entry.find("check"); check != nullptr) {
-      if (!check->is_string()) fail(path, where + ": \"check\" is " + check->dump() + "; expected a string");
+      if (!check->is_string()) fail(path, *check, where + ": \"check\" is " + shown(*check) + "; expected a string");
       if (check->as_string() != "passed") {
         r.failed = true;
-        r.failure = "check " + check->as_string();
+        r.failure = "check " + quote(check->as_string());
       }
     }
-    add_result(set, std::move(r));
+    add_result(set, seen, std::move(r), entry);
   }
   return set;
 }
 
-double time_unit_seconds(const json::Value* unit, const std::string& path, const std::string& where) {
+double time_unit_seconds(const json::Value* unit, const json::Value& entry, const std::string& path,
+                         const std::string& where) {
   if (unit != nullptr && unit->is_string()) {
     const std::string& u = unit->as_string();
     if (u == "ns") return 1e-9;
@@ -89,7 +117,8 @@ double time_unit_seconds(const json::Value* unit, const std::string& path, const
     if (u == "ms") return 1e-3;
     if (u == "s") return 1;
   }
-  fail(path, where + ": \"time_unit\" is " + (unit ? unit->dump() : "absent") + "; expected ns, us, ms or s");
+  fail(path, unit ? *unit : entry,
+       where + ": \"time_unit\" is " + (unit ? shown(*unit) : "absent") + "; expected ns, us, ms or s");
 }
 
 // Google Benchmark has no fixed name for instruction counts: a user counter "instructions", or the
@@ -128,13 +157,14 @@ std::string without_run_settings(const std::string& run_name) {
 // --benchmark_report_aggregates_only=true leaves only the aggregates.
 ResultSet read_google_benchmark(const json::Value& doc, const std::string& path) {
   const json::Value* benchmarks = doc.find("benchmarks");
-  if (!benchmarks->is_array()) fail(path, "\"benchmarks\" is not an array");
+  if (!benchmarks->is_array()) fail(path, *benchmarks, "\"benchmarks\" is not an array");
 
   struct Point {
     double seconds = 0;
     std::optional<double> instructions;
   };
   struct Group {
+    const json::Value* first;  // its first entry, where messages about the whole group point
     BenchmarkResult result;
     std::vector<Point> repetitions;
     std::optional<Point> median, mean;
@@ -146,42 +176,44 @@ ResultSet read_google_benchmark(const json::Value& doc, const std::string& path)
   for (std::size_t x = 0; x < entries.size(); ++x) {
     const json::Value& entry = entries[x];
     std::string where = "benchmarks[" + std::to_string(x) + "]";
-    if (!entry.is_object()) fail(path, where + " is not an object");
-    const json::Value* run_name = entry.find("run_name");
-    if (run_name == nullptr || !run_name->is_string() || run_name->as_string().empty())
-      fail(path, where + " has no \"run_name\" string");
-    where += " ('" + run_name->as_string() + "')";
+    if (!entry.is_object()) fail(path, entry, where + " is not an object");
+    const json::Value* run_name_value = entry.find("run_name");
+    if (run_name_value == nullptr) fail(path, entry, where + " has no \"run_name\"");
+    const std::string& run_name = benchmark_name(*run_name_value, path, where, "run_name");
+    where += " (" + quote(run_name) + ")";
     const json::Value* run_type = entry.find("run_type");
     const bool iteration = run_type != nullptr && run_type->is_string() && run_type->as_string() == "iteration";
     if (!iteration && !(run_type != nullptr && run_type->is_string() && run_type->as_string() == "aggregate"))
-      fail(path, where + ": \"run_type\" is " + (run_type ? run_type->dump() : "absent") +
-                     "; expected \"iteration\" or \"aggregate\"");
+      fail(path, run_type ? *run_type : entry,
+           where + ": \"run_type\" is " + (run_type ? shown(*run_type) : "absent") +
+               "; expected \"iteration\" or \"aggregate\"");
 
-    auto [it, inserted] = group_of.try_emplace(run_name->as_string(), groups.size());
+    auto [it, inserted] = group_of.try_emplace(run_name, groups.size());
     if (inserted) {
       groups.emplace_back();
-      groups.back().result.name = without_run_settings(run_name->as_string());
+      groups.back().first = &entry;
+      groups.back().result.name = without_run_settings(run_name);
     }
     Group& group = groups[it->second];
 
     if (const json::Value* error = entry.find("error_occurred"); error && error->is_bool() && error->as_bool()) {
       const json::Value* message = entry.find("error_message");
       group.result.failed = true;
-      group.result.failure = "error: " + (message && message->is_string() ? message->as_string() : "(no message)");
+      group.result.failure = "error: " + (message && message->is_string() ? quote(message->as_string()) : "(no message)");
       continue;
     }
     std::string aggregate;
     if (!iteration) {
       const json::Value* name = entry.find("aggregate_name");
-      if (name == nullptr || !name->is_string()) fail(path, where + " is an aggregate without \"aggregate_name\"");
+      if (name == nullptr || !name->is_string()) fail(path, entry, where + " is an aggregate without \"aggregate_name\"");
       aggregate = name->as_string();
       if (aggregate != "median" && aggregate != "mean") continue;  // spreads and complexity fits: no times
     }
     Point point;
-    point.seconds = positive(entry.find("real_time"), path, where + ": \"real_time\"") *
-                    time_unit_seconds(entry.find("time_unit"), path, where);
+    point.seconds = positive(entry.find("real_time"), entry, path, where + ": \"real_time\"") *
+                    time_unit_seconds(entry.find("time_unit"), entry, path, where);
     if (const json::Value* ins = instructions_counter(entry))
-      point.instructions = positive(ins, path, where + ": the instructions counter");
+      point.instructions = positive(ins, entry, path, where + ": the instructions counter");
     if (iteration)
       group.repetitions.push_back(point);
     else
@@ -189,6 +221,7 @@ ResultSet read_google_benchmark(const json::Value& doc, const std::string& path)
   }
 
   ResultSet set{path, "Google Benchmark", {}};
+  std::unordered_set<std::string> seen;
   for (Group& group : groups) {
     BenchmarkResult& r = group.result;
     std::vector<Point> points = group.repetitions;
@@ -205,7 +238,7 @@ ResultSet read_google_benchmark(const json::Value& doc, const std::string& path)
     }
     // Counts barely vary between repetitions; the median shrugs off the odd interrupted one.
     if (!counts.empty() && counts.size() == points.size()) r.instructions = median_of(counts);
-    add_result(set, std::move(r));
+    add_result(set, seen, std::move(r), *group.first);
   }
   return set;
 }
@@ -439,19 +472,31 @@ SampleSummary summarize_samples(const std::vector<double>& samples) {
   return {median, median_of(deviations), samples.size()};
 }
 
-ResultSet load_results(const std::string& path) {
+ResultSet parse_results(std::string_view text, const std::string& name) {
   json::Value doc;
   try {
-    doc = json::parse_file(path);
+    doc = json::parse(text);
   } catch (const std::runtime_error& e) {
-    throw Error(e.what());  // already names the file
+    fail(name, e.what());
   }
-  if (doc.is_object() && doc.find("mfgrad_results") != nullptr) return read_mfgrad(doc, path);
+  if (doc.is_object() && doc.find("mfgrad_results") != nullptr) return read_mfgrad(doc, name);
   if (doc.is_object() && doc.find("context") != nullptr && doc.find("benchmarks") != nullptr)
-    return read_google_benchmark(doc, path);
-  fail(path,
+    return read_google_benchmark(doc, name);
+  fail(name, doc,
        "not a results file: expected mfgrad's (\"mfgrad_results\": 1, from 'mfgrad bench --json') or Google "
        "Benchmark's (\"context\" and \"benchmarks\", from --benchmark_format=json)");
+}
+
+ResultSet load_results(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open it");
+  try {
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_results(text.str(), path);
+  } catch (const std::bad_alloc&) {
+    fail(path, "out of memory reading and parsing it");
+  }
 }
 
 MannWhitney mann_whitney(std::span<const double> x, std::span<const double> y, MannWhitneyMethod method) {

@@ -9,6 +9,7 @@
 #include <regex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mfgrad::bench {
@@ -30,8 +31,11 @@ struct ResultSet {
 };
 
 // Reads mfgrad's results JSON (bench/results.hpp) or Google Benchmark's JSON output, told apart by
-// content. Throws mfgrad::Error naming the file and what is wrong with it.
+// content. Throws mfgrad::Error naming the file, the line, and what is wrong ("FILE:LINE: what";
+// "FILE: JSON: line L, column C: what" for text that is not JSON); text from the file is quoted
+// (mfgrad::quote), and benchmark names holding control characters are refused.
 ResultSet load_results(const std::string& path);
+ResultSet parse_results(std::string_view text, const std::string& name);  // the same on text in memory
 
 enum class MannWhitneyMethod {
   automatic,  // exact when the two samples hold at most kMannWhitneyExactMax values together

@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <new>
 #include <stdexcept>
+
+#include "mfgrad/message.hpp"
 
 namespace mfgrad::json {
 
@@ -53,7 +56,8 @@ class Parser {
     throw std::runtime_error("JSON: line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + what);
   }
   void skip() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\r' || s_[pos_] == '\t')) ++pos_;
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\r' || s_[pos_] == '\t'))
+      line_ += s_[pos_++] == '\n';
   }
   bool eat(char c) {
     skip();
@@ -76,10 +80,20 @@ class Parser {
 
   Value value() {
     skip();
+    Value v = bare_value();
+    v.set_line(line_);
+    return v;
+  }
+  Value bare_value() {
     if (pos_ >= s_.size()) fail("unexpected end of text");
     const char c = s_[pos_];
-    if (c == '{') return object();
-    if (c == '[') return array();
+    if (c == '{' || c == '[') {
+      if (depth_ == kMaxDepth) fail("arrays and objects nest deeper than " + std::to_string(kMaxDepth) + " levels");
+      ++depth_;
+      Value v = c == '{' ? object() : array();
+      --depth_;
+      return v;
+    }
     if (c == '"') return string();
     if (word("true")) return true;
     if (word("false")) return false;
@@ -93,6 +107,7 @@ class Parser {
     double d = 0;
     const char* begin = s_.data() + pos_;
     auto [end, ec] = std::from_chars(begin, s_.data() + s_.size(), d);
+    if (ec == std::errc::result_out_of_range) fail("number " + mfgrad::quote(std::string_view(begin, end - begin)) + " is out of range for a double");
     if (ec != std::errc() || end == begin) fail("expected a value");
     pos_ += static_cast<std::size_t>(end - begin);
     return d;
@@ -105,6 +120,7 @@ class Parser {
       const char c = s_[pos_++];
       if (c == '"') return out;
       if (c != '\\') {
+        line_ += c == '\n';
         out += c;
         continue;
       }
@@ -138,7 +154,7 @@ class Parser {
           }
           break;
         }
-        default: fail(std::string("bad escape \\") + e);
+        default: fail("bad escape " + mfgrad::quote(std::string_view(s_.data() + pos_ - 2, 2)));
       }
     }
   }
@@ -167,6 +183,8 @@ class Parser {
 
   std::string_view s_;
   std::size_t pos_ = 0;
+  std::size_t line_ = 1;  // of s_[pos_]
+  int depth_ = 0;         // arrays and objects open around pos_
 };
 
 }  // namespace
@@ -273,12 +291,14 @@ Value parse(std::string_view text) { return Parser(text).document(); }
 Value parse_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
   try {
+    std::ostringstream text;
+    text << in.rdbuf();
     return parse(text.str());
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(path + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error(path + ": out of memory reading and parsing it");
   }
 }
 

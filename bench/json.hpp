@@ -57,10 +57,18 @@ class Value {
   // indent < 0: one line.
   std::string dump(int indent = -1) const;
 
+  // The line of the text it was parsed from where the value starts (from 1); 0 when built in code.
+  std::size_t line() const { return line_; }
+  void set_line(std::size_t line) { line_ = line; }
+
  private:
   void dump_to(std::string& out, int indent, int depth) const;
   std::variant<std::monostate, bool, double, std::string, std::shared_ptr<Array>, std::shared_ptr<Object>> v_;
+  std::size_t line_ = 0;
 };
+
+// Arrays and objects may nest this deep; deeper text is refused rather than recursed into.
+inline constexpr int kMaxDepth = 256;
 
 // Throws std::runtime_error "JSON: line L, column C: what" on malformed text.
 Value parse(std::string_view text);
