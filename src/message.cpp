@@ -1,9 +1,12 @@
 // Input text, numbers and sizes inside messages (mfgrad/message.hpp).
 #include "mfgrad/message.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
+
+#include "mfgrad/types.hpp"
 
 namespace mfgrad {
 
@@ -36,16 +39,31 @@ std::size_t printable_utf8(std::string_view text, std::size_t at) {
   return length;
 }
 
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7F; }
+
+// A byte that must not reach a terminal raw, as an escape.
+void append_escaped(std::string& out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (c) {
+    case '\t': out += "\\t"; break;
+    case '\r': out += "\\r"; break;
+    case '\n': out += "\\n"; break;
+    case '\0': out += "\\0"; break;
+    default:
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+  }
+}
+
 }  // namespace
 
 std::string quote(std::string_view text, std::size_t max) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "'";
   std::size_t at = 0;
   while (at < text.size() && at < max) {
-    const char c = text[at];
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80) {
+    const auto c = static_cast<unsigned char>(text[at]);
+    if (c >= 0x80) {
       const std::size_t length = printable_utf8(text, at);
       if (length != 0 && at + length <= max) {
         out.append(text, at, length);
@@ -55,25 +73,37 @@ std::string quote(std::string_view text, std::size_t max) {
       if (length != 0) break;  // a whole character or none
     }
     ++at;
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      case '\0': out += "\\0"; break;
-      default:
-        if (u < 0x20 || u >= 0x7F) {
-          out += "\\x";
-          out += kHex[u >> 4];
-          out += kHex[u & 0xF];
-        } else {
-          out += c;
-        }
-    }
+    if (c == '\\')
+      out += "\\\\";
+    else if (c >= 0x80 || is_control(c))
+      append_escaped(out, c);
+    else
+      out += static_cast<char>(c);
   }
   if (at < text.size()) out += "...";
   return out + "'";
 }
+
+namespace {
+
+// Every message is one printable line even when code puts input text in it without quote(): control
+// bytes that reach here are escaped (backslashes are left alone, quote() has written them already).
+std::string one_printable_line(std::string message) {
+  if (std::none_of(message.begin(), message.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); }))
+    return message;
+  std::string out;
+  for (const char c : message)
+    if (is_control(static_cast<unsigned char>(c)))
+      append_escaped(out, static_cast<unsigned char>(c));
+    else
+      out += c;
+  return out;
+}
+
+}  // namespace
+
+Error::Error(const std::string& message) : std::runtime_error(one_printable_line(message)) {}
+Error::Error(const char* message) : Error(std::string(message)) {}
 
 std::string format_number(double v) {
   char buf[32];

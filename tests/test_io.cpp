@@ -486,6 +486,14 @@ TEST(Quote, EscapesWhatATerminalWouldActOnAndKeepsText) {
   EXPECT_EQ(quote(""), "''");
 }
 
+// The backstop for text that reaches a message without quote(): it still cannot cut or break the line.
+TEST(Quote, ErrorMessagesEscapeControlBytesThemselves) {
+  using namespace std::string_literals;
+  EXPECT_STREQ(Error("a\0b\nc\x1b[2J"s).what(), "a\\0b\\nc\\x1b[2J");
+  EXPECT_STREQ(Error("already quoted: " + mfgrad::quote("x\ty\\")).what(), "already quoted: 'x\\ty\\\\'");
+  EXPECT_STREQ(Error("caf\xc3\xa9").what(), "caf\xc3\xa9");
+}
+
 TEST_F(IoTest, OutOfRangeNumberOnTheFirstLineIsNamedNotUnrecognised) {
   const std::string p = write("r.txt", "1 2 1e400\n");
   EXPECT_EQ(mfgrad::detect_ratings_format(p), RatingsFormat::triplets);

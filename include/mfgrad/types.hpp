@@ -24,10 +24,13 @@ constexpr Precision precision_of() noexcept {
 constexpr const char* to_string(Precision p) noexcept { return p == Precision::f32 ? "float32" : "float64"; }
 
 // Raised for every input the library refuses: out-of-range ids, non-finite values, duplicates,
-// shape mismatches, k = 0, bad λ, malformed files. The message names the offending item.
+// shape mismatches, k = 0, bad λ, malformed files. The message names the offending item. It is one
+// line of printable text: control bytes in it (NUL included) are escaped as mfgrad::quote() does, so
+// what() is never cut short and never acts on a terminal.
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message);
+  explicit Error(const char* message);
 };
 
 }  // namespace mfgrad
