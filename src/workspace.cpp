@@ -2,6 +2,11 @@
 
 #include <omp.h>
 
+#include <string>
+#include <utility>
+
+#include "mfgrad/message.hpp"
+
 namespace mfgrad {
 
 Workspace::Workspace(int threads) { set_threads(threads); }
@@ -15,6 +20,10 @@ void Workspace::set_threads(int threads) {
 }
 
 void Workspace::set_cache_sizes(CacheSizes sizes) {
+  for (const auto& [level, bytes] : {std::pair{"L2", sizes.l2}, std::pair{"L3", sizes.l3}})
+    if (bytes > largest_cache)
+      throw Error(std::string("a cache size of ") + std::to_string(bytes) + " bytes for " + level + " is beyond " +
+                  format_bytes(largest_cache) + ", larger than any cache");
   cache_ = sizes;
   state_.reset();
   state_type_ = nullptr;

@@ -229,6 +229,17 @@ TEST(Memory, BuildingBeyondTheLimitIsRefusedNamingSourceShapeAndBytes) {
   EXPECT_EQ(Observed::build(e).rows(), 200000);
 }
 
+TEST(Workspace, CacheSizesBeyondAnyCacheAreRefused) {
+  Workspace ws(1);
+  ws.set_cache_sizes({.l2 = 2048, .l3 = Workspace::largest_cache});
+  EXPECT_EQ(ws.cache_sizes().l3, Workspace::largest_cache);
+  const std::string msg = error_of([&] { ws.set_cache_sizes({.l2 = SIZE_MAX, .l3 = 0}); });
+  EXPECT_EQ(msg, "a cache size of " + std::to_string(SIZE_MAX) + " bytes for L2 is beyond 4.00 GiB, larger than any cache");
+  EXPECT_NE(error_of([&] { ws.set_cache_sizes({.l2 = 0, .l3 = Workspace::largest_cache + 1}); }).find("for L3"),
+            std::string::npos);
+  EXPECT_EQ(ws.cache_sizes().l2, 2048u) << "a refused size leaves the previous ones";
+}
+
 TEST(Observed, EmptyIsValid) {
   Entries e;
   e.rows = 4;

@@ -60,6 +60,11 @@ int set_threads(int threads);
 PlanOptions plan_options(const Args& args, int threads);
 void save_wisdom_if_asked(const Args& args);
 
+// A plan; `what` ("making a plan for ...") is said when memory runs out, and errors name --wisdom's
+// file when one was read, as the choice may come from it.
+Plan make_plan(const Observed& obs, std::size_t k, Precision precision, const Args& args, int threads,
+               const std::string& what);
+
 int cmd_kernels(const std::vector<std::string>& argv);
 int cmd_eval(const std::vector<std::string>& argv);
 int cmd_gen(const std::vector<std::string>& argv);

@@ -94,9 +94,8 @@ json::Value evaluate_and_write(const Dataset& data, std::vector<T> u, std::vecto
   Workspace ws(opt.threads);
   std::unique_ptr<Plan> plan;
   if (opt.args->has("plan")) {  // the plan's preparation happens here, outside the timed evaluation
-    plan = allocating("making a plan for " + data.description + " at k = " + std::to_string(k), [&] {
-      return std::make_unique<Plan>(obs, k, precision_of<T>(), plan_options(*opt.args, opt.threads));
-    });
+    plan = std::make_unique<Plan>(make_plan(obs, k, precision_of<T>(), *opt.args, opt.threads,
+                                            "making a plan for " + data.description + " at k = " + std::to_string(k)));
     save_wisdom_if_asked(*opt.args);
   }
   const Matrix<const T> um{u.data(), u.size() / k, k}, vm{v.data(), v.size() / k, k};

@@ -29,6 +29,19 @@ void save_wisdom_if_asked(const Args& args) {
   if (auto w = args.get("wisdom")) Plan::save_wisdom(*w);
 }
 
+Plan make_plan(const Observed& obs, std::size_t k, Precision precision, const Args& args, int threads,
+               const std::string& what) {
+  const PlanOptions options = plan_options(args, threads);
+  try {
+    return Plan(obs, k, precision, options);
+  } catch (const std::bad_alloc&) {
+    throw Error("out of memory " + what);
+  } catch (const Error& e) {
+    if (const auto wisdom = args.get("wisdom")) throw Error(what + " with the wisdom of " + *wisdom + ": " + e.what());
+    throw;
+  }
+}
+
 int cmd_plan(const std::vector<std::string>& argv) {
   Args args("plan", argv, {.values = {"data", "ratings", "format", "k", "dtype", "threads", "plan", "seconds", "wisdom"}});
   if (!args.positional().empty()) throw UsageError("plan: unexpected argument '" + args.positional()[0] + "'");
@@ -37,7 +50,6 @@ int cmd_plan(const std::vector<std::string>& argv) {
   const auto k = static_cast<std::size_t>(parse_integer("k", args.required("k"), 1, 1 << 16));
   const std::string dtype = args.get("dtype").value_or("float32");
   if (dtype != "float32" && dtype != "float64") throw UsageError("plan: --dtype expects float32 or float64");
-  const PlanOptions options = plan_options(args, threads);
   const Dataset data = load_dataset(args.has("ratings") ? *args.get("ratings") : *args.get("data"),
                                     parse_ratings_format(args.get("format").value_or("auto")));
   const Precision precision = dtype == "float32" ? Precision::f32 : Precision::f64;
@@ -45,13 +57,7 @@ int cmd_plan(const std::vector<std::string>& argv) {
   const std::string what = "making a plan for " + data.description + " at k = " + std::to_string(k) + " in " + dtype +
                            " on " + std::to_string(threads) + " threads";
   check_memory(evaluation_memory(obs.rows(), obs.cols(), obs.nnz(), k, precision, threads, true), what);
-  const Plan plan = [&] {
-    try {
-      return Plan(obs, k, precision, options);
-    } catch (const std::bad_alloc&) {
-      throw Error("out of memory " + what);
-    }
-  }();
+  const Plan plan = make_plan(obs, k, precision, args, threads, what);
   std::printf("%s, k = %zu, %s, %d threads, on %s\n", data.description.c_str(), k, dtype.c_str(), plan.threads(),
               Plan::machine_signature().c_str());
   if (!plan.candidates().empty()) {

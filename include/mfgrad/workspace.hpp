@@ -33,10 +33,13 @@ class Workspace {
 
   // Cache sizes that cache-blocked kernels size their tiles for; 0 means "this machine's". The plan
   // varies them when it measures; tests shrink them to force many small tiles. Drops prepared state.
+  // A size above largest_cache is an Error: no machine has such a cache, and tiles computed from it
+  // would overflow the kernels' 32-bit row counts (wisdom files are read from disk).
   struct CacheSizes {
     std::size_t l2 = 0;
     std::size_t l3 = 0;
   };
+  static constexpr std::size_t largest_cache = std::size_t{4} << 30;
   const CacheSizes& cache_sizes() const noexcept { return cache_; }
   void set_cache_sizes(CacheSizes sizes);
 
