@@ -199,13 +199,15 @@ ResultSet read_google_benchmark(const json::Value& doc, const std::string& path)
     if (const json::Value* error = entry.find("error_occurred"); error && error->is_bool() && error->as_bool()) {
       const json::Value* message = entry.find("error_message");
       group.result.failed = true;
-      group.result.failure = "error: " + (message && message->is_string() ? quote(message->as_string()) : "(no message)");
+      group.result.failure =
+          "error: " + (message && message->is_string() ? quote(message->as_string()) : "(no message)");
       continue;
     }
     std::string aggregate;
     if (!iteration) {
       const json::Value* name = entry.find("aggregate_name");
-      if (name == nullptr || !name->is_string()) fail(path, entry, where + " is an aggregate without \"aggregate_name\"");
+      if (name == nullptr || !name->is_string())
+        fail(path, entry, where + " is an aggregate without \"aggregate_name\"");
       aggregate = name->as_string();
       if (aggregate != "median" && aggregate != "mean") continue;  // spreads and complexity fits: no times
     }

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <new>
+#include <sstream>
 #include <stdexcept>
 
 #include "mfgrad/message.hpp"
@@ -107,7 +107,8 @@ class Parser {
     double d = 0;
     const char* begin = s_.data() + pos_;
     auto [end, ec] = std::from_chars(begin, s_.data() + s_.size(), d);
-    if (ec == std::errc::result_out_of_range) fail("number " + mfgrad::quote(std::string_view(begin, end - begin)) + " is out of range for a double");
+    if (ec == std::errc::result_out_of_range)
+      fail("number " + mfgrad::quote(std::string_view(begin, end - begin)) + " is out of range for a double");
     if (ec != std::errc() || end == begin) fail("expected a value");
     pos_ += static_cast<std::size_t>(end - begin);
     return d;
@@ -154,7 +155,8 @@ class Parser {
           }
           break;
         }
-        default: fail("bad escape " + mfgrad::quote(std::string_view(s_.data() + pos_ - 2, 2)));
+        default:
+          fail("bad escape " + mfgrad::quote(std::string_view(s_.data() + pos_ - 2, 2)));
       }
     }
   }

@@ -84,12 +84,13 @@ double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Ma
     return kernel.fn<T>()(p, ws);
   } catch (const std::bad_alloc&) {
     // Only workspace memory is allocated here: scratch and prepared layouts.
-    const MemoryNeed need = evaluation_memory(obs.rows(), obs.cols(), obs.nnz(), u.cols, precision_of<T>(), ws.threads());
-    throw Error(std::string("out of memory: implementation '") + kernel.name + "' could not allocate its workspace for " +
-                std::to_string(obs.rows()) + " x " + std::to_string(obs.cols()) + ", " + std::to_string(obs.nnz()) +
-                " entries, k = " + std::to_string(u.cols) + ", " + to_string(precision_of<T>()) + " on " +
-                std::to_string(ws.threads()) + " threads (an evaluation needs up to " + format_bytes(need.scratch) +
-                " of scratch)");
+    const MemoryNeed need =
+        evaluation_memory(obs.rows(), obs.cols(), obs.nnz(), u.cols, precision_of<T>(), ws.threads());
+    throw Error(std::string("out of memory: implementation '") + kernel.name +
+                "' could not allocate its workspace for " + std::to_string(obs.rows()) + " x " +
+                std::to_string(obs.cols()) + ", " + std::to_string(obs.nnz()) + " entries, k = " +
+                std::to_string(u.cols) + ", " + to_string(precision_of<T>()) + " on " + std::to_string(ws.threads()) +
+                " threads (an evaluation needs up to " + format_bytes(need.scratch) + " of scratch)");
   }
 }
 

@@ -1,6 +1,6 @@
 // NumPy .npy files holding a 2-D float32 or float64 array in C order.
-#include <bit>
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <new>
@@ -101,8 +101,7 @@ class HeaderParser {
 
   std::string_view quoted(const char* what) {
     skip_space();
-    if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"'))
-      fail(std::string("expected ") + what);
+    if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"')) fail(std::string("expected ") + what);
     const char quote = text_[pos_++];
     const std::size_t end = text_.find(quote, pos_);
     if (end == std::string_view::npos) fail("unterminated string");

@@ -379,12 +379,13 @@ RatingsFile read_matrix_market(const std::string& path, std::string_view text) {
   if (symmetric && m != n)
     ctx.fail("a symmetric matrix must be square, the size line says " + std::to_string(m) + " x " + std::to_string(n));
   if (m + n > kFreeRowsAndCols && (m + n - kFreeRowsAndCols + kRowsAndColsPerEntry - 1) / kRowsAndColsPerEntry > nnz)
-    ctx.fail("the size line declares " + std::to_string(m) + " x " + std::to_string(n) + " for " +
-             std::to_string(nnz) + (nnz == 1 ? " entry" : " entries") + ": rows and columns cost memory with or " +
-             "without entries (the pointers of Ω alone would take " + format_bytes(16 * static_cast<std::size_t>(m + n)) +
-             "), so mfgrad accepts at most " + std::to_string(kFreeRowsAndCols) + " + " +
-             std::to_string(kRowsAndColsPerEntry) + " per entry rows and columns together, " +
-             std::to_string(kFreeRowsAndCols + kRowsAndColsPerEntry * nnz) + " here");
+    ctx.fail("the size line declares " + std::to_string(m) + " x " + std::to_string(n) + " for " + std::to_string(nnz) +
+             (nnz == 1 ? " entry" : " entries") + ": rows and columns cost memory with or " +
+             "without entries (the pointers of Ω alone would take " +
+             format_bytes(16 * static_cast<std::size_t>(m + n)) + "), so mfgrad accepts at most " +
+             std::to_string(kFreeRowsAndCols) + " + " + std::to_string(kRowsAndColsPerEntry) +
+             " per entry rows and columns together, " + std::to_string(kFreeRowsAndCols + kRowsAndColsPerEntry * nnz) +
+             " here");
   const std::int64_t size_line = lines.number();
   e.rows = static_cast<index_t>(m);
   e.cols = static_cast<index_t>(n);
@@ -445,7 +446,8 @@ RatingsFile read_matrix_market(const std::string& path, std::string_view text) {
 // not a number. Empty when every field is one.
 std::string first_non_number(std::span<const std::string_view> fields) {
   for (std::size_t k = 0; k < fields.size(); ++k)
-    if (!looks_numeric(fields[k])) return "field " + std::to_string(k + 1) + " " + quote(fields[k]) + " is not a number";
+    if (!looks_numeric(fields[k]))
+      return "field " + std::to_string(k + 1) + " " + quote(fields[k]) + " is not a number";
   return {};
 }
 

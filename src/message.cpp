@@ -45,10 +45,18 @@ bool is_control(unsigned char c) { return c < 0x20 || c == 0x7F; }
 void append_escaped(std::string& out, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
   switch (c) {
-    case '\t': out += "\\t"; break;
-    case '\r': out += "\\r"; break;
-    case '\n': out += "\\n"; break;
-    case '\0': out += "\\0"; break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\0':
+      out += "\\0";
+      break;
     default:
       out += "\\x";
       out += kHex[c >> 4];

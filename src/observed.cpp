@@ -241,8 +241,8 @@ Observed Observed::assemble(const Entries& e, DuplicatePolicy policy) {
     return "the sum " + format_number(o.values64_[g]) + " of duplicates at " + entry_text(e, t);
   };
   if (overflow_at != std::numeric_limits<offset_t>::max())
-    o.float32_overflow_ = retained_text(overflow_at) + " does not fit in float32 (largest finite: " +
-                          format_number(FLT_MAX) + ")";
+    o.float32_overflow_ =
+        retained_text(overflow_at) + " does not fit in float32 (largest finite: " + format_number(FLT_MAX) + ")";
   for (offset_t g = 0; g < nnz; ++g)
     if (std::fabs(o.values64_[g]) == largest) {
       o.largest_value_ = retained_text(g);

@@ -201,6 +201,23 @@ TEST_F(Cli, HostileInputsGetOneLineNamingFileAndPlaceAndWriteNothing) {
   EXPECT_FALSE(fs::exists(dir / "out")) << "an error left files behind";
 }
 
+// An allocation that fails anyway (the estimate let it through, the address space did not) says what it
+// was for. AddressSanitizer reserves terabytes of address space, so this runs only without it.
+TEST_F(Cli, AllocationFailureSaysWhatItWasFor) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "ulimit -v cannot hold a process built with AddressSanitizer";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  GTEST_SKIP() << "ulimit -v cannot hold a process built with AddressSanitizer";
+#endif
+#endif
+  // 4 GiB of address space; the random factors alone need 3,000 x 2^20 floats (11.7 GiB).
+  const Outcome o = mfgrad("eval --data tiny --k 1048576 --lambda 0.1 --out " + path("out"),
+                           "MFGRAD_MEMORY_LIMIT=1T sh -c 'ulimit -v 4194304 && exec \"$0\" \"$@\"'");
+  expect_one_error_line(o, "error: out of memory for the random factors U (3000 x 1048576, float32, 11.7 GiB)");
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
 TEST_F(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(mfgrad("eval --data tiny --k 3 --lambda 1 --out x --bogus 1").status, 2);
   EXPECT_EQ(mfgrad("eval --data tiny --lambda 1 --out x").status, 2);  // neither --k nor --u/--v

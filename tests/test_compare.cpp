@@ -621,29 +621,34 @@ TEST_F(Files, BadFieldsNameTheFileAndTheBenchmark) {
 
 // Errors point at the line of the value at fault and show text from the file quoted, cut and escaped.
 TEST_F(Files, ErrorsNameTheLineAndQuoteWhatTheFileHolds) {
-  const std::string sample = write("sample.json", "{\"mfgrad_results\": 1, \"results\": [\n"
-                                                   "  {\"name\": \"eval/a\", \"samples_s\": [0.1]},\n"
-                                                   "  {\"name\": \"eval/b\", \"samples_s\": [\n"
-                                                   "    0.1,\n"
-                                                   "    -2]}]}");
+  const std::string sample = write("sample.json",
+                                   "{\"mfgrad_results\": 1, \"results\": [\n"
+                                   "  {\"name\": \"eval/a\", \"samples_s\": [0.1]},\n"
+                                   "  {\"name\": \"eval/b\", \"samples_s\": [\n"
+                                   "    0.1,\n"
+                                   "    -2]}]}");
   EXPECT_EQ(load_error(sample), sample + ":5: results[1] ('eval/b'): a sample is '-2'; expected a positive number");
 
-  const std::string twice = write("twice.json", "{\"context\": {}, \"benchmarks\": [\n"
-                                                 "{\"run_name\": \"x\", \"run_type\": \"iteration\", \"real_time\": 1, \"time_unit\": \"ns\"},\n"
-                                                 "{\"run_name\": \"x/repeats:2\", \"run_type\": \"iteration\", \"real_time\": 1, "
-                                                 "\"time_unit\": \"ns\"}]}");
+  const std::string twice =
+      write("twice.json",
+            "{\"context\": {}, \"benchmarks\": [\n"
+            "{\"run_name\": \"x\", \"run_type\": \"iteration\", \"real_time\": 1, \"time_unit\": \"ns\"},\n"
+            "{\"run_name\": \"x/repeats:2\", \"run_type\": \"iteration\", \"real_time\": 1, "
+            "\"time_unit\": \"ns\"}]}");
   EXPECT_EQ(load_error(twice), twice + ":3: benchmark 'x' appears twice");
 
   // A name that would drive a terminal is refused; a long value is shown in part.
-  const std::string escape = write("escape.json", "{\"mfgrad_results\": 1, \"results\": [{\"name\": \"a\\u001b[2J\", "
-                                                   "\"samples_s\": [1]}]}");
+  const std::string escape = write("escape.json",
+                                   "{\"mfgrad_results\": 1, \"results\": [{\"name\": \"a\\u001b[2J\", "
+                                   "\"samples_s\": [1]}]}");
   EXPECT_EQ(load_error(escape), escape + ":1: results[0]: \"name\" 'a\\x1b[2J' holds control characters");
   std::string long_array = "[1";
   for (int k = 0; k < 300; ++k) long_array += ", 1";
   long_array += "]";
   const std::string version = write("version.json", "{\"mfgrad_results\": " + long_array + ", \"results\": []}");
   const std::string message = load_error(version);
-  EXPECT_NE(message.find(":1: \"mfgrad_results\" is '" + long_array.substr(0, 80) + "...'"), std::string::npos) << message;
+  EXPECT_NE(message.find(":1: \"mfgrad_results\" is '" + long_array.substr(0, 80) + "...'"), std::string::npos)
+      << message;
   EXPECT_LT(message.size(), version.size() + 150);
 }
 

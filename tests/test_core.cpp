@@ -190,7 +190,8 @@ TEST(Memory, EstimatesSaturateInsteadOfOverflowing) {
   EXPECT_EQ(evaluation_memory(3000, 1500, 60000, 64, Precision::f32, 2, true).scratch,
             small.scratch + small.factors + small.gradients)
       << "a measuring plan times candidates on factors and gradients of its own";
-  const MemoryNeed huge = evaluation_memory(INT32_MAX, INT32_MAX, INT64_MAX, std::size_t{1} << 40, Precision::f64, 4096);
+  const MemoryNeed huge =
+      evaluation_memory(INT32_MAX, INT32_MAX, INT64_MAX, std::size_t{1} << 40, Precision::f64, 4096);
   EXPECT_EQ(huge.total(), SIZE_MAX);
   EXPECT_EQ(observed_memory(INT32_MAX, INT32_MAX, INT64_MAX).total(), SIZE_MAX);
   EXPECT_LT(observed_memory(10, 10, 100).total(), 10000u);
@@ -234,7 +235,8 @@ TEST(Workspace, CacheSizesBeyondAnyCacheAreRefused) {
   ws.set_cache_sizes({.l2 = 2048, .l3 = Workspace::largest_cache});
   EXPECT_EQ(ws.cache_sizes().l3, Workspace::largest_cache);
   const std::string msg = error_of([&] { ws.set_cache_sizes({.l2 = SIZE_MAX, .l3 = 0}); });
-  EXPECT_EQ(msg, "a cache size of " + std::to_string(SIZE_MAX) + " bytes for L2 is beyond 4.00 GiB, larger than any cache");
+  EXPECT_EQ(msg,
+            "a cache size of " + std::to_string(SIZE_MAX) + " bytes for L2 is beyond 4.00 GiB, larger than any cache");
   EXPECT_NE(error_of([&] { ws.set_cache_sizes({.l2 = 0, .l3 = Workspace::largest_cache + 1}); }).find("for L3"),
             std::string::npos);
   EXPECT_EQ(ws.cache_sizes().l2, 2048u) << "a refused size leaves the previous ones";

@@ -406,7 +406,8 @@ TEST_F(IoTest, DetectsEachFormatFromItsFirstLines) {
     EXPECT_EQ(f.entries.size(), 1);
   }
   const std::string empty = write("empty", "\n\r\n");
-  EXPECT_TRUE(starts_with(error_of([&] { mfgrad::detect_ratings_format(empty); }), empty + ":2: the file holds no data"));
+  EXPECT_TRUE(
+      starts_with(error_of([&] { mfgrad::detect_ratings_format(empty); }), empty + ":2: the file holds no data"));
   // A csv file whose header is wrong is detected as csv, then its header is refused.
   const std::string header = write("header.csv", "user,item,score\n1,2,3\n");
   EXPECT_EQ(mfgrad::detect_ratings_format(header), RatingsFormat::csv);
@@ -482,7 +483,8 @@ TEST(Quote, EscapesWhatATerminalWouldActOnAndKeepsText) {
   const std::string long_text(200, 'z');
   EXPECT_EQ(quote(long_text), std::string("'") + std::string(80, 'z') + "...'");
   EXPECT_EQ(quote(long_text, 3), "'zzz...'");
-  EXPECT_EQ(quote(std::string(79, 'z') + "\xc3\xa9"), std::string("'") + std::string(79, 'z') + "...'");  // no half character
+  EXPECT_EQ(quote(std::string(79, 'z') + "\xc3\xa9"),
+            std::string("'") + std::string(79, 'z') + "...'");  // no half character
   EXPECT_EQ(quote(""), "''");
 }
 
@@ -507,10 +509,12 @@ TEST_F(IoTest, OutOfRangeNumberOnTheFirstLineIsNamedNotUnrecognised) {
 
 TEST_F(IoTest, DetectionNamesTheTokenOfANearMiss) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"1 2 x\n", ":1: the ratings format could not be recognised from '1 2 x': it has the 3 fields of triplets "
-                  "(row, column, value) but field 3 'x' is not a number; name it with --format"},
-      {"\n7\t8\tfour\t99\n", ":2: the ratings format could not be recognised from '7\\t8\\tfour\\t99': it has the 4 "
-                             "tab-separated fields of udata (user id, item id, rating, timestamp) but field 3 'four'"},
+      {"1 2 x\n",
+       ":1: the ratings format could not be recognised from '1 2 x': it has the 3 fields of triplets "
+       "(row, column, value) but field 3 'x' is not a number; name it with --format"},
+      {"\n7\t8\tfour\t99\n",
+       ":2: the ratings format could not be recognised from '7\\t8\\tfour\\t99': it has the 4 "
+       "tab-separated fields of udata (user id, item id, rating, timestamp) but field 3 'four'"},
       {"1,2,3.5.1\n", "it has the 3 fields of comma-separated triplets (row, column, value) but field 3 '3.5.1'"},
       {"1,2,3,4\n", "it has 4 comma-separated fields, where triplets have 3"},
       {"1 2 3 4\n", "it has 4 space-separated numbers, where triplets have 3"},
@@ -543,11 +547,12 @@ TEST_F(IoTest, MatrixMarketSizeLineMayNotClaimFarMoreThanItsEntries) {
   const std::string over = write("over.mtx", mm(allowed - 4, 5, 3));
   EXPECT_TRUE(starts_with(error_of([&] { mfgrad::read_ratings(over); }),
                           over + ":3: the size line declares " + std::to_string(allowed - 4) + " x 5 for 3 entries"));
-  for (const auto& [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{{100000000, 5}, {2147483647, 2147483647}}) {
+  for (const auto& [m, n] :
+       std::vector<std::pair<std::int64_t, std::int64_t>>{{100000000, 5}, {2147483647, 2147483647}}) {
     const std::string p = write("huge.mtx", mm(m, n, 1));
     const std::string msg = error_of([&] { mfgrad::read_ratings(p); });
-    EXPECT_TRUE(starts_with(msg, p + ":3: the size line declares " + std::to_string(m) + " x " + std::to_string(n) +
-                                     " for 1 entry"));
+    EXPECT_TRUE(starts_with(
+        msg, p + ":3: the size line declares " + std::to_string(m) + " x " + std::to_string(n) + " for 1 entry"));
     EXPECT_TRUE(contains(msg, "1048592 here"));
     EXPECT_TRUE(contains(msg, "GiB"));  // what the pointers alone would have taken
   }
@@ -687,7 +692,9 @@ TEST_F(IoTest, NpyHeaderTextIsQuotedEscapedAndNeverCutAtANul) {
   using namespace std::string_literals;
   const std::string data(48, '\0');
   // A NUL inside the dtype, and BEL and form feed: the message carries on past them.
-  const std::string dtype = "{'descr': '<f\0\x07\x0c""8', 'fortran_order': False, 'shape': (2, 3), }"s;
+  const std::string dtype =
+      "{'descr': '<f\0\x07\x0c"
+      "8', 'fortran_order': False, 'shape': (2, 3), }"s;
   const std::string msg = error_of([&] { mfgrad::parse_npy(npy_bytes(dtype, 1, data), "nul.npy"); });
   EXPECT_EQ(msg, "nul.npy: byte " + std::to_string(10 + dtype.find("'<f")) +
                      ": dtype '<f\\0\\x07\\x0c8' is not supported, only '<f4' (float32) or '<f8' (float64)");

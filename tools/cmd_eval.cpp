@@ -49,8 +49,8 @@ template <class T>
 std::string first_non_finite(const std::string& name, const std::vector<T>& x, std::size_t k) {
   for (std::size_t at = 0; at < x.size(); ++at)
     if (!std::isfinite(x[at]))
-      return name + "[" + std::to_string(at / k) + ", " + std::to_string(at % k) + "] = " +
-             format_number(static_cast<double>(x[at]));
+      return name + "[" + std::to_string(at / k) + ", " + std::to_string(at % k) +
+             "] = " + format_number(static_cast<double>(x[at]));
   return {};
 }
 
@@ -209,9 +209,9 @@ int cmd_eval(const std::vector<std::string>& argv) {
     const Precision precision = dtype == "float32" ? Precision::f32 : Precision::f64;
     check_evaluation_memory(k, precision, true);
     const auto random = [&]<class T>(T) {
-      return allocating("for the random factors " + matrix_text("U", m, k, precision) + " and " +
-                            matrix_text("V", n, k, precision),
-                        [&] { return std::pair(random_factor<T>(m, k, seed), random_factor<T>(n, k, seed + 1)); });
+      return allocating(
+          "for the random factors " + matrix_text("U", m, k, precision) + " and " + matrix_text("V", n, k, precision),
+          [&] { return std::pair(random_factor<T>(m, k, seed), random_factor<T>(n, k, seed + 1)); });
     };
     if (precision == Precision::f32) {
       auto [u, v] = random(float{});

@@ -38,8 +38,9 @@ void check_file(const RatingsFile& f, std::int64_t lines) {
     require(f.row_ids.empty() && f.col_ids.empty(), "Matrix Market returned original ids");
     require(std::int64_t{e.rows} + e.cols <= (std::int64_t{1} << 20) + 16 * lines, "declared shape beyond the rule");
   } else {
-    require(f.row_ids.size() == static_cast<std::size_t>(e.rows) && f.col_ids.size() == static_cast<std::size_t>(e.cols),
-            "one original id per row and column");
+    require(
+        f.row_ids.size() == static_cast<std::size_t>(e.rows) && f.col_ids.size() == static_cast<std::size_t>(e.cols),
+        "one original id per row and column");
     require(strictly_increasing(f.row_ids) && strictly_increasing(f.col_ids), "ids not in ascending order");
   }
 }
@@ -53,13 +54,19 @@ void evaluate_small(const Observed& obs) {
     std::vector<double> u(m * k, 0.5), v(n * k, -0.25), gu(m * k), gv(n * k);
     double loss = -1;
     fuzz::attempt(
-        [&] { loss = evaluate<double>(kernel("naive"), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1, {gu.data(), m, k}, {gv.data(), n, k}, ws); },
+        [&] {
+          loss = evaluate<double>(kernel("naive"), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1, {gu.data(), m, k},
+                                  {gv.data(), n, k}, ws);
+        },
         [](const std::string& message) { fuzz::violated("a valid float64 evaluation was refused", message); });
     require(!(loss < 0), "negative loss");
   }
   std::vector<float> u(m * k, 0.5f), v(n * k, -0.25f), gu(m * k), gv(n * k);
   const bool evaluated = fuzz::attempt(
-      [&] { evaluate<float>(kernel("naive"), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1f, {gu.data(), m, k}, {gv.data(), n, k}, ws); },
+      [&] {
+        evaluate<float>(kernel("naive"), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1f, {gu.data(), m, k},
+                        {gv.data(), n, k}, ws);
+      },
       [](const std::string& message) {
         fuzz::check_printable(message);
         require(message.starts_with("float32 evaluation refused: ") && message.find(kName) != std::string::npos,

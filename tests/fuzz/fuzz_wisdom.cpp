@@ -67,10 +67,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 
   Plan::forget_wisdom();
-  const bool loaded = fuzz::attempt([&] { Plan::load_wisdom(path); }, [&](const std::string& message) {
-    fuzz::check_printable(message);
-    require(message.starts_with(path + ":"), "message does not start with the file's name and line", message);
-  });
+  const bool loaded = fuzz::attempt([&] { Plan::load_wisdom(path); },
+                                    [&](const std::string& message) {
+                                      fuzz::check_printable(message);
+                                      require(message.starts_with(path + ":"),
+                                              "message does not start with the file's name and line", message);
+                                    });
   if (loaded) plan_matches_oracle();
   Plan::forget_wisdom();
   std::filesystem::remove(path);
