@@ -4,7 +4,9 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <new>
@@ -491,7 +493,7 @@ ResultSet parse_results(std::string_view text, const std::string& name) {
 
 ResultSet load_results(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open it");
+  if (!in) fail(path, std::string("cannot open it: ") + std::strerror(errno));
   try {
     std::ostringstream text;
     text << in.rdbuf();

@@ -382,7 +382,7 @@ RatingsFile read_matrix_market(const std::string& path, std::string_view text) {
     ctx.fail("the size line declares " + std::to_string(m) + " x " + std::to_string(n) + " for " + std::to_string(nnz) +
              (nnz == 1 ? " entry" : " entries") + ": rows and columns cost memory with or " +
              "without entries (the pointers of Ω alone would take " +
-             format_bytes(16 * static_cast<std::size_t>(m + n)) + "), so mfgrad accepts at most " +
+             format_bytes(sizeof(offset_t) * static_cast<std::size_t>(m + n)) + "), so mfgrad accepts at most " +
              std::to_string(kFreeRowsAndCols) + " + " + std::to_string(kRowsAndColsPerEntry) +
              " per entry rows and columns together, " + std::to_string(kFreeRowsAndCols + kRowsAndColsPerEntry * nnz) +
              " here");

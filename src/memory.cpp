@@ -123,7 +123,7 @@ MemoryNeed evaluation_memory(std::int64_t m, std::int64_t n, std::int64_t nnz, s
 }
 
 MemoryLimit memory_limit() {
-  if (const char* env = std::getenv("MFGRAD_MEMORY_LIMIT"); env != nullptr) {
+  if (const char* env = std::getenv("MFGRAD_MEMORY_LIMIT"); env != nullptr && *env != '\0') {
     std::size_t bytes = 0;
     if (!parse_size(env, bytes))
       throw Error("MFGRAD_MEMORY_LIMIT=" + quote(env) + " is not a size (bytes, or a whole number with K, M, G or T)");

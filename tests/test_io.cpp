@@ -554,7 +554,8 @@ TEST_F(IoTest, MatrixMarketSizeLineMayNotClaimFarMoreThanItsEntries) {
     EXPECT_TRUE(starts_with(
         msg, p + ":3: the size line declares " + std::to_string(m) + " x " + std::to_string(n) + " for 1 entry"));
     EXPECT_TRUE(contains(msg, "1048592 here"));
-    EXPECT_TRUE(contains(msg, "GiB"));  // what the pointers alone would have taken
+    // What the row and column pointers alone (8 bytes each) would have taken.
+    EXPECT_TRUE(contains(msg, "would take " + mfgrad::format_bytes(8 * static_cast<std::size_t>(m + n)) + ")"));
   }
 }
 

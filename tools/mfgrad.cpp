@@ -69,10 +69,12 @@ const Command commands[] = {
      "  --kernel     an implementation from 'mfgrad kernels'; default: $MFGRAD_KERNEL, else the best\n"
      "  --threads    threads for OpenMP and oneTBB alike (default: all hardware threads)\n"
      "  --seed       seed of the random factors when --k is given (default 1)\n"
-     "  --check-factors  refuse NaN or infinite entries in U or V instead of propagating them\n"
+     "  --check-factors  refuse NaN or infinite entries in U or V before evaluating (a loss or gradient\n"
+     "               that is not finite is refused in any case: JSON cannot hold it)\n"
      "  --plan       let a plan choose the implementation (see 'mfgrad help plan'); the JSON line then\n"
      "               has a 'plan' field saying why; --seconds and --wisdom as for 'mfgrad plan'\n"
-     "  Nothing is written to DIR unless the whole evaluation succeeds.\n"},
+     "  Nothing is written to DIR unless the whole evaluation succeeds. Memory is checked before it is\n"
+     "  allocated (MFGRAD_MEMORY_LIMIT=8G sets the limit; default: what the machine has available).\n"},
     {"plan", mfgrad::cli::cmd_plan, "show which implementation a plan picks for a data set and k, and why",
      "mfgrad plan (--data PRESET | --ratings FILE [--format F]) --k K [--dtype float32|float64] [--threads T]\n"
      "            [--plan estimate|measure] [--seconds S] [--wisdom FILE]\n"
@@ -92,7 +94,9 @@ void print_help() {
       "mfgrad — fast CPU kernels for the masked matrix-factorization objective and its gradients\n\n"
       "usage: mfgrad <command> [options]      mfgrad help <command>\n\ncommands:\n");
   for (const Command& c : commands) std::printf("  %-9s %s\n", c.name, c.summary);
-  std::printf("\nenvironment: MFGRAD_KERNEL forces an implementation; MFGRAD_ISA caps SIMD dispatch\n");
+  std::printf(
+      "\nenvironment: MFGRAD_KERNEL forces an implementation; MFGRAD_ISA caps SIMD dispatch;\n"
+      "             MFGRAD_MEMORY_LIMIT (bytes, or 512M, 8G, ...) caps the memory mfgrad plans to use\n");
 }
 
 }  // namespace

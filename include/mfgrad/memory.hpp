@@ -4,7 +4,8 @@
 //
 // The limit is the smallest of: the memory the kernel reports available (MemAvailable in /proc/meminfo),
 // the soft RLIMIT_AS and RLIMIT_DATA, and the room left under the process's cgroup memory.max. The
-// environment variable MFGRAD_MEMORY_LIMIT (bytes, or with a K, M, G or T suffix, binary) replaces it.
+// environment variable MFGRAD_MEMORY_LIMIT (bytes, or with a K, M, G or T suffix, binary), when set and
+// not empty, replaces it.
 #pragma once
 
 #include <cstddef>
