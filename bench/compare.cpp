@@ -195,6 +195,8 @@ ResultSet read_google_benchmark(const json::Value& doc, const std::string& path)
       groups.emplace_back();
       groups.back().first = &entry;
       groups.back().result.name = without_run_settings(run_name);
+      if (groups.back().result.name.empty())
+        fail(path, *run_name_value, where + ": \"run_name\" names no benchmark once its run settings are dropped");
     }
     Group& group = groups[it->second];
 

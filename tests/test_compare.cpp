@@ -637,6 +637,15 @@ TEST_F(Files, ErrorsNameTheLineAndQuoteWhatTheFileHolds) {
             "\"time_unit\": \"ns\"}]}");
   EXPECT_EQ(load_error(twice), twice + ":3: benchmark 'x' appears twice");
 
+  // Found by fuzzing: a run name of run settings or slashes alone left an empty benchmark name.
+  for (const std::string run_name : {"///", "repeats:3/real_time"}) {
+    const std::string empty = write("empty.json", "{\"context\": {}, \"benchmarks\": [{\"run_name\": \"" + run_name +
+                                                      "\", \"run_type\": \"iteration\", \"real_time\": 1, "
+                                                      "\"time_unit\": \"ns\"}]}");
+    EXPECT_EQ(load_error(empty), empty + ":1: benchmarks[0] ('" + run_name +
+                                     "'): \"run_name\" names no benchmark once its run settings are dropped");
+  }
+
   // A name that would drive a terminal is refused; a long value is shown in part.
   const std::string escape = write("escape.json",
                                    "{\"mfgrad_results\": 1, \"results\": [{\"name\": \"a\\u001b[2J\", "
