@@ -13,5 +13,9 @@ extern const Peer eigen_peer;
 #ifdef MFGRAD_HAVE_GRAPHBLAS
 extern const Peer graphblas_peer;
 #endif
+#ifdef MFGRAD_HAVE_TORCH
+extern const Peer torch_peer;
+extern const Peer torch_autograd_peer;
+#endif
 
 }  // namespace mfgrad::bench

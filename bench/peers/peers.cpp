@@ -1,5 +1,6 @@
-// The peers this build has, in a fixed order: plain_omp (always), eigen, then graphblas. Which ones exist is decided at
-// configure time (bench/peers/CMakeLists.txt); a build without either library has none.
+// The peers this build has, in a fixed order: plain_omp (always built), then eigen, graphblas, pytorch
+// and pytorch_autograd, each decided at configure time by whether its library was found
+// (bench/peers/CMakeLists.txt).
 #include <vector>
 
 #include "peer_impls.hpp"
@@ -15,6 +16,10 @@ std::span<const Peer> peers() {
 #endif
 #ifdef MFGRAD_HAVE_GRAPHBLAS
       graphblas_peer,
+#endif
+#ifdef MFGRAD_HAVE_TORCH
+      torch_peer,
+      torch_autograd_peer,
 #endif
   };
   return all;
