@@ -98,7 +98,7 @@ struct Shape {
 
 inline std::vector<Shape> shapes() {
   std::vector<Shape> s;
-  for (std::size_t k : {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 65})
+  for (std::size_t k : {1, 3, 7, 8, 15, 16, 17, 31, 33, 48, 64, 65, 96, 128, 256})
     s.push_back({"k" + std::to_string(k), [] { return random_entries(37, 29, 0.3, 11); }, k});
   s.push_back({"empty_rows_cols", [] { return random_entries(50, 40, 0.2, 12, 10, 5); }, 9});
   s.push_back({"tall", [] { return random_entries(131, 7, 0.4, 13); }, 5});
