@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -177,16 +178,30 @@ Isa isa_ceiling() {
   return ceiling;
 }
 
+std::string cpu_model_from_cpuinfo(std::string_view cpuinfo) {
+  std::string implementer, part;
+  while (!cpuinfo.empty()) {
+    const std::size_t end = cpuinfo.find('\n');
+    const std::string_view line = cpuinfo.substr(0, end);
+    cpuinfo.remove_prefix(end == std::string_view::npos ? cpuinfo.size() : end + 1);
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::size_t start = line.find_first_not_of(" \t", colon + 1);
+    const std::string value(start == std::string_view::npos ? std::string_view{} : line.substr(start));
+    if (value.empty()) continue;
+    if (line.starts_with("model name") || line.starts_with("Model")) return value;
+    if (line.starts_with("CPU implementer") && implementer.empty()) implementer = value;
+    if (line.starts_with("CPU part") && part.empty()) part = value;
+  }
+  if (!implementer.empty() && !part.empty()) return "aarch64 CPU implementer " + implementer + " part " + part;
+  return "unknown cpu";
+}
+
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) {
-      const auto colon = line.find(':');
-      const auto start = colon == std::string::npos ? colon : line.find_first_not_of(" \t", colon + 1);
-      if (start != std::string::npos) return line.substr(start);
-    }
-  return "unknown cpu";
+  std::ostringstream text;
+  text << in.rdbuf();
+  return cpu_model_from_cpuinfo(text.str());
 }
 
 std::size_t cache_bytes(int level, std::size_t fallback) {

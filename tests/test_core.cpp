@@ -377,6 +377,23 @@ TEST(Isa, DetectionMatchesTheCpu) {
   }
 }
 
+// Model names as x86-64 and aarch64 kernels write /proc/cpuinfo: aarch64 names no model, so the first
+// core's implementer and part stand for it.
+TEST(Isa, CpuModelFromCpuinfo) {
+  EXPECT_EQ(cpu_model_from_cpuinfo("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel\t\t: 17\n"
+                                   "model name\t: AMD EPYC 9355 32-Core Processor\nflags\t\t: fpu\n"),
+            "AMD EPYC 9355 32-Core Processor");
+  EXPECT_EQ(cpu_model_from_cpuinfo("processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd sve\n"
+                                   "CPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x1\n"
+                                   "CPU part\t: 0xd40\nCPU revision\t: 1\n\nprocessor\t: 1\n"
+                                   "CPU implementer\t: 0x46\nCPU part\t: 0x001\n"),
+            "aarch64 CPU implementer 0x41 part 0xd40");
+  EXPECT_EQ(cpu_model_from_cpuinfo("CPU implementer\t: 0x41\nCPU part\t: 0xd08\nModel\t\t: Raspberry Pi 4 Model B\n"),
+            "Raspberry Pi 4 Model B");
+  EXPECT_EQ(cpu_model_from_cpuinfo("processor\t: 0\nCPU part\t: 0xd08\n"), "unknown cpu");
+  EXPECT_EQ(cpu_model_from_cpuinfo(""), "unknown cpu");
+}
+
 // MFGRAD_ISA as this process was started with. ctest also runs this test with invalid values (unknown,
 // or a level of the other processor family) and the message they must produce in
 // MFGRAD_EXPECT_ISA_ERROR: then every evaluation must fail with it, and nothing above the baseline runs.

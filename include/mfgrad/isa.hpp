@@ -47,6 +47,11 @@ Isa isa_ceiling();
 // The CPU's model name as the OS reports it ("unknown cpu" when it does not).
 std::string cpu_model();
 
+// The same from the text of /proc/cpuinfo: its "model name" (x86-64) or "Model" line; else, as the
+// aarch64 kernel names no model, the first core's implementer and part numbers ("aarch64 CPU
+// implementer 0x41 part 0xd0c", a Neoverse N1); else "unknown cpu".
+std::string cpu_model_from_cpuinfo(std::string_view cpuinfo);
+
 // Bytes in one instance of cache level 2 or 3, as the cores sharing it see it; `fallback` when the OS
 // does not say. Read from sysfs first: glibc's sysconf may report the sum over every instance on the
 // host (seen: 384 MiB of "L3" on a VM sharing 32 MiB).
