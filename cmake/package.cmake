@@ -29,6 +29,8 @@ set_target_properties(mfgrad_shared PROPERTIES
   SOVERSION ${MFGRAD_SOVERSION}
   LINK_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/mfgrad.map)
 set_target_properties(mfgrad PROPERTIES EXPORT_NAME mfgrad_static)
+set_source_files_properties(${PROJECT_SOURCE_DIR}/src/c_api.cpp PROPERTIES
+                            COMPILE_DEFINITIONS MFGRAD_VERSION="${PROJECT_VERSION}")  # for mfgrad_version()
 
 install(DIRECTORY include/mfgrad TYPE INCLUDE)
 install(TARGETS mfgrad_shared mfgrad EXPORT mfgradTargets
