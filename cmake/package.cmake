@@ -29,6 +29,9 @@ set_target_properties(mfgrad_shared PROPERTIES
   SOVERSION ${MFGRAD_SOVERSION}
   LINK_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/mfgrad.map)
 set_target_properties(mfgrad PROPERTIES EXPORT_NAME mfgrad_static)
+# The C++ headers use C++20 (std::span): code that includes them is compiled as C++20 at least.
+target_compile_features(mfgrad PUBLIC cxx_std_20)
+target_compile_features(mfgrad_shared PUBLIC cxx_std_20)
 set_source_files_properties(${PROJECT_SOURCE_DIR}/src/c_api.cpp PROPERTIES
                             COMPILE_DEFINITIONS MFGRAD_VERSION="${PROJECT_VERSION}")  # for mfgrad_version()
 
