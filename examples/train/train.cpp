@@ -34,7 +34,7 @@ const char* const usage =
     "                       triplets, Matrix Market); --format auto|udata|dat|csv|triplets|mm (default auto)\n"
     "  --data PRESET        a generated data set instead: tiny, ml-small, netflix-25m, ...\n"
     "  --duplicates P       error (default), sum or last: what to do with repeated (user, item) pairs\n"
-    "  --k K                rank of the factorization (default 64)\n"
+    "  --k K                rank of the factorization (default 64; 0: the offsets alone)\n"
     "  --lambda L           L2 regularization of the factors and offsets (default 12)\n"
     "  --biases on|off      per-user and per-item offsets (default on)\n"
     "  --test-fraction F    share of the ratings held out for testing, from 0 up to 1 (default 0.2)\n"
@@ -192,11 +192,12 @@ struct Summary {
 
 template <class T>
 int fit(const Options& o, const Data& d, const std::chrono::steady_clock::time_point start) {
-  const std::size_t k = static_cast<std::size_t>(o.integer("k", 64, 1, 4096));
+  const std::size_t k = static_cast<std::size_t>(o.integer("k", 64, 0, 4096));
   const double lambda = o.number("lambda", 12.0, 0.0, 1e300);
   const std::string biases_text = o.text("biases", "on");
   if (biases_text != "on" && biases_text != "off") throw UsageError("--biases expects on or off");
   const bool biases = biases_text == "on";
+  if (k == 0 && !biases) throw UsageError("--k 0 leaves nothing to fit without --biases on");
   const std::size_t kk = k + (biases ? 2 : 0);  // factor columns: p (k), then b and 1 / 1 and c
   const std::size_t m = static_cast<std::size_t>(d.rows), n = static_cast<std::size_t>(d.cols);
   const int max_epochs = static_cast<int>(o.integer("max-epochs", 200, 0, 1000000));
@@ -230,7 +231,7 @@ int fit(const Options& o, const Data& d, const std::chrono::steady_clock::time_p
   // standard deviation (uniform ±a has variance a²/3, and p·q sums k products).
   std::vector<T> x((m + n) * kk);
   const double init = o.number("init", 0.1, 0.0, 10.0);
-  const double a = std::sqrt(3.0 * init / std::sqrt(static_cast<double>(k)));
+  const double a = k > 0 ? std::sqrt(3.0 * init / std::sqrt(static_cast<double>(k))) : 0.0;
   Random rng{static_cast<std::uint64_t>(o.integer("seed", 1, 0, 1L << 53)) ^ 0xfac7085ULL};
   for (T& value : x) value = static_cast<T>(a * (2 * rng.uniform() - 1));
   T* const u = x.data();
