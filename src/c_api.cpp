@@ -104,8 +104,14 @@ mfgrad::DuplicatePolicy duplicate_policy(const char* function, mfgrad_duplicates
                        ", not one of MFGRAD_DUPLICATES_ERROR (0), _SUM (1), _LAST (2)");
 }
 
-void build(mfgrad::Entries&& entries, mfgrad::DuplicatePolicy policy, mfgrad_observed** out) {
-  auto observed = std::make_shared<const mfgrad::Observed>(mfgrad::Observed::build(entries, policy));
+// Entries of the given shape, filled by `fill`, validated and sorted into a new handle.
+template <class Fill>
+void build(std::int32_t rows, std::int32_t cols, mfgrad::DuplicatePolicy policy, mfgrad_observed** out, Fill&& fill) {
+  mfgrad::Entries e;
+  e.rows = rows;
+  e.cols = cols;
+  fill(e);
+  auto observed = std::make_shared<const mfgrad::Observed>(mfgrad::Observed::build(e, policy));
   *out = new mfgrad_observed{std::move(observed)};
 }
 
@@ -227,16 +233,12 @@ mfgrad_status mfgrad_observed_from_coo(int32_t rows, int32_t cols, int64_t nnz, 
     require_array(fn, row, "row", nnz);
     require_array(fn, col, "col", nnz);
     require_array(fn, value, "value", nnz);
-    const mfgrad::DuplicatePolicy policy = duplicate_policy(fn, duplicates);
-    mfgrad::Entries e;
-    e.rows = rows;
-    e.cols = cols;
-    if (nnz > 0) {
+    build(rows, cols, duplicate_policy(fn, duplicates), out, [&](mfgrad::Entries& e) {
+      if (nnz == 0) return;
       e.row.assign(row, row + nnz);
       e.col.assign(col, col + nnz);
       e.value.assign(value, value + nnz);
-    }
-    build(std::move(e), policy, out);
+    });
   });
 }
 
@@ -256,14 +258,11 @@ mfgrad_status mfgrad_observed_from_csr(int32_t rows, int32_t cols, const int64_t
     const std::int64_t nnz = row_ptr[rows];
     require_array(fn, col_idx, "col_idx", nnz);
     require_array(fn, value, "value", nnz);
-    const mfgrad::DuplicatePolicy policy = duplicate_policy(fn, duplicates);
-    mfgrad::Entries e;
-    e.rows = rows;
-    e.cols = cols;
-    e.reserve(static_cast<std::size_t>(nnz));
-    for (std::int32_t i = 0; i < rows; ++i)
-      for (std::int64_t t = row_ptr[i]; t < row_ptr[i + 1]; ++t) e.push(i, col_idx[t], value[t]);
-    build(std::move(e), policy, out);
+    build(rows, cols, duplicate_policy(fn, duplicates), out, [&](mfgrad::Entries& e) {
+      e.reserve(static_cast<std::size_t>(nnz));
+      for (std::int32_t i = 0; i < rows; ++i)
+        for (std::int64_t t = row_ptr[i]; t < row_ptr[i + 1]; ++t) e.push(i, col_idx[t], value[t]);
+    });
   });
 }
 

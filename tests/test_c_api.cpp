@@ -38,6 +38,13 @@ mfgrad_status from_entries(const Entries& e, mfgrad_duplicates policy, mfgrad_ob
   return mfgrad_observed_from_coo(e.rows, e.cols, e.size(), e.row.data(), e.col.data(), e.value.data(), policy, out);
 }
 
+// The default options, as mfgrad_plan_options_init gives them.
+mfgrad_plan_options default_options() {
+  mfgrad_plan_options o;
+  EXPECT_EQ(mfgrad_plan_options_init(&o), MFGRAD_OK);
+  return o;
+}
+
 // The message the C++ API throws for the same input.
 template <class F>
 std::string cpp_message(F&& f) {
@@ -109,8 +116,7 @@ void expect_matches_oracle(const Entries& e, std::size_t k, mfgrad_plan_mode mod
   const Observed cpp = Observed::build(e);
   ObservedHandle obs;
   ASSERT_EQ(from_entries(e, MFGRAD_DUPLICATES_ERROR, &obs.p), MFGRAD_OK) << mfgrad_last_error();
-  mfgrad_plan_options options;
-  ASSERT_EQ(mfgrad_plan_options_init(&options), MFGRAD_OK);
+  mfgrad_plan_options options = default_options();
   options.mode = mode;
   options.seconds_per_candidate = 0.01;
   PlanHandle plan;
@@ -283,8 +289,7 @@ TEST(CApi, MalformedCsrIsRefused) {
 TEST_F(CApiPlan, BadPlanRequestsAreRefused) {
   mfgrad_plan* const untouched = reinterpret_cast<mfgrad_plan*>(0x1);
   mfgrad_plan* out = untouched;
-  mfgrad_plan_options o;
-  ASSERT_EQ(mfgrad_plan_options_init(&o), MFGRAD_OK);
+  mfgrad_plan_options o = default_options();
   auto create = [&](const mfgrad_observed* observed, std::int64_t k_, int precision, const mfgrad_plan_options* opt) {
     return mfgrad_plan_create(observed, k_, static_cast<mfgrad_precision>(precision), opt, &out);
   };
@@ -363,8 +368,7 @@ TEST_F(CApiPlan, BadEvaluationsAreRefusedAndWriteNothing) {
 }
 
 TEST_F(CApiPlan, CheckFactorsRefusesNonFiniteFactors) {
-  mfgrad_plan_options o;
-  ASSERT_EQ(mfgrad_plan_options_init(&o), MFGRAD_OK);
+  mfgrad_plan_options o = default_options();
   o.check_factors = 1;
   PlanHandle checking;
   ASSERT_EQ(mfgrad_plan_create(obs.p, k, MFGRAD_FLOAT32, &o, &checking.p), MFGRAD_OK);
@@ -401,8 +405,7 @@ TEST_F(CApiPlan, GettersDescribeThePlan) {
 }
 
 TEST_F(CApiPlan, ThreadsOptionIsHonoured) {
-  mfgrad_plan_options o;
-  ASSERT_EQ(mfgrad_plan_options_init(&o), MFGRAD_OK);
+  mfgrad_plan_options o = default_options();
   o.threads = 3;
   PlanHandle three;
   ASSERT_EQ(mfgrad_plan_create(obs.p, k, MFGRAD_FLOAT32, &o, &three.p), MFGRAD_OK);
@@ -436,8 +439,7 @@ TEST_F(CApiPlan, WisdomFileIsWrittenAndFileErrorsAreFileErrors) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "mfgrad_test_c_api_wisdom";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  mfgrad_plan_options o;
-  ASSERT_EQ(mfgrad_plan_options_init(&o), MFGRAD_OK);
+  mfgrad_plan_options o = default_options();
   o.mode = MFGRAD_PLAN_MEASURE;
   o.seconds_per_candidate = 0.01;
   const std::string wisdom = (dir / "wisdom.txt").string();
