@@ -113,6 +113,52 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// Every option, checked before any data is read.
+struct Settings {
+  std::string ratings, preset, out;
+  mfgrad::RatingsFormat format = mfgrad::RatingsFormat::automatic;
+  mfgrad::DuplicatePolicy duplicates = mfgrad::DuplicatePolicy::error;
+  std::size_t k = 64;
+  double lambda = 12;
+  bool biases = true;
+  double test_fraction = 0.2;
+  std::uint64_t seed = 1;
+  int max_epochs = 200, patience = 25, memory = 5, threads = 0;
+  bool adam = false, measure = false, float64 = false;
+  double learning_rate = 0.01, init = 0.1;
+};
+
+Settings settings(const Options& o) {
+  Settings s;
+  auto choice = [&](const std::string& name, const std::string& fallback, const std::string& a, const std::string& b) {
+    const std::string v = o.text(name, fallback);
+    if (v != a && v != b) throw UsageError("--" + name + " expects " + a + " or " + b + ", got '" + v + "'");
+    return v == b;
+  };
+  s.ratings = o.text("ratings", "");
+  s.preset = o.text("data", "");
+  if (!s.preset.empty()) mfgrad::preset(s.preset);  // an unknown name is an error listing the presets
+  s.out = o.text("out", "");
+  s.format = mfgrad::parse_ratings_format(o.text("format", "auto"));
+  s.duplicates = mfgrad::parse_duplicate_policy(o.text("duplicates", "error"));
+  s.k = static_cast<std::size_t>(o.integer("k", 64, 0, 4096));
+  s.lambda = o.number("lambda", 12.0, 0.0, 1e300);
+  s.biases = !choice("biases", "on", "on", "off");
+  if (s.k == 0 && !s.biases) throw UsageError("--k 0 leaves nothing to fit without --biases on");
+  s.test_fraction = o.number("test-fraction", 0.2, 0.0, 0.999999);
+  s.seed = static_cast<std::uint64_t>(o.integer("seed", 1, 0, 1L << 53));
+  s.max_epochs = static_cast<int>(o.integer("max-epochs", 200, 0, 1000000));
+  s.patience = static_cast<int>(o.integer("patience", 25, 1, 1000000));
+  s.adam = choice("optimizer", "lbfgs", "lbfgs", "adam");
+  s.memory = static_cast<int>(o.integer("memory", 5, 1, 1000));
+  s.learning_rate = o.number("learning-rate", 0.01, 1e-12, 1e6);
+  s.init = o.number("init", 0.1, 0.0, 10.0);
+  s.float64 = choice("dtype", "float32", "float32", "float64");
+  s.threads = static_cast<int>(o.integer("threads", 0, 0, 4096));
+  s.measure = choice("plan", "estimate", "estimate", "measure");
+  return s;
+}
+
 // splitmix64: a tiny generator whose output is the same on every platform and standard library, so a
 // seed means the same split and the same initial factors everywhere.
 struct Random {
@@ -140,34 +186,31 @@ struct Data {
 };
 
 // Reads (or generates) the ratings, validates them once through mfgrad, and splits them.
-Data load(const Options& o) {
+Data load(const Settings& s) {
   mfgrad::Entries entries;
   Data d;
-  if (o.has("ratings")) {
-    const std::string path = o.text("ratings", "");
-    mfgrad::RatingsFile file = mfgrad::read_ratings(path, mfgrad::parse_ratings_format(o.text("format", "auto")));
+  if (!s.ratings.empty()) {
+    mfgrad::RatingsFile file = mfgrad::read_ratings(s.ratings, s.format);
     entries = std::move(file.entries);
-    d.description = std::filesystem::path(path).filename().string() + " (" + mfgrad::to_string(file.format) + ")";
+    d.description = std::filesystem::path(s.ratings).filename().string() + " (" + mfgrad::to_string(file.format) + ")";
   } else {
-    const mfgrad::DataSpec& spec = mfgrad::preset(o.text("data", ""));
+    const mfgrad::DataSpec& spec = mfgrad::preset(s.preset);
     entries = mfgrad::generate_entries(spec);
     d.description = "generated " + spec.name;
   }
   // Validation, and duplicates resolved by the chosen policy, before anything is split.
-  const mfgrad::Observed all =
-      mfgrad::Observed::build(entries, mfgrad::parse_duplicate_policy(o.text("duplicates", "error")));
+  const mfgrad::Observed all = mfgrad::Observed::build(entries, s.duplicates);
   entries = {};
   d.rows = all.rows();
   d.cols = all.cols();
   const std::int64_t nnz = all.nnz();
-  const double fraction = o.number("test-fraction", 0.2, 0.0, 0.999999);
 
   // A seeded Fisher–Yates shuffle of the positions; the first round(fraction · nnz) are the test set.
   std::vector<std::int64_t> order(static_cast<std::size_t>(nnz));
   for (std::int64_t t = 0; t < nnz; ++t) order[t] = t;
-  Random rng{static_cast<std::uint64_t>(o.integer("seed", 1, 0, 1L << 53)) ^ 0x5eed5eed5eedULL};
+  Random rng{s.seed ^ 0x5eed5eed5eedULL};
   for (std::int64_t t = nnz - 1; t > 0; --t) std::swap(order[t], order[rng.below(static_cast<std::uint64_t>(t + 1))]);
-  const auto n_test = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(nnz)));
+  const auto n_test = static_cast<std::int64_t>(std::llround(s.test_fraction * static_cast<double>(nnz)));
   std::vector<char> is_test(static_cast<std::size_t>(nnz), 0);
   for (std::int64_t t = 0; t < n_test; ++t) is_test[order[t]] = 1;
 
@@ -191,21 +234,12 @@ struct Summary {
 };
 
 template <class T>
-int fit(const Options& o, const Data& d, const std::chrono::steady_clock::time_point start) {
-  const std::size_t k = static_cast<std::size_t>(o.integer("k", 64, 0, 4096));
-  const double lambda = o.number("lambda", 12.0, 0.0, 1e300);
-  const std::string biases_text = o.text("biases", "on");
-  if (biases_text != "on" && biases_text != "off") throw UsageError("--biases expects on or off");
-  const bool biases = biases_text == "on";
-  if (k == 0 && !biases) throw UsageError("--k 0 leaves nothing to fit without --biases on");
+int fit(const Settings& cfg, const Data& d, const std::chrono::steady_clock::time_point start) {
+  const std::size_t k = cfg.k;
+  const double lambda = cfg.lambda;
+  const bool biases = cfg.biases;
   const std::size_t kk = k + (biases ? 2 : 0);  // factor columns: p (k), then b and 1 / 1 and c
   const std::size_t m = static_cast<std::size_t>(d.rows), n = static_cast<std::size_t>(d.cols);
-  const int max_epochs = static_cast<int>(o.integer("max-epochs", 200, 0, 1000000));
-  const int patience = static_cast<int>(o.integer("patience", 25, 1, 1000000));
-  const std::string optimizer = o.text("optimizer", "lbfgs");
-  if (optimizer != "lbfgs" && optimizer != "adam") throw UsageError("--optimizer expects lbfgs or adam");
-  const std::string plan_mode = o.text("plan", "estimate");
-  if (plan_mode != "estimate" && plan_mode != "measure") throw UsageError("--plan expects estimate or measure");
 
   // The training ratings, centred, as mfgrad's data.
   mfgrad::Entries entries;
@@ -221,8 +255,8 @@ int fit(const Options& o, const Data& d, const std::chrono::steady_clock::time_p
   auto seconds_since = [&](auto t0) { return std::chrono::duration<double>(clock() - t0).count(); };
   const auto plan_start = clock();
   mfgrad::PlanOptions po;
-  po.threads = static_cast<int>(o.integer("threads", 0, 0, 4096));
-  po.mode = plan_mode == "measure" ? mfgrad::PlanMode::measure : mfgrad::PlanMode::estimate;
+  po.threads = cfg.threads;
+  po.mode = cfg.measure ? mfgrad::PlanMode::measure : mfgrad::PlanMode::estimate;
   mfgrad::Plan plan(train, kk, mfgrad::precision_of<T>(), po);
   s.plan_seconds = seconds_since(plan_start);
   s.plan = plan.choice() + " on " + std::to_string(plan.threads()) + " threads";
@@ -230,9 +264,8 @@ int fit(const Options& o, const Data& d, const std::chrono::steady_clock::time_p
   // x = [U; V], row-major. Free entries start uniform with a spread that gives p_i·q_j the asked
   // standard deviation (uniform ±a has variance a²/3, and p·q sums k products).
   std::vector<T> x((m + n) * kk);
-  const double init = o.number("init", 0.1, 0.0, 10.0);
-  const double a = k > 0 ? std::sqrt(3.0 * init / std::sqrt(static_cast<double>(k))) : 0.0;
-  Random rng{static_cast<std::uint64_t>(o.integer("seed", 1, 0, 1L << 53)) ^ 0xfac7085ULL};
+  const double a = k > 0 ? std::sqrt(3.0 * cfg.init / std::sqrt(static_cast<double>(k))) : 0.0;
+  Random rng{cfg.seed ^ 0xfac7085ULL};
   for (T& value : x) value = static_cast<T>(a * (2 * rng.uniform() - 1));
   T* const u = x.data();
   T* const v = x.data() + m * kk;
@@ -278,7 +311,7 @@ int fit(const Options& o, const Data& d, const std::chrono::steady_clock::time_p
               d.description.c_str(), d.rows, d.cols, d.train.size() + d.test.size(), d.train.size(), d.mean,
               d.test.size());
   std::printf("model: k = %zu%s, lambda = %g, %s, %s; mfgrad %s (%s)\n", k, biases ? " + user and item offsets" : "",
-              lambda, mfgrad::to_string(mfgrad::precision_of<T>()), optimizer.c_str(), s.plan.c_str(),
+              lambda, mfgrad::to_string(mfgrad::precision_of<T>()), cfg.adam ? "adam" : "lbfgs", s.plan.c_str(),
               plan.reason().c_str());
   std::printf("%6s %14s %11s %10s %11s %6s %9s\n", "epoch", "loss", "train RMSE", "test RMSE", "|gradient|", "evals",
               "seconds");
@@ -299,7 +332,7 @@ int fit(const Options& o, const Data& d, const std::chrono::steady_clock::time_p
       s.best_loss = e.loss;
       best = at;
     }
-    return d.test.empty() || e.number - s.best_epoch < patience;
+    return d.test.empty() || e.number - s.best_epoch < cfg.patience;
   };
   {
     std::vector<T> g(x.size());
@@ -307,19 +340,19 @@ int fit(const Options& o, const Data& d, const std::chrono::steady_clock::time_p
     report(train::Epoch{0, loss0, std::sqrt(train::dot(g, g)), 1}, x);
   }
   train::Stop stop;
-  if (optimizer == "lbfgs") {
+  if (!cfg.adam) {
     typename train::Lbfgs<T>::Options lo;
-    lo.max_epochs = max_epochs;
-    lo.memory = static_cast<int>(o.integer("memory", 5, 1, 1000));
+    lo.max_epochs = cfg.max_epochs;
+    lo.memory = cfg.memory;
     stop = train::Lbfgs<T>(lo).run(x, objective, report);
   } else {
     typename train::Adam<T>::Options ao;
-    ao.max_epochs = max_epochs;
-    ao.learning_rate = o.number("learning-rate", 0.01, 1e-12, 1e6);
+    ao.max_epochs = cfg.max_epochs;
+    ao.learning_rate = cfg.learning_rate;
     stop = train::Adam<T>(ao).run(x, objective, report);
   }
   s.train_seconds = seconds_since(train_start);
-  s.stop = stop == train::Stop::by_caller ? "no better test RMSE for " + std::to_string(patience) + " epochs"
+  s.stop = stop == train::Stop::by_caller ? "no better test RMSE for " + std::to_string(cfg.patience) + " epochs"
                                           : train::to_string(stop);
   s.evaluations += 1;  // the evaluation at the starting point
 
@@ -328,8 +361,8 @@ int fit(const Options& o, const Data& d, const std::chrono::steady_clock::time_p
   std::printf("time: %.3f s training (%ld evaluations, %.3f s of them in mfgrad), %.3f s planning, %.3f s in all\n",
               s.train_seconds, s.evaluations, s.eval_seconds, s.plan_seconds, seconds_since(start));
 
-  if (o.has("out")) {
-    const std::filesystem::path dir = o.text("out", "");
+  if (!cfg.out.empty()) {
+    const std::filesystem::path dir = cfg.out;
     std::filesystem::create_directories(dir);
     mfgrad::write_npy((dir / "U.npy").string(), best.data(), m, kk);
     mfgrad::write_npy((dir / "V.npy").string(), best.data() + m * kk, n, kk);
@@ -366,11 +399,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    const Options o = parse(argc, argv);
-    const std::string dtype = o.text("dtype", "float32");
-    if (dtype != "float32" && dtype != "float64") throw UsageError("--dtype expects float32 or float64");
-    const Data d = load(o);
-    return dtype == "float32" ? fit<float>(o, d, start) : fit<double>(o, d, start);
+    const Settings cfg = settings(parse(argc, argv));
+    const Data d = load(cfg);
+    return cfg.float64 ? fit<double>(cfg, d, start) : fit<float>(cfg, d, start);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "train: %s\n%s", e.what(), usage);
     return 2;
