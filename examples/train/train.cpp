@@ -48,7 +48,8 @@ const char* const usage =
     "  --dtype D            float32 (default) or float64\n"
     "  --threads T          threads per evaluation (default: all hardware threads)\n"
     "  --plan MODE          estimate (default) or measure: how mfgrad picks its implementation\n"
-    "  --out DIR            write U.npy, V.npy (r̂_ij = mean + u_i·v_j) and model.json there\n";
+    "  --out DIR            write U.npy, V.npy (r̂_ij = mean + u_i·v_j), model.json, and the file's user and\n"
+    "                       item id of each row and column as row_ids.txt and col_ids.txt\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -182,7 +183,8 @@ struct Data {
   std::string description;
   mfgrad::index_t rows = 0, cols = 0;
   std::vector<Rating> train, test;
-  double mean = 0;  // of the training ratings
+  double mean = 0;                                // of the training ratings
+  std::vector<std::int64_t> row_ids, col_ids;     // the file's own id of each row and column, when it has ids
 };
 
 // Reads (or generates) the ratings, validates them once through mfgrad, and splits them.
@@ -192,6 +194,8 @@ Data load(const Settings& s) {
   if (!s.ratings.empty()) {
     mfgrad::RatingsFile file = mfgrad::read_ratings(s.ratings, s.format);
     entries = std::move(file.entries);
+    d.row_ids = std::move(file.row_ids);
+    d.col_ids = std::move(file.col_ids);
     d.description = std::filesystem::path(s.ratings).filename().string() + " (" + mfgrad::to_string(file.format) + ")";
   } else {
     const mfgrad::DataSpec& spec = mfgrad::preset(s.preset);
@@ -366,11 +370,26 @@ int fit(const Settings& cfg, const Data& d, const std::chrono::steady_clock::tim
     std::filesystem::create_directories(dir);
     mfgrad::write_npy((dir / "U.npy").string(), best.data(), m, kk);
     mfgrad::write_npy((dir / "V.npy").string(), best.data() + m * kk, n, kk);
+    // Row i of U is the i-th smallest user id of the file, column j of M the j-th smallest item id.
+    auto write_ids = [&](const char* name, const std::vector<std::int64_t>& ids) {
+      const std::string path = dir / name, tmp = path + ".tmp";
+      {
+        std::ofstream out(tmp);
+        for (std::int64_t id : ids) out << id << '\n';
+        if (!out) throw std::runtime_error("cannot write " + tmp);
+      }
+      std::filesystem::rename(tmp, path);
+    };
+    if (!d.row_ids.empty()) write_ids("row_ids.txt", d.row_ids);
+    if (!d.col_ids.empty()) write_ids("col_ids.txt", d.col_ids);
     const std::string json = dir / "model.json", tmp = json + ".tmp";
     {
       std::ofstream out(tmp);
       out.precision(17);
-      out << "{\"predict\": \"mean + U[i] . V[j]\", \"mean\": " << d.mean << ", \"k\": " << k
+      out << "{\"predict\": \"mean + U[i] . V[j]\", \"ids\": \""
+          << (d.row_ids.empty() ? "rows and columns are the data's own 0-based indices"
+                                : "row i (from 0) is the id on line i + 1 of row_ids.txt, column j that of col_ids.txt")
+          << "\", \"mean\": " << d.mean << ", \"k\": " << k
           << ", \"bias_columns\": " << (biases ? "true" : "false") << ", \"lambda\": " << lambda
           << ", \"rows\": " << d.rows << ", \"cols\": " << d.cols << ", \"best_epoch\": " << s.best_epoch
           << ", \"train_rmse\": " << s.best_train << ", \"test_rmse\": ";
@@ -382,7 +401,7 @@ int fit(const Settings& cfg, const Data& d, const std::chrono::steady_clock::tim
     }
     std::filesystem::rename(tmp, json);
     std::printf("factors: %s/U.npy (%zu x %zu) and V.npy (%zu x %zu); rating of row i, column j = mean + U[i].V[j] "
-                "(model.json)\n",
+                "(model.json, row_ids.txt, col_ids.txt)\n",
                 dir.string().c_str(), m, kk, n, kk);
   }
   std::printf("result test_rmse=%.6f train_rmse=%.6f best_epoch=%d epochs=%d seconds=%.3f\n", s.best_test,

@@ -65,6 +65,7 @@ done
   --lambda 1 --out "$work/eval" >"$work/eval.json" || fail "mfgrad eval cannot use the trainer's factors"
 grep -Eq '"k": ?5[,}]' "$work/eval.json" || fail "the factors do not have k + 2 = 5 columns: $(cat "$work/eval.json")"
 grep -q '"test_rmse"' "$work/shared-model/model.json" || fail "model.json lacks the test RMSE"
+[ "$(wc -l <"$work/shared-model/row_ids.txt")" -eq 400 ] || fail "row_ids.txt does not list the 400 users"
 
 ratings=$data/ml-latest-small/ratings.csv
 if [ -f "$ratings" ]; then
