@@ -41,9 +41,12 @@ struct Failure {
 thread_local std::string last_message;
 thread_local const char* last_fixed = nullptr;  // used when the message itself could not be stored
 
-void remember(const char* fixed, std::string text = {}) noexcept {
+// Records the message of the call that just ended ("" after a success). Never throws: the handlers
+// below run inside noexcept functions.
+void remember(const char* prefix, const char* text) noexcept {
   try {
-    last_message = fixed != nullptr ? std::string(fixed) : std::move(text);
+    last_message.assign(prefix);
+    last_message.append(text);
     last_fixed = nullptr;
   } catch (...) {
     last_fixed = "out of memory (while recording an error message)";
@@ -54,22 +57,22 @@ template <class Body>
 mfgrad_status guarded(Body&& body) noexcept {
   try {
     body();
-    remember("");
+    remember("", "");
     return MFGRAD_OK;
   } catch (const Failure& f) {
-    remember(nullptr, f.message);
+    remember("", f.message.c_str());
     return f.status;
   } catch (const mfgrad::Error& e) {
-    remember(e.what());
+    remember("", e.what());
     return MFGRAD_ERROR_INVALID_ARGUMENT;
   } catch (const std::bad_alloc&) {
-    remember("out of memory");
+    remember("", "out of memory");
     return MFGRAD_ERROR_OUT_OF_MEMORY;
   } catch (const std::exception& e) {
-    remember(nullptr, std::string("internal error: ") + e.what());
+    remember("internal error: ", e.what());
     return MFGRAD_ERROR_INTERNAL;
   } catch (...) {
-    remember("internal error: an exception of unknown type");
+    remember("internal error: ", "an exception of unknown type");
     return MFGRAD_ERROR_INTERNAL;
   }
 }
@@ -183,18 +186,8 @@ mfgrad_status evaluate(const char* function, mfgrad_plan* plan, std::int64_t m, 
     if (m < 0 || n < 0 || k < 0)
       refuse(function, "shape m = " + std::to_string(m) + ", n = " + std::to_string(n) + ", k = " +
                            std::to_string(k) + " is negative");
-    // Shapes are compared with the plan before the arrays' sizes (m·k, n·k) are used for anything.
-    if (static_cast<std::uint64_t>(k) != plan->plan.k())
-      throw mfgrad::Error("plan was made for k = " + std::to_string(plan->plan.k()) + ", but the factors have k = " +
-                          std::to_string(k) + " columns");
-    if (m != plan->observed->rows() || n != plan->observed->cols())
-      throw mfgrad::Error("plan was made for data of " + std::to_string(plan->observed->rows()) + " x " +
-                          std::to_string(plan->observed->cols()) + " (m x n), but the factors are for " +
-                          std::to_string(m) + " x " + std::to_string(n));
-    require_array(function, u, "u", m * k);
-    require_array(function, v, "v", n * k);
-    require_array(function, grad_u, "grad_u", m * k);
-    require_array(function, grad_v, "grad_v", n * k);
+    // The plan checks the rest, with the C++ API's messages: precision, k and the shapes against its
+    // own before any size is used, then NULL arrays, λ and overlaps.
     const auto rows_u = static_cast<std::size_t>(m), rows_v = static_cast<std::size_t>(n);
     const auto cols = static_cast<std::size_t>(k);
     const double f = plan->plan.evaluate<T>({u, rows_u, cols}, {v, rows_v, cols}, lambda, {grad_u, rows_u, cols},
