@@ -8,7 +8,8 @@ need cmake cmake
 need ninja ninja-build
 need c++ g++
 
-fresh "$work/parent"
+fresh "$work"  # nothing from an earlier run: the configure and the build are checked from scratch
+mkdir "$work/parent"
 cat >"$work/parent/CMakeLists.txt" <<CMAKE
 cmake_minimum_required(VERSION 3.25)
 project(parent LANGUAGES CXX)
