@@ -163,34 +163,44 @@ Arguments<T> plan_arguments(const PyPlan& p, py::handle u, py::handle v, py::obj
   });
 }
 
-template <class T>
-py::tuple plan_evaluate(PyPlan& p, py::handle u, py::handle v, double lambda, py::object grad_u, py::object grad_v,
-                        bool check_factors) {
-  auto a = plan_arguments<T>(p, u, v, std::move(grad_u), std::move(grad_v));
-  double loss = 0;
-  {
-    py::gil_scoped_release release;
-    std::lock_guard lock(p.busy);
-    loss = p.plan->evaluate<T>(a.u, a.v, lambda, a.grad_u, a.grad_v, {.check_factors = check_factors});
-  }
-  return py::make_tuple(loss, a.grad_u_obj, a.grad_v_obj);
+// call(T{}) with T the plan's precision.
+template <class Call>
+auto with_plan_precision(const PyPlan& p, Call&& call) {
+  return p.plan->precision() == Precision::f32 ? call(float{}) : call(double{});
 }
 
-template <class T>
+py::tuple plan_evaluate(PyPlan& p, py::handle u, py::handle v, double lambda, py::object grad_u, py::object grad_v,
+                        bool check_factors) {
+  return with_plan_precision(p, [&](auto zero) {
+    using T = decltype(zero);
+    auto a = plan_arguments<T>(p, u, v, grad_u, grad_v);
+    double loss = 0;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard lock(p.busy);
+      loss = p.plan->evaluate<T>(a.u, a.v, lambda, a.grad_u, a.grad_v, {.check_factors = check_factors});
+    }
+    return py::make_tuple(loss, a.grad_u_obj, a.grad_v_obj);
+  });
+}
+
 std::vector<double> plan_native_seconds(PyPlan& p, py::handle u, py::handle v, double lambda, py::object grad_u,
                                         py::object grad_v, int repetitions) {
   if (repetitions < 1) throw py::value_error("repetitions must be at least 1, got " + std::to_string(repetitions));
-  auto a = plan_arguments<T>(p, u, v, std::move(grad_u), std::move(grad_v));
-  std::vector<double> seconds;
-  seconds.reserve(static_cast<std::size_t>(repetitions));
-  py::gil_scoped_release release;
-  std::lock_guard lock(p.busy);
-  for (int r = 0; r < repetitions; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    p.plan->evaluate<T>(a.u, a.v, lambda, a.grad_u, a.grad_v);
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return seconds;
+  return with_plan_precision(p, [&](auto zero) {
+    using T = decltype(zero);
+    auto a = plan_arguments<T>(p, u, v, grad_u, grad_v);
+    std::vector<double> seconds;
+    seconds.reserve(static_cast<std::size_t>(repetitions));
+    py::gil_scoped_release release;
+    std::lock_guard lock(p.busy);
+    for (int r = 0; r < repetitions; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      p.plan->evaluate<T>(a.u, a.v, lambda, a.grad_u, a.grad_v);
+      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return seconds;
+  });
 }
 
 // Dispatches on the precision of U for the functions that take no plan: V and the gradients must match it.
@@ -480,29 +490,14 @@ PYBIND11_MODULE(_core, m) {
            "mode: 'estimate' (from the shape) or 'measure' (time every candidate on this data). threads <= 0: "
            "every hardware thread (OMP_NUM_THREADS when set). wisdom: a file of measured choices, read when it "
            "exists and written afterwards. kernel: use this implementation, no search.")
-      .def(
-          "evaluate",
-          [](PyPlan& p, py::handle u, py::handle v, double lambda, py::object grad_u, py::object grad_v,
-             bool check_factors) {
-            return p.plan->precision() == Precision::f32
-                       ? plan_evaluate<float>(p, u, v, lambda, std::move(grad_u), std::move(grad_v), check_factors)
-                       : plan_evaluate<double>(p, u, v, lambda, std::move(grad_u), std::move(grad_v), check_factors);
-          },
-          "U"_a, "V"_a, "lam"_a, "grad_u"_a = py::none(), "grad_v"_a = py::none(), "check_factors"_a = false,
-          "(loss, grad_u, grad_v): F(U, V) and its gradients. Gradients are written into grad_u / grad_v when "
-          "given (and those same arrays returned), else into new arrays.")
-      .def(
-          "native_seconds",
-          [](PyPlan& p, py::handle u, py::handle v, double lambda, py::object grad_u, py::object grad_v,
-             int repetitions) {
-            return p.plan->precision() == Precision::f32
-                       ? plan_native_seconds<float>(p, u, v, lambda, std::move(grad_u), std::move(grad_v), repetitions)
-                       : plan_native_seconds<double>(p, u, v, lambda, std::move(grad_u), std::move(grad_v),
-                                                     repetitions);
-          },
-          "U"_a, "V"_a, "lam"_a, "grad_u"_a = py::none(), "grad_v"_a = py::none(), "repetitions"_a = 1,
-          "Seconds of each of `repetitions` evaluations timed inside C++, with no Python between them: the "
-          "baseline against which the binding's own cost is measured.")
+      .def("evaluate", &plan_evaluate, "U"_a, "V"_a, "lam"_a, "grad_u"_a = py::none(), "grad_v"_a = py::none(),
+           "check_factors"_a = false,
+           "(loss, grad_u, grad_v): F(U, V) and its gradients. Gradients are written into grad_u / grad_v when "
+           "given (and those same arrays returned), else into new arrays.")
+      .def("native_seconds", &plan_native_seconds, "U"_a, "V"_a, "lam"_a, "grad_u"_a = py::none(),
+           "grad_v"_a = py::none(), "repetitions"_a = 1,
+           "Seconds of each of `repetitions` evaluations timed inside C++, with no Python between them: the "
+           "baseline against which the binding's own cost is measured.")
       .def_property_readonly("kernel", [](const PyPlan& p) { return p.plan->kernel().name; })
       .def_property_readonly("choice", [](const PyPlan& p) { return p.plan->choice(); },
                              "the implementation, with its cache-size variant when not the default")
