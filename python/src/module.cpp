@@ -339,9 +339,9 @@ std::unique_ptr<PyObserved> make_observed(const py::object& rows, const py::obje
         throw py::value_error("the shape inferred from the ids does not fit in 32 bits; pass shape=(m, n)");
     }
   } else {
-    const auto dims = shape.cast<py::sequence>();
-    if (dims.size() != 2)
+    if (!py::isinstance<py::sequence>(shape) || py::len(shape) != 2)
       throw py::value_error("shape must be (m, n), got " + text(py::repr(shape)));
+    const auto dims = shape.cast<py::sequence>();
     e.rows = shape_part(dims[0], "m");
     e.cols = shape_part(dims[1], "n");
   }

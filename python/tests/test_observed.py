@@ -99,6 +99,7 @@ def test_float32_overflow_is_named_when_a_float32_plan_is_asked_for():
         ({"rows": np.array([0, 2**31])}, ValueError, r"row id 2147483648 at input entry #1 does not fit in 32 bits"),
         ({"cols": np.array([2**40, 0], dtype=np.uint64)}, ValueError, r"column id 1099511627776 at input entry #0"),
         ({"shape": (3,)}, ValueError, r"shape must be \(m, n\), got \(3,\)"),
+        ({"shape": 3}, ValueError, r"shape must be \(m, n\), got 3"),
         ({"shape": (3, 2.5)}, TypeError, ""),
         ({"shape": (2**31, 3)}, ValueError, r"shape: m 2147483648 does not fit in 32 bits"),
     ],
