@@ -18,24 +18,25 @@ constexpr int vector_registers() {
 #endif
 }
 
-// ‖x‖² over k elements in double, eight partial sums so that no single add chain serialises it.
-template <class T>
-double norm2(const T* x, std::size_t k) {
-  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  std::size_t l = 0;
-  for (; l + 8 <= k; l += 8)
-#pragma GCC unroll 8
-    for (int b = 0; b < 8; ++b) a[b] += static_cast<double>(x[l + b]) * static_cast<double>(x[l + b]);
-  for (; l < k; ++l) a[0] += static_cast<double>(x[l]) * static_cast<double>(x[l]);
-  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-}
-
 // N batches of W lanes per factor row (N·W = the row stride), kept in registers; N = 0: any number,
 // looped over at run time with u_i and its gradient sum in an L1-resident buffer.
 template <class Arch, class T, int N>
 struct Pass {
   using B = xsimd::batch<T, Arch>;
   static constexpr std::size_t W = B::size;
+
+  // ‖x‖² over k elements in double, eight partial sums so that no single add chain serialises it.
+  // A member, like everything here: a function whose name is the same in every per-ISA file would be
+  // compiled for each ISA and the linker would keep one of them for all.
+  static double norm2(const T* x, std::size_t k) {
+    double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t l = 0;
+    for (; l + 8 <= k; l += 8)
+#pragma GCC unroll 8
+      for (int b = 0; b < 8; ++b) a[b] += static_cast<double>(x[l + b]) * static_cast<double>(x[l + b]);
+    for (; l < k; ++l) a[0] += static_cast<double>(x[l]) * static_cast<double>(x[l]);
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+  }
 
   static void prefetch(const T* v, const T* dv, std::size_t bytes) {
     const char* a = reinterpret_cast<const char*>(v);
