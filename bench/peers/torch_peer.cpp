@@ -1,5 +1,6 @@
 // pytorch, pytorch_autograd — the objective as a PyTorch user writes it, through libtorch (the C++ API
-// of the same ATen kernels Python calls), on the caller's buffers without copies in.
+// of the same ATen kernels Python calls), on the caller's buffers without copies in. Built as a module
+// that bench/peers/peers.cpp loads the first time the peers are listed: libtorch is heavy to load.
 //
 // pytorch (explicit gradients):
 //   r  = M − (U[rows] ⊙ V[cols]).sum(1)   index_select gathers, in chunks of entries so memory stays bounded
@@ -126,21 +127,24 @@ double autograd_f64(const Problem<double>& p, Workspace& ws) { return autograd<d
 
 }  // namespace
 
-const Peer torch_peer = {
+const Peer torch_peers[] = {{
     "pytorch",
     "libtorch: residuals by index_select gathers in chunks, then λU − R·V and λV − Rᵀ·U by addmm_out with sparse "
     "CSR tensors",
     TORCH_VERSION,
     explicit_f32,
     explicit_f64,
-};
-
-const Peer torch_autograd_peer = {
+}, {
     "pytorch_autograd",
     "libtorch autograd: the plain loss expression over index_select gathers, backward per chunk of entries",
     TORCH_VERSION,
     autograd_f32,
     autograd_f64,
-};
+}};
 
 }  // namespace mfgrad::bench
+
+extern "C" __attribute__((visibility("default"))) const mfgrad::bench::Peer* mfgrad_torch_peers(std::size_t* count) {
+  *count = sizeof mfgrad::bench::torch_peers / sizeof mfgrad::bench::torch_peers[0];
+  return mfgrad::bench::torch_peers;
+}
