@@ -92,7 +92,7 @@ struct Case {
   EvalFn<float> f32;
   EvalFn<double> f64;
   std::unique_ptr<Workspace> ws;
-  std::unique_ptr<Plan> plan;  // kind "plan": made (and measured) before the first evaluation
+  std::unique_ptr<Plan> plan;  // kind "plan": made (and, for "plan", measured) before the first evaluation
   bool checked = false;
   std::string error;
 };
@@ -136,9 +136,10 @@ struct Suite::State {
     const EvalFn<T> fn = fn_of<T>(c);
     records[c.record].nnz = obs.nnz();
     if (c.kind == "plan" && !c.plan) {
-      c.plan = std::make_unique<Plan>(
-          obs, c.k, precision_of<T>(),
-          PlanOptions{.threads = c.threads, .mode = PlanMode::measure, .seconds_per_candidate = 0.2});
+      c.plan = std::make_unique<Plan>(obs, c.k, precision_of<T>(),
+                                      PlanOptions{.threads = c.threads,
+                                                  .mode = c.impl == "plan" ? PlanMode::measure : PlanMode::estimate,
+                                                  .seconds_per_candidate = 0.2});
       records[c.record].note = "picked " + c.plan->choice() + "; " + c.plan->reason();
     }
     const auto evaluate_once = [&] {
@@ -199,6 +200,7 @@ std::vector<std::string> all_impls() {
   for (const Kernel& k : registry())
     if (k.supported()) names.push_back(k.name);
   names.push_back("plan");
+  names.push_back("plan_estimate");
   return names;
 }
 
@@ -245,6 +247,24 @@ const std::vector<Record>& Suite::records() const { return state_->records; }
 const Config& Suite::config() const { return state_->config; }
 std::size_t Suite::case_count() const { return state_->cases.size(); }
 
+std::vector<std::string> Suite::blocks() const {
+  std::vector<std::string> filters;
+  for (const auto& c : state_->cases) {
+    // Case names are eval[_f64]/<impl>/<dataset>/k:<k>/threads:<t>; a block is everything but impl and
+    // threads. Regex metacharacters in a data set's file name are escaped.
+    std::string dataset;
+    for (char ch : c->name.substr(c->name.find('/', c->name.find('/') + 1) + 1)) {
+      if (ch == '/') break;
+      if (std::string_view("\\^$.|?*+()[]{}").find(ch) != std::string_view::npos) dataset += '\\';
+      dataset += ch;
+    }
+    const std::string filter = "^" + c->name.substr(0, c->name.find('/')) + "/[^/]+/" + dataset + "/k:" +
+                               std::to_string(c->k) + "/";
+    if (std::find(filters.begin(), filters.end(), filter) == filters.end()) filters.push_back(filter);
+  }
+  return filters;
+}
+
 void Suite::register_cases() {
   State& s = *state_;
   const Config& cfg = s.config;
@@ -289,7 +309,7 @@ void Suite::register_cases() {
           if (cfg.min_time) b->MinTime(*cfg.min_time);
         };
         for (const std::string& impl : cfg.impls) {
-          if (impl == "plan") {
+          if (impl == "plan" || impl == "plan_estimate") {
             for (int t : cfg.threads) add(impl, "plan", nullptr, nullptr, t);
             continue;
           }

@@ -27,7 +27,8 @@ struct Config {
   std::vector<std::string> datasets;  // presets or ratings files
   std::vector<std::size_t> ks;
   std::vector<int> threads;
-  std::vector<std::string> impls;     // registered implementations to run, and "plan" (mfgrad::Plan, measured)
+  std::vector<std::string> impls;     // registered implementations to run, "plan" (mfgrad::Plan, measured) and
+                                      // "plan_estimate" (estimated)
   std::vector<std::string> peers;     // peers to run (names from peers())
   std::vector<Precision> dtypes = {Precision::f32};
   std::optional<int> reps;            // repetitions per case; unset: Google Benchmark's flag
@@ -40,7 +41,7 @@ struct Config {
 // 1 and all hardware threads, 5 repetitions of at least 0.2 s (a few minutes on 2 cores).
 Config default_config();
 
-// Every supported registered implementation and "plan" / every compiled-in peer.
+// Every supported registered implementation, "plan" and "plan_estimate" / every compiled-in peer.
 std::vector<std::string> all_impls();
 std::vector<std::string> all_peers();
 
@@ -54,7 +55,7 @@ struct Record {
   bool passed = false;            // oracle check
   std::string error;              // why it did not pass
   std::optional<double> instructions;
-  std::string note;               // for "plan": what it picked and why
+  std::string note;               // for the plans: what they picked and why
 };
 
 // The machine and build this run describes (for JSON and Google Benchmark's context).
@@ -68,6 +69,11 @@ class Suite {
   // Registers every case with Google Benchmark, in the order they will run.
   void register_cases();
   std::size_t case_count() const;
+
+  // One Google Benchmark filter per block of cases timed side by side (same data set, precision and
+  // k), in registration order. Running block by block with random interleaving of repetitions spreads
+  // the machine's drift over every row of a block alike, and keeps only one block's memory alive.
+  std::vector<std::string> blocks() const;
 
   // A reporter that feeds this suite's records (and prints progress on stderr when asked) and
   // forwards every call to `next` when given (Google Benchmark's console or JSON reporter).

@@ -109,6 +109,7 @@ std::string render_table(const std::vector<Summary>& rows, const Ceilings& ceili
   };
   out << "mfgrad bench: " << str("cpu") << ", " << context.find("hardware_threads")->as_number()
       << " hardware threads, SIMD " << str("isa") << ", git " << str("git_revision") << "\n";
+  out << "built with " << str("compiler") << " (" << str("flags") << "); peers add: " << str("peer_flags") << "\n";
   out << peaks_line("measured FP32 FMA peak (GFLOP/s):", ceilings.fp32_gflops, "") << "\n";
   if (!ceilings.fp64_gflops.empty())
     out << peaks_line("measured FP64 FMA peak (GFLOP/s):", ceilings.fp64_gflops, "") << "\n";

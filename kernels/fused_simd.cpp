@@ -1,37 +1,113 @@
-// fused_simd — csr_rows_omp's single fused pass with explicit SIMD, one source for every ISA.
+// fused_simd — one fused pass over the rows, for k small enough that V and a ∂V copy per thread stay in
+// cache.
 //
-// The row loop (kernels/simd/fused_simd.hpp) is written once on xsimd::batch<T, Arch> and compiled
-// per ISA (AVX-512, AVX2+FMA, SSE2 on x86-64; NEON on aarch64); xsimd::dispatch picks the best this
-// CPU runs, within MFGRAD_ISA. Threads own contiguous entry-balanced row ranges; ∂V goes through
-// per-thread copies added in thread order. Deterministic for a fixed thread count, not across counts.
+//   for each row i (rows split into one entry-balanced part per thread):
+//     u_i and Σ_j r_ij v_j in registers
+//     for each entry: v_j from a copy of V in degree order (hot rows together, 64-byte aligned),
+//                     r_ij = M_ij − u_i·v_j, Σ r v_j += r v_j, the part's ∂V copy row j += r u_i,
+//                     the factor rows a few entries ahead prefetched
+//     ∂U row i = λu_i − Σ_j r_ij v_j, written once
+//   ∂V = λV − Σ_parts copies, summed per column in part order
+// Each entry's v_j is read once and used twice while in registers; nothing but Ω's own arrays is
+// streamed. Written once on xsimd batches (kernels/simd/fused_simd.hpp), compiled per ISA and chosen
+// at run time; rows of k up to 8 batches (k = 128 in float32 on AVX-512) stay in registers.
+// Deterministic for a fixed thread count, not across counts (the parts, and so the order ∂V's
+// partial sums are added in, follow the thread count). Scratch: V's copy and one ∂V copy per thread,
+// rows padded to 64 bytes.
 #include "detail/common.hpp"
+#include "detail/degree_order.hpp"
+#include "detail/fused.hpp"
 #include "simd/dispatch.hpp"
 #include "simd/fused_simd.hpp"
 
 namespace mfgrad::kernels::fused_simd {
 
-#define MFGRAD_DECLARE(ARCH)                                                                                   \
-  extern template void run<simd::ARCH, float>(simd::ARCH, const detail::Raw<float>&, const index_t*,          \
-                                              const index_t*, int, float*, detail::Partial*);                 \
-  extern template void run<simd::ARCH, double>(simd::ARCH, const detail::Raw<double>&, const index_t*,        \
-                                               const index_t*, int, double*, detail::Partial*);
+#define MFGRAD_DECLARE(ARCH)                                                                     \
+  extern template void run<simd::ARCH, float>(simd::ARCH, const detail::FusedView<float>&);     \
+  extern template void run<simd::ARCH, double>(simd::ARCH, const detail::FusedView<double>&);
 MFGRAD_SIMD_ARCHS(MFGRAD_DECLARE)
 #undef MFGRAD_DECLARE
 
 namespace {
 
+// Entries whose rows are prefetched ahead: about 2 KiB of factor rows, 8 to 16 entries (measured on
+// netflix-25m at 2 threads: 16 entries for rows of 64 and 128 bytes, 8 for 256 and 512; fewer left
+// gathers waiting, more evicted rows before their turn).
+constexpr std::size_t prefetch_bytes = 2048;
+
+template <class T>
+struct Layout : PreparedState {
+  detail::DegreeOrder order;
+  Buffer<index_t> col;     // CSR order of rows, new column ids ascending within a row, padded
+  Buffer<T> val;
+  std::vector<index_t> part_row, part_col;
+  offset_t lookahead;
+
+  Layout(const Observed& obs, std::size_t stride_bytes, int parts) : order(obs) {
+    const offset_t nnz = obs.nnz();
+    const auto row_ptr = obs.row_ptr();
+    const auto old_col = obs.col_idx();
+    const auto old_val = obs.values<T>();
+    lookahead = static_cast<offset_t>(std::clamp<std::size_t>(prefetch_bytes / stride_bytes, 8, 16));
+    col.reset(static_cast<std::size_t>(nnz + lookahead));
+    val.reset(static_cast<std::size_t>(std::max<offset_t>(nnz, 1)));
+    for (offset_t q = nnz; q < nnz + lookahead; ++q) col[q] = 0;
+#pragma omp parallel
+    {
+      std::vector<std::pair<index_t, T>> row;
+#pragma omp for schedule(dynamic, 256)
+      for (index_t i = 0; i < obs.rows(); ++i) {
+        row.clear();
+        for (offset_t q = row_ptr[i]; q < row_ptr[i + 1]; ++q)
+          row.emplace_back(order.new_of_old[static_cast<std::size_t>(old_col[q])], old_val[q]);
+        std::sort(row.begin(), row.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (std::size_t x = 0; x < row.size(); ++x) {
+          col[row_ptr[i] + static_cast<offset_t>(x)] = row[x].first;
+          val[row_ptr[i] + static_cast<offset_t>(x)] = row[x].second;
+        }
+      }
+    }
+    part_row = detail::split_by_entries(row_ptr, parts);
+    part_col = detail::split_by_entries(obs.col_ptr(), parts);
+  }
+};
+
 template <class T>
 double run(const Problem<T>& p, Workspace& ws) {
-  const int threads = ws.threads();
-  const auto& split =
-      ws.prepared<detail::ThreadSplit>(p.obs, 0, [&] { return std::make_unique<detail::ThreadSplit>(p.obs, threads); });
-  const detail::Raw<T> r = detail::raw(p);
-  T* private_dv = ws.scratch<T>(0, static_cast<std::size_t>(threads - 1) * r.n * r.k);
-  detail::Partial* part = ws.scratch<detail::Partial>(1, 2 * static_cast<std::size_t>(threads));
-  simd::dispatch([&](auto arch) {
-    fused_simd::run(arch, r, split.rows.data(), split.cols.data(), threads, private_dv, part);
-  });
-  return detail::loss_from({part, static_cast<std::size_t>(threads)}, {part + threads, static_cast<std::size_t>(threads)},
+  const int parts = ws.threads();
+  const std::size_t m = static_cast<std::size_t>(p.obs.rows()), n = static_cast<std::size_t>(p.obs.cols());
+  constexpr std::size_t line = 64 / sizeof(T);
+  const std::size_t stride = (p.k + line - 1) / line * line;
+  const auto& layout = ws.prepared<Layout<T>>(
+      p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, stride * sizeof(T), parts); });
+  T* v_copy = ws.scratch<T>(0, n * stride);
+  T* dv = ws.scratch<T>(1, static_cast<std::size_t>(parts) * n * stride);
+  T* row_buf = ws.scratch<T>(2, static_cast<std::size_t>(parts) * 2 * stride);
+  detail::Partial* acc = ws.scratch<detail::Partial>(3, 2 * static_cast<std::size_t>(parts));
+  const detail::FusedView<T> w{m,
+                               n,
+                               p.k,
+                               stride,
+                               p.obs.row_ptr().data(),
+                               layout.col.data(),
+                               layout.val.data(),
+                               layout.order.old_of_new.data(),
+                               layout.order.new_of_old.data(),
+                               layout.part_row.data(),
+                               layout.part_col.data(),
+                               parts,
+                               layout.lookahead,
+                               p.u,
+                               p.v,
+                               p.grad_u,
+                               p.grad_v,
+                               static_cast<T>(p.lambda),
+                               v_copy,
+                               dv,
+                               row_buf,
+                               acc};
+  simd::dispatch([&](auto arch) { fused_simd::run(arch, w); });
+  return detail::loss_from({acc, static_cast<std::size_t>(parts)}, {acc + parts, static_cast<std::size_t>(parts)},
                            p.lambda);
 }
 

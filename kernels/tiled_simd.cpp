@@ -10,7 +10,9 @@
 //                    column building up in registers while the strip's U rows stay in cache.
 // Each factor row is read from memory once per segment, and each gradient row is written once per
 // segment: the first segment of a row (column) writes λx − Σ, later ones subtract.
-// k = W, 2W, 4W, 8W (W = SIMD width) is compiled in; other k run a loop with a scalar tail. Every sum
+// k = W…8W, 16W and 32W (W = SIMD width) are compiled in, factor rows in registers (rows too wide for
+// that take pass 1 in chunks of entries, dots first, gradient sums second); other k run a loop with a
+// scalar tail. Pass 1 gathers V from a copy in descending-degree order (hot rows together). Every sum
 // runs in an order fixed by the data alone, so the result is bitwise identical at any thread count.
 // The layout is built once per (Ω, k, threads) and kept in the Workspace; its bands depend on Ω, k and
 // the machine, never on the thread count. Scratch: one residual per
@@ -18,6 +20,7 @@
 #include <thread>
 
 #include "detail/common.hpp"
+#include "detail/degree_order.hpp"
 #include "detail/tiles.hpp"
 #include "simd/dispatch.hpp"
 #include "simd/tiled_simd.hpp"
@@ -38,6 +41,7 @@ namespace {
 
 template <class T>
 struct Layout : PreparedState {
+  detail::DegreeOrder order;
   std::vector<index_t> row_band, col_band, owner_col, empty_row, empty_col, rseg_row, cseg_col;
   std::vector<std::size_t> strip_band;
   std::vector<offset_t> tile_first, tile_rseg, rseg_end, strip_first, strip_cseg, cseg_end, empty_rows;
@@ -48,7 +52,7 @@ struct Layout : PreparedState {
   int owners = 1;
 
   Layout(const Observed& obs, std::size_t k, int threads, Workspace::CacheSizes caches)
-      : owners(std::max(threads, 1)) {
+      : order(obs), owners(std::max(threads, 1)) {
     const index_t m = obs.rows(), n = obs.cols();
     const offset_t nnz = obs.nnz();
     const auto row_ptr = obs.row_ptr(), col_ptr = obs.col_ptr();
@@ -200,14 +204,42 @@ struct Layout : PreparedState {
       cseg_first[g] = !seen[cseg_col[g]];
       seen[cseg_col[g]] = 1;
     }
+    // Pass 1 gathers V from a copy in descending-degree order, where the rows most entries touch sit
+    // together; only its gather index changes. The order entries are visited in stays the caller's
+    // (a row's residuals then land in its strip's pass-2 slots in ascending order).
+#pragma omp parallel for schedule(static)
+    for (offset_t q = 0; q < nnz; ++q) col[q] = order.new_of_old[static_cast<std::size_t>(col[q])];
   }
 
-  detail::TileView<T> view() const {
-    return {row_band.size() - 1, col_band.size() - 1, strip_band.size() - 1, row_band.data(), col_band.data(),
-            strip_band.data(), tile_first.data(), tile_rseg.data(), rseg_row.data(), rseg_end.data(),
-            rseg_first.data(), col.data(), val.data(), res_slot.data(), strip_first.data(), strip_cseg.data(),
-            cseg_col.data(), cseg_end.data(), cseg_first.data(), row.data(), empty_rows.data(), empty_row.data(),
-            empty_col.size(), empty_col.data(), owner_col.data(), owners};
+  detail::TileView<T> view(const T* v_in) const {
+    return {.row_bands = row_band.size() - 1,
+            .col_bands = col_band.size() - 1,
+            .strips = strip_band.size() - 1,
+            .row_band = row_band.data(),
+            .col_band = col_band.data(),
+            .strip_band = strip_band.data(),
+            .tile_first = tile_first.data(),
+            .tile_rseg = tile_rseg.data(),
+            .rseg_row = rseg_row.data(),
+            .rseg_end = rseg_end.data(),
+            .rseg_first = rseg_first.data(),
+            .col = col.data(),
+            .val = val.data(),
+            .res_slot = res_slot.data(),
+            .strip_first = strip_first.data(),
+            .strip_cseg = strip_cseg.data(),
+            .cseg_col = cseg_col.data(),
+            .cseg_end = cseg_end.data(),
+            .cseg_first = cseg_first.data(),
+            .row = row.data(),
+            .empty_rows = empty_rows.data(),
+            .empty_row = empty_row.data(),
+            .empty_cols = empty_col.size(),
+            .empty_col = empty_col.data(),
+            .owner_col = owner_col.data(),
+            .owners = owners,
+            .old_col = order.old_of_new.data(),
+            .v_in = v_in};
   }
 };
 
@@ -216,8 +248,9 @@ double run(const Problem<T>& p, Workspace& ws) {
   const int threads = ws.threads();
   const auto& layout =
       ws.prepared<Layout<T>>(p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, p.k, threads, ws.cache_sizes()); });
-  const detail::TileView<T> tv = layout.view();
-  const detail::Raw<T> r = detail::raw(p);
+  const detail::TileView<T> tv = layout.view(p.v);
+  detail::Raw<T> r = detail::raw(p);
+  r.v = ws.scratch<T>(3, r.n * r.k);  // V in descending-degree order, filled by the kernel
   T* res = ws.scratch<T>(0, static_cast<std::size_t>(p.obs.nnz()));
   double* band = ws.scratch<double>(1, 2 * tv.row_bands);
   double* col_norm = ws.scratch<double>(2, r.n);

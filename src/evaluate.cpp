@@ -75,6 +75,7 @@ template <class T>
 double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda,
                 Matrix<T> grad_u, Matrix<T> grad_v, Workspace& ws, const EvalOptions& options) {
   validate(obs, u, v, lambda, grad_u, grad_v, options);
+  isa_ceiling();  // an invalid MFGRAD_ISA is an error, not a silent cap at the baseline
   if (!kernel.supported())
     throw Error(std::string("implementation '") + kernel.name + "' needs " + to_string(kernel.isa) +
                 ", which this CPU (or MFGRAD_ISA) does not allow");

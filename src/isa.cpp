@@ -1,21 +1,89 @@
-// CPU feature detection, with the OS check (XCR0) that a bare CPUID test misses.
+// CPU feature detection: CPUID with the OS check (XCR0) that a bare CPUID test misses on x86-64, the
+// kernel's hardware capability bits on aarch64; and the MFGRAD_ISA ceiling, checked against the family.
 #include "mfgrad/isa.hpp"
 
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "mfgrad/types.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#elif defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
 #endif
 
 namespace mfgrad {
 
 namespace {
+
+enum class Family { any, x86_64, aarch64 };
+
+#if defined(__x86_64__) || defined(__i386__)
+constexpr Family kBuild = Family::x86_64;
+#elif defined(__aarch64__)
+constexpr Family kBuild = Family::aarch64;
+#else
+constexpr Family kBuild = Family::any;  // only the baseline applies
+#endif
+
+const char* family_name(Family f) noexcept {
+  switch (f) {
+    case Family::x86_64: return "x86-64";
+    case Family::aarch64: return "aarch64";
+    case Family::any: break;
+  }
+  return "this processor";
+}
+
+// Every name MFGRAD_ISA and parse_isa() accept, the level it means and the family it belongs to.
+struct IsaName {
+  std::string_view name;
+  Isa isa;
+  Family family;
+};
+constexpr IsaName kNames[] = {
+    {"baseline", Isa::baseline, Family::any}, {"scalar", Isa::baseline, Family::any},
+    {"sse2", Isa::baseline, Family::x86_64},  {"avx2", Isa::avx2, Family::x86_64},
+    {"avx512", Isa::avx512, Family::x86_64},  {"neon", Isa::neon, Family::aarch64},
+    {"sve", Isa::sve, Family::aarch64},
+};
+
+Family family_of(Isa isa) noexcept {
+  for (const IsaName& n : kNames)
+    if (n.isa == isa) return n.family;
+  return Family::any;
+}
+
+// Position within the family; NEON is the aarch64 baseline, so it ranks with it.
+int rank(Isa isa) noexcept {
+  switch (isa) {
+    case Isa::baseline:
+    case Isa::neon: return 0;
+    case Isa::avx2:
+    case Isa::sve: return 1;
+    case Isa::avx512: return 2;
+  }
+  return 0;
+}
+
+// The names this build accepts, for error messages.
+std::string accepted_names() {
+  std::vector<std::string_view> names;
+  for (const IsaName& n : kNames)
+    if (n.family == Family::any || n.family == kBuild) names.push_back(n.name);
+  std::string s;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    s += std::string(i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + std::string(names[i]);
+  return s;
+}
 
 #if defined(__x86_64__) || defined(__i386__)
 Isa detect() noexcept {
@@ -36,13 +104,36 @@ Isa detect() noexcept {
   if (avx2 && fma) return Isa::avx2;
   return Isa::baseline;
 }
+unsigned detect_sve_bits() noexcept { return 0; }
 #elif defined(__aarch64__)
-Isa detect() noexcept { return Isa::neon; }
+// The kernel sets HWCAP_SVE only when it also manages the SVE state, as XCR0 does for AVX on x86.
+Isa detect() noexcept {
+  const unsigned long hwcap = getauxval(AT_HWCAP);
+  if (hwcap & HWCAP_SVE) return Isa::sve;
+  return (hwcap & HWCAP_ASIMD) ? Isa::neon : Isa::baseline;
+}
+unsigned detect_sve_bits() noexcept {
+  if (!(getauxval(AT_HWCAP) & HWCAP_SVE)) return 0;
+  const int vl = prctl(PR_SVE_GET_VL);
+  return vl < 0 ? 0 : 8 * static_cast<unsigned>(vl & PR_SVE_VL_LEN_MASK);
+}
 #else
 Isa detect() noexcept { return Isa::baseline; }
+unsigned detect_sve_bits() noexcept { return 0; }
 #endif
 
-bool same_family(Isa a, Isa b) noexcept { return (a == Isa::neon) == (b == Isa::neon) || a == Isa::baseline || b == Isa::baseline; }
+Isa parse_ceiling(std::string_view value) {
+  for (const IsaName& n : kNames) {
+    if (n.name != value) continue;
+    if (n.family != Family::any && n.family != kBuild)
+      throw Error("MFGRAD_ISA=" + std::string(value) + " names an " + family_name(n.family) +
+                  " instruction set, but this build is for " + family_name(kBuild) + " (it accepts " +
+                  accepted_names() + ")");
+    return n.isa;
+  }
+  throw Error("MFGRAD_ISA: unknown instruction set '" + std::string(value) + "' (this " + family_name(kBuild) +
+              " build accepts " + accepted_names() + ")");
+}
 
 }  // namespace
 
@@ -52,16 +143,21 @@ const char* to_string(Isa isa) noexcept {
     case Isa::avx2: return "avx2";
     case Isa::avx512: return "avx512";
     case Isa::neon: return "neon";
+    case Isa::sve: return "sve";
   }
   return "?";
 }
 
 Isa parse_isa(std::string_view name) {
-  if (name == "baseline" || name == "sse2" || name == "scalar") return Isa::baseline;
-  if (name == "avx2") return Isa::avx2;
-  if (name == "avx512") return Isa::avx512;
-  if (name == "neon") return Isa::neon;
-  throw Error("unknown instruction set '" + std::string(name) + "' (expected baseline, avx2, avx512 or neon)");
+  for (const IsaName& n : kNames)
+    if (n.name == name) return n.isa;
+  throw Error("unknown instruction set '" + std::string(name) +
+              "' (expected baseline, scalar, sse2, avx2, avx512, neon or sve)");
+}
+
+bool isa_allowed(Isa isa, Isa best, Isa ceiling) noexcept {
+  if (isa == Isa::baseline) return true;
+  return family_of(isa) == kBuild && rank(isa) <= rank(best) && rank(isa) <= rank(ceiling);
 }
 
 Isa cpu_best_isa() noexcept {
@@ -69,29 +165,43 @@ Isa cpu_best_isa() noexcept {
   return best;
 }
 
+unsigned sve_vector_bits() noexcept {
+  static const unsigned bits = detect_sve_bits();
+  return bits;
+}
+
 Isa isa_ceiling() {
   static const Isa ceiling = [] {
     const char* env = std::getenv("MFGRAD_ISA");
-    if (env == nullptr || *env == '\0') return cpu_best_isa();
-    try {
-      return parse_isa(env);
-    } catch (const Error& e) {
-      throw Error(std::string("MFGRAD_ISA: ") + e.what());
-    }
+    return env == nullptr || *env == '\0' ? cpu_best_isa() : parse_ceiling(env);
   }();
   return ceiling;
 }
 
+std::string cpu_model_from_cpuinfo(std::string_view cpuinfo) {
+  std::string implementer, part;
+  while (!cpuinfo.empty()) {
+    const std::size_t end = cpuinfo.find('\n');
+    const std::string_view line = cpuinfo.substr(0, end);
+    cpuinfo.remove_prefix(end == std::string_view::npos ? cpuinfo.size() : end + 1);
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::size_t start = line.find_first_not_of(" \t", colon + 1);
+    const std::string value(start == std::string_view::npos ? std::string_view{} : line.substr(start));
+    if (value.empty()) continue;
+    if (line.starts_with("model name") || line.starts_with("Model")) return value;
+    if (line.starts_with("CPU implementer") && implementer.empty()) implementer = value;
+    if (line.starts_with("CPU part") && part.empty()) part = value;
+  }
+  if (!implementer.empty() && !part.empty()) return "aarch64 CPU implementer " + implementer + " part " + part;
+  return "unknown cpu";
+}
+
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) {
-      const auto colon = line.find(':');
-      const auto start = colon == std::string::npos ? colon : line.find_first_not_of(" \t", colon + 1);
-      if (start != std::string::npos) return line.substr(start);
-    }
-  return "unknown cpu";
+  std::ostringstream text;
+  text << in.rdbuf();
+  return cpu_model_from_cpuinfo(text.str());
 }
 
 std::size_t cache_bytes(int level, std::size_t fallback) {
@@ -103,16 +213,12 @@ std::size_t cache_bytes(int level, std::size_t fallback) {
 }
 
 bool cpu_supports(Isa isa) noexcept {
-  const Isa best = cpu_best_isa();
   if (isa == Isa::baseline) return true;
-  if (!same_family(isa, best) || static_cast<int>(isa) > static_cast<int>(best)) return false;
-  Isa ceiling;
   try {
-    ceiling = isa_ceiling();
+    return isa_allowed(isa, cpu_best_isa(), isa_ceiling());
   } catch (const Error&) {
     return false;
   }
-  return same_family(isa, ceiling) && static_cast<int>(isa) <= static_cast<int>(ceiling);
 }
 
 }  // namespace mfgrad

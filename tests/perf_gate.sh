@@ -6,6 +6,8 @@
 #                as a regression of csc_cols_omp and make compare fail
 #   time         wall-clock repetitions of mfgrad against mfgrad_slowed, side by side on this machine:
 #                compare must find the slowdown with statistical support, and nothing against itself
+# baseline and instructions are x86-64 only (valgrind's counts against committed x86-64 counts);
+# tests/CMakeLists.txt registers them there, and the timed mode wherever the tests run natively.
 # usage: perf_gate.sh baseline|instructions|time MFGRAD MFGRAD_SLOWED BASELINE.json WORKDIR
 set -euo pipefail
 mode=$1 mfgrad=$2 slowed=$3 baseline=$4 work=$5

@@ -98,8 +98,13 @@ struct Shape {
 
 inline std::vector<Shape> shapes() {
   std::vector<Shape> s;
-  for (std::size_t k : {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 65})
-    s.push_back({"k" + std::to_string(k), [] { return random_entries(37, 29, 0.3, 11); }, k});
+  for (std::size_t k : {1, 3, 7, 8, 15, 16, 17, 31, 33, 48, 64, 65, 96, 128, 256})
+  {
+    // Built by append: GCC 12 flags `"k" + std::to_string(k)` with a false -Wrestrict warning.
+    std::string name = "k";
+    name += std::to_string(k);
+    s.push_back({name, [] { return random_entries(37, 29, 0.3, 11); }, k});
+  }
   s.push_back({"empty_rows_cols", [] { return random_entries(50, 40, 0.2, 12, 10, 5); }, 9});
   s.push_back({"tall", [] { return random_entries(131, 7, 0.4, 13); }, 5});
   s.push_back({"wide", [] { return random_entries(7, 131, 0.4, 14); }, 17});

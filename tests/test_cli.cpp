@@ -218,6 +218,23 @@ TEST_F(Cli, AllocationFailureSaysWhatItWasFor) {
   EXPECT_FALSE(fs::exists(dir / "out"));
 }
 
+// MFGRAD_ISA is checked before any command runs: an unknown value, or a level of the other processor
+// family, is a one-line error naming the variable; a valid cap is reported by `kernels`.
+TEST_F(Cli, InvalidIsaCeilingIsOneLineError) {
+#if defined(__aarch64__)
+  const std::string other_family = "avx2";
+#else
+  const std::string other_family = "neon";
+#endif
+  expect_one_error_line(mfgrad("kernels", "MFGRAD_ISA=" + other_family), "MFGRAD_ISA=" + other_family + " names an");
+  expect_one_error_line(mfgrad("eval --data tiny --k 3 --lambda 1 --out " + path("out"), "MFGRAD_ISA=mmx"),
+                        "MFGRAD_ISA: unknown instruction set 'mmx'");
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  const Outcome capped = mfgrad("kernels", "MFGRAD_ISA=baseline");
+  ASSERT_EQ(capped.status, 0) << capped.err;
+  EXPECT_NE(capped.out.find("(MFGRAD_ISA=baseline)"), std::string::npos) << capped.out;
+}
+
 TEST_F(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(mfgrad("eval --data tiny --k 3 --lambda 1 --out x --bogus 1").status, 2);
   EXPECT_EQ(mfgrad("eval --data tiny --lambda 1 --out x").status, 2);  // neither --k nor --u/--v

@@ -127,6 +127,10 @@ TEST(Peers, ListMatchesBuild) {
 #ifdef MFGRAD_HAVE_GRAPHBLAS
   want.push_back("graphblas");
 #endif
+#ifdef MFGRAD_HAVE_TORCH
+  want.push_back("pytorch");
+  want.push_back("pytorch_autograd");
+#endif
   EXPECT_EQ(peer_names(), want);
   for (const Peer& p : peers()) {
     EXPECT_TRUE(std::regex_match(p.version, std::regex(R"(\d+\.\d+\.\d+)"))) << p.name << " version " << p.version;

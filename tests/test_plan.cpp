@@ -75,12 +75,12 @@ TEST(Plan, MeasureTimesEveryCandidateAndKeepsTheFastest) {
   const auto& c = plan.candidates();
   ASSERT_FALSE(c.empty());
   for (std::size_t x = 1; x < c.size(); ++x) EXPECT_LE(c[x - 1].seconds, c[x].seconds) << "candidates not sorted";
-  // The plan keeps the fastest, or the same implementation's default tile sizes within 3 % of it.
+  // The plan keeps the fastest, or the same implementation's default tile sizes within 5 % of it.
   const auto chosen = std::find_if(c.begin(), c.end(), [&](const PlanCandidate& p) {
     return p.kernel == &plan.kernel() && p.caches.l2 == plan.cache_sizes().l2 && p.caches.l3 == plan.cache_sizes().l3;
   });
   ASSERT_NE(chosen, c.end());
-  EXPECT_TRUE(chosen == c.begin() || (chosen->kernel == c.front().kernel && chosen->seconds <= 1.03 * c.front().seconds))
+  EXPECT_TRUE(chosen == c.begin() || (chosen->kernel == c.front().kernel && chosen->seconds <= 1.05 * c.front().seconds))
       << "the plan kept " << chosen->name << " over the faster " << c.front().name;
   for (const Kernel& k : registry())
     if (k.supported() && k.tier > 0) {

@@ -54,7 +54,7 @@ bench::Config apply(const Args& args, bench::Config c) {
   if (c.datasets.empty() || c.ks.empty() || c.threads.empty() || (c.impls.empty() && c.peers.empty()))
     throw UsageError("bench: nothing to run (empty --data, --k, --threads or --impl/--peers)");
   for (const std::string& i : c.impls)
-    if (i != "plan") kernel(i);  // unknown or unsupported names fail before any work
+    if (i != "plan" && i != "plan_estimate") kernel(i);  // unknown or unsupported names fail before any work
   return c;
 }
 
@@ -98,7 +98,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   }
   config = apply(args, config);
   if (args.has("instructions")) {  // callgrind counts the registered implementations only
-    config.impls.erase(std::remove(config.impls.begin(), config.impls.end(), "plan"), config.impls.end());
+    std::erase_if(config.impls, [](const std::string& i) { return i == "plan" || i == "plan_estimate"; });
     config.peers.clear();
   }
   const json::Value context = bench::machine_context();
@@ -116,8 +116,14 @@ int cmd_bench(const std::vector<std::string>& argv) {
     for (Precision p : config.dtypes) fp64 = fp64 || p == Precision::f64;
     ceilings = bench::measure_ceilings(config.threads, fp64);
     std::fprintf(stderr, "mfgrad bench: %zu cases\n", suite.case_count());
+    // Repetitions of a block's cases run in random order (Google Benchmark's random interleaving), so
+    // that drift in the machine's speed falls on every row of the block alike.
+    static char program[] = "mfgrad", interleave[] = "--benchmark_enable_random_interleaving=true";
+    char* flags[] = {program, interleave, nullptr};
+    int flag_count = 2;
+    benchmark::Initialize(&flag_count, flags);
     auto reporter = suite.reporter(true);
-    benchmark::RunSpecifiedBenchmarks(reporter.get());
+    for (const std::string& block : suite.blocks()) benchmark::RunSpecifiedBenchmarks(reporter.get(), block);
     records = suite.records();
   }
 

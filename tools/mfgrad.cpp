@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "mfgrad/isa.hpp"
 #include "mfgrad/types.hpp"
 
 namespace {
@@ -126,6 +127,7 @@ int main(int argc, char** argv) {
         return 0;
       }
     try {
+      mfgrad::isa_ceiling();  // an invalid MFGRAD_ISA fails every command up front, in one line
       return c.run(rest);
     } catch (const mfgrad::cli::UsageError& e) {
       std::fprintf(stderr, "mfgrad: %s\n", e.what());

@@ -2,6 +2,8 @@
 // its library was found (MFGRAD_HAVE_*), and listed by peers.cpp.
 #pragma once
 
+#include <cstddef>
+
 #include "peers.hpp"
 
 namespace mfgrad::bench {
@@ -13,5 +15,9 @@ extern const Peer eigen_peer;
 #ifdef MFGRAD_HAVE_GRAPHBLAS
 extern const Peer graphblas_peer;
 #endif
+// The PyTorch peers live in a module (libmfgrad_torch_peer.so) that exports this function; it returns
+// its peers and sets *count.
+extern "C" using TorchPeersFn = const Peer* (*)(std::size_t* count);
+inline constexpr const char* torch_peers_symbol = "mfgrad_torch_peers";
 
 }  // namespace mfgrad::bench

@@ -1,5 +1,9 @@
-// The peers this build has, in a fixed order: plain_omp (always), eigen, then graphblas. Which ones exist is decided at
-// configure time (bench/peers/CMakeLists.txt); a build without either library has none.
+// The peers this build has, in a fixed order: plain_omp (always built), then eigen, graphblas, pytorch
+// and pytorch_autograd, each decided at configure time by whether its library was found
+// (bench/peers/CMakeLists.txt).
+#include <dlfcn.h>
+
+#include <cstdio>
 #include <vector>
 
 #include "peer_impls.hpp"
@@ -17,7 +21,23 @@ std::span<const Peer> peers() {
       graphblas_peer,
 #endif
   };
-  return all;
+  static const std::vector<Peer> with_modules = [] {
+    std::vector<Peer> list = all;
+#ifdef MFGRAD_HAVE_TORCH
+    // Loaded once and never unloaded: the peers' functions live in it.
+    if (void* module = ::dlopen(MFGRAD_TORCH_PEER_PATH, RTLD_NOW | RTLD_LOCAL)) {
+      if (auto fn = reinterpret_cast<TorchPeersFn>(::dlsym(module, torch_peers_symbol))) {
+        std::size_t count = 0;
+        const Peer* peers = fn(&count);
+        list.insert(list.end(), peers, peers + count);
+      }
+    } else {
+      std::fprintf(stderr, "mfgrad: the PyTorch peers are unavailable: %s\n", ::dlerror());
+    }
+#endif
+    return list;
+  }();
+  return with_modules;
 }
 
 }  // namespace mfgrad::bench

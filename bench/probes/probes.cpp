@@ -96,7 +96,7 @@ FmaResult fma_peak(Arch arch, int threads, double seconds) {
   for (int full_reps = 0; full_reps < kReps && !(full_reps > 0 && spent >= budget);) {
     const FmaRep rep = fma_rep<T>(arch, threads, iterations);
     spent += rep.seconds;
-    const double flops = 2.0 * probe::kChains * rep.lanes * static_cast<double>(iterations) * rep.threads;
+    const double flops = 2.0 * probe::kChains<Arch> * rep.lanes * static_cast<double>(iterations) * rep.threads;
     if (rep.seconds > 0) best = std::max(best, flops / rep.seconds);
     result.threads = rep.threads;
     result.vector_bits = rep.lanes * static_cast<int>(sizeof(T)) * 8;

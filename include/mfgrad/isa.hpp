@@ -7,30 +7,50 @@
 
 namespace mfgrad {
 
-// Ordered from least to most capable within a family. The library itself is built for the
-// baseline (x86-64 SSE2 / aarch64); the others are reached only through run-time dispatch.
+// Two families, each ordered from least to most capable: x86-64 (baseline = SSE2, avx2, avx512) and
+// aarch64 (baseline = neon, sve). The library itself is built for its family's baseline; the levels
+// above it are reached only through run-time dispatch, and the other family's never apply.
 enum class Isa {
   baseline,  // x86-64 SSE2, or aarch64 (NEON is part of its baseline)
   avx2,      // AVX2 + FMA3
   avx512,    // AVX-512 F/CD/DQ/BW/VL
-  neon,      // aarch64 Advanced SIMD
+  neon,      // aarch64 Advanced SIMD: on aarch64 the same level as baseline
+  sve,       // aarch64 Scalable Vector Extension, at the vector length the OS gives the process
 };
 
 const char* to_string(Isa isa) noexcept;
-Isa parse_isa(std::string_view name);  // throws Error; accepts baseline|sse2|avx2|avx512|neon
+Isa parse_isa(std::string_view name);  // throws Error; accepts baseline|scalar|sse2|avx2|avx512|neon|sve
 
-// Whether the CPU (and OS) runs `isa`, and the environment's ceiling allows it.
+// The rule behind cpu_supports(): whether dispatch may use `isa` on a CPU whose most capable level is
+// `best`, under the cap `ceiling` (both of this build's family, as cpu_best_isa() and isa_ceiling()
+// give them). Baseline always; any other `isa` must belong to the family this library is built for and
+// be at most both `best` and `ceiling`.
+bool isa_allowed(Isa isa, Isa best, Isa ceiling) noexcept;
+
+// Whether the CPU (and OS) runs `isa`, and the environment's ceiling allows it. False for everything
+// above the baseline while MFGRAD_ISA is invalid (isa_ceiling() says why).
 bool cpu_supports(Isa isa) noexcept;
 
-// The most capable Isa this CPU offers, ignoring any ceiling.
+// The most capable Isa this CPU offers, ignoring any ceiling. Detected with CPUID and XGETBV on x86-64,
+// with the kernel's hardware capability bits (getauxval(AT_HWCAP)) on aarch64.
 Isa cpu_best_isa() noexcept;
 
+// Bits in one SVE vector as this process runs (prctl PR_SVE_GET_VL); 0 when the CPU has no SVE.
+// SVE code compiled for a fixed vector length (as xsimd's is) may only run when they agree.
+unsigned sve_vector_bits() noexcept;
+
 // MFGRAD_ISA=<isa> caps dispatch (e.g. avx2 under valgrind, which cannot run AVX-512). Unset: no cap.
-// An unknown value is an error, raised by the first call.
+// An unknown value, or a level of the other family (avx2 on aarch64, neon on x86-64), is an Error
+// naming the variable and the values this build accepts; evaluate() and the CLI raise it.
 Isa isa_ceiling();
 
 // The CPU's model name as the OS reports it ("unknown cpu" when it does not).
 std::string cpu_model();
+
+// The same from the text of /proc/cpuinfo: its "model name" (x86-64) or "Model" line; else, as the
+// aarch64 kernel names no model, the first core's implementer and part numbers ("aarch64 CPU
+// implementer 0x41 part 0xd0c", a Neoverse N1); else "unknown cpu".
+std::string cpu_model_from_cpuinfo(std::string_view cpuinfo);
 
 // Bytes in one instance of cache level 2 or 3, as the cores sharing it see it; `fallback` when the OS
 // does not say. Read from sysfs first: glibc's sysconf may report the sum over every instance on the

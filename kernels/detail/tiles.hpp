@@ -9,6 +9,9 @@
 // in its strip's pass-2 order, so pass 2 reads residuals in sequence.
 // A segment flagged `first` is the first of its row (column) in the order its pass visits them, so it
 // writes the gradient row instead of adding to it.
+// `col` (pass 1's gather index) numbers columns by descending degree (detail/degree_order.hpp): pass 1
+// reads V from a copy in that order. Everything else (bands, cseg_col, owner_col, empty_col) uses the
+// caller's column ids.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +31,7 @@ struct TileView {
   const index_t* rseg_row;         // per row segment: its row
   const offset_t* rseg_end;        // per row segment: one past its last entry (pass-1 order)
   const std::uint8_t* rseg_first;  // per row segment: 1 when it is its row's first
-  const index_t* col;              // per entry, pass-1 order: column
+  const index_t* col;              // per entry, pass-1 order: column, descending-degree id
   const T* val;                    // per entry, pass-1 order: M_ij
   const std::uint32_t* res_slot;   // per entry, pass-1 order: its place in its strip's pass-2 order
   const offset_t* strip_first;     // strips+1: first entry of each strip, pass-2 order
@@ -43,6 +46,8 @@ struct TileView {
   const index_t* empty_col;        // ... ascending
   const index_t* owner_col;        // owners+1 bounds: the columns each thread owns in pass 2
   int owners;                      // number of column owners (the thread count)
+  const index_t* old_col;          // n: the caller's id of pass 1's column j
+  const T* v_in;                   // the caller's V (n × k); the kernel reads the copy it makes of it
 };
 
 }  // namespace mfgrad::kernels::detail

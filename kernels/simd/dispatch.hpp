@@ -17,6 +17,11 @@ using arch_avx2 = xsimd::fma3<xsimd::avx2>;
 using arch_sse2 = xsimd::sse2;
 #define MFGRAD_SIMD_ARCHS(X) X(arch_avx512) X(arch_avx2) X(arch_sse2)
 #elif defined(__aarch64__)
+// NEON is part of the aarch64 baseline, so every aarch64 CPU runs it whatever MFGRAD_ISA says. Isa::sve
+// is detected (with its vector length) and capped like the x86 levels, but no SVE code is built yet:
+// xsimd 8.1 (Debian 12) has no SVE batches. Later xsimd releases have SVE batches whose length is fixed
+// at compile time (-msve-vector-bits); each length would get its own per-ISA files and be tried first
+// below, when cpu_supports(Isa::sve) and sve_vector_bits() equals that length.
 using arch_neon = xsimd::neon64;
 #define MFGRAD_SIMD_ARCHS(X) X(arch_neon)
 #else

@@ -10,6 +10,16 @@
 
 namespace mfgrad::kernels::tiled_simd {
 
+// Vector registers of an architecture: how many factor-row batches fit in registers at once.
+template <class Arch>
+constexpr int vector_registers() {
+#if defined(__x86_64__) || defined(__i386__)
+  return std::is_base_of_v<xsimd::avx512f, Arch> ? 32 : 16;
+#else
+  return 32;
+#endif
+}
+
 // How far ahead the next factor rows are prefetched, in entries. Random row gathers are the cost
 // that dominates both passes; prefetching keeps more of them in flight.
 constexpr offset_t prefetch_distance = 8;
@@ -20,6 +30,12 @@ template <class Arch, class T, int N>
 struct Kernels {
   using B = xsimd::batch<T, Arch>;
   static constexpr std::size_t W = B::size;
+  // Rows too wide for u_i, Σ r v_j and v_j all in registers (3N + 2 of them) take pass 1 in chunks of
+  // entries, dots first and gradient sums second; too wide for two interleaved sums in pass 2, one.
+  static constexpr int registers = vector_registers<Arch>();
+  static constexpr bool wide = 3 * N + 2 > registers;
+  static constexpr bool two_sums = 2 * N + 2 <= registers;
+  static constexpr offset_t chunk = 32;  // entries: their v_j rows are still in L1 for the second loop
 
   // ‖x‖² in double with eight independent partial sums, so one add chain does not serialise it.
   static double norm2(const T* x, std::size_t k) {
@@ -55,7 +71,48 @@ struct Kernels {
     const T* ui = r.u + i * k;
     T* gi = r.gu + i * k;
     double sq0 = 0, sq1 = 0;
-    if constexpr (N > 0) {
+    if constexpr (N > 0 && wide) {
+      // Per chunk: r for each entry with u_i in registers, then Σ r v_j with the sums in registers
+      // (kept in ∂U's row between chunks: it is in L1).
+      const T lam = r.lambda;
+      if (first)
+        for (std::size_t l = 0; l < N * W; ++l) gi[l] = lam * ui[l];
+      T rs[chunk];
+      for (offset_t c = s; c < e; c += chunk) {
+        const offset_t ce = c + chunk < e ? c + chunk : e;
+        {
+          B u[N];
+#pragma GCC unroll 16
+          for (int b = 0; b < N; ++b) u[b] = B::load_unaligned(ui + b * W);
+          for (offset_t q = c; q < ce; ++q) {
+            const T* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
+            if (q + prefetch_distance < e)
+              prefetch_row(r.v + static_cast<std::size_t>(col[q + prefetch_distance]) * (N * W));
+            B d0 = u[0] * B::load_unaligned(vj), d1 = u[1] * B::load_unaligned(vj + W);
+#pragma GCC unroll 16
+            for (int b = 2; b < N; b += 2) {
+              d0 = xsimd::fma(u[b], B::load_unaligned(vj + b * W), d0);
+              if (b + 1 < N) d1 = xsimd::fma(u[b + 1], B::load_unaligned(vj + (b + 1) * W), d1);
+            }
+            const T rq = val[q] - xsimd::hadd(d0 + d1);
+            rs[q - c] = rq;
+            res[slot[q]] = rq;
+            sq0 += static_cast<double>(rq) * rq;
+          }
+        }
+        B g[N];
+#pragma GCC unroll 16
+        for (int b = 0; b < N; ++b) g[b] = B::load_unaligned(gi + b * W);
+        for (offset_t q = c; q < ce; ++q) {
+          const T* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
+          const B rb(rs[q - c]);
+#pragma GCC unroll 16
+          for (int b = 0; b < N; ++b) g[b] = xsimd::fnma(rb, B::load_unaligned(vj + b * W), g[b]);
+        }
+#pragma GCC unroll 16
+        for (int b = 0; b < N; ++b) g[b].store_unaligned(gi + b * W);
+      }
+    } else if constexpr (N > 0) {
       B u[N], g[N];
 #pragma GCC unroll 16
       for (int b = 0; b < N; ++b) {
@@ -118,12 +175,24 @@ struct Kernels {
 
   // Pass 2, one column segment: Σ_i r_ij u_i in registers (two interleaved sets, so FMA latency does
   // not serialise consecutive entries), folded into ∂V row j.
-  static void col_segment(const detail::Raw<T>& r, std::size_t j, const index_t* row, const T* res, offset_t s,
-                          offset_t e, bool first) {
+  static void col_segment(const detail::Raw<T>& r, const detail::TileView<T>& tv, std::size_t j, const index_t* row,
+                          const T* res, offset_t s, offset_t e, bool first) {
     const std::size_t k = r.k;
     T* gj = r.gv + j * k;
-    const T* vj = r.v + j * k;
-    if constexpr (N > 0) {
+    const T* vj = tv.v_in + j * k;
+    if constexpr (N > 0 && !two_sums) {
+      B g[N];
+#pragma GCC unroll 16
+      for (int b = 0; b < N; ++b) g[b] = B(T(0));
+      for (offset_t p = s; p < e; ++p) {
+        if (p + prefetch_distance < e) prefetch_row(r.u + static_cast<std::size_t>(row[p + prefetch_distance]) * (N * W));
+        const T* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
+        const B r0(res[p]);
+#pragma GCC unroll 16
+        for (int b = 0; b < N; ++b) g[b] = xsimd::fma(r0, B::load_unaligned(u0 + b * W), g[b]);
+      }
+      fold(gj, vj, g, first, r.lambda);
+    } else if constexpr (N > 0) {
       B g0[N], g1[N];
 #pragma GCC unroll 16
       for (int b = 0; b < N; ++b) g0[b] = g1[b] = B(T(0));
@@ -176,6 +245,13 @@ struct Kernels {
     const std::size_t k = r.k;
 #pragma omp parallel num_threads(tv.owners)
     {
+      // V in the layout's column order, so that the rows pass 1 gathers most sit together.
+      T* v_copy = const_cast<T*>(r.v);
+#pragma omp for schedule(static)
+      for (std::size_t j = 0; j < r.n; ++j) {
+        const T* from = tv.v_in + static_cast<std::size_t>(tv.old_col[j]) * k;
+        for (std::size_t l = 0; l < k; ++l) v_copy[j * k + l] = from[l];
+      }
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t rb = 0; rb < tv.row_bands; ++rb) {
         double sq = 0, norm = 0;
@@ -207,8 +283,8 @@ struct Kernels {
         for (std::size_t x = 0; x < tv.empty_cols; ++x) {
           const index_t j = tv.empty_col[x];
           if (j < c0 || j >= c1) continue;
-          for (std::size_t l = 0; l < k; ++l) r.gv[j * k + l] = r.lambda * r.v[j * k + l];
-          col_norm[j] = norm2(r.v + static_cast<std::size_t>(j) * k, k);
+          for (std::size_t l = 0; l < k; ++l) r.gv[j * k + l] = r.lambda * tv.v_in[j * k + l];
+          col_norm[j] = norm2(tv.v_in + static_cast<std::size_t>(j) * k, k);
         }
         for (std::size_t st = 0; st < tv.strips; ++st) {
           // The strip's first column segment at or past c0.
@@ -224,8 +300,8 @@ struct Kernels {
           offset_t s = lo == tv.strip_cseg[st] ? tv.strip_first[st] : tv.cseg_end[lo - 1];
           for (offset_t g = lo; g < end && tv.cseg_col[g] < c1; ++g) {
             const std::size_t j = static_cast<std::size_t>(tv.cseg_col[g]);
-            col_segment(r, j, tv.row, res, s, tv.cseg_end[g], tv.cseg_first[g]);
-            if (tv.cseg_first[g]) col_norm[j] = norm2(r.v + j * k, k);
+            col_segment(r, tv, j, tv.row, res, s, tv.cseg_end[g], tv.cseg_first[g]);
+            if (tv.cseg_first[g]) col_norm[j] = norm2(tv.v_in + j * k, k);
             s = tv.cseg_end[g];
           }
         }
@@ -234,17 +310,26 @@ struct Kernels {
   }
 };
 
-// k compiled in where a factor row fits in at most 8 registers, else run time.
+// k compiled in for every whole number of batches up to 8, and 16 (k = 256 in float32 on AVX-512, 128
+// in float64); other k run time, with a scalar tail.
 template <class Arch, class T>
 void run(Arch, const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res, double* band_sq, double* band_norm,
          double* col_norm) {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
-  switch (r.k) {
-    case W: return Kernels<Arch, T, 1>::run(r, tv, res, band_sq, band_norm, col_norm);
-    case 2 * W: return Kernels<Arch, T, 2>::run(r, tv, res, band_sq, band_norm, col_norm);
-    case 4 * W: return Kernels<Arch, T, 4>::run(r, tv, res, band_sq, band_norm, col_norm);
-    case 8 * W: return Kernels<Arch, T, 8>::run(r, tv, res, band_sq, band_norm, col_norm);
-    default: return Kernels<Arch, T, 0>::run(r, tv, res, band_sq, band_norm, col_norm);
+  const auto go = [&](auto n) { Kernels<Arch, T, decltype(n)::value>::run(r, tv, res, band_sq, band_norm, col_norm); };
+  if (r.k % W != 0) return go(std::integral_constant<int, 0>{});
+  switch (r.k / W) {
+    case 1: return go(std::integral_constant<int, 1>{});
+    case 2: return go(std::integral_constant<int, 2>{});
+    case 3: return go(std::integral_constant<int, 3>{});
+    case 4: return go(std::integral_constant<int, 4>{});
+    case 5: return go(std::integral_constant<int, 5>{});
+    case 6: return go(std::integral_constant<int, 6>{});
+    case 7: return go(std::integral_constant<int, 7>{});
+    case 8: return go(std::integral_constant<int, 8>{});
+    case 16: return go(std::integral_constant<int, 16>{});
+    case 32: return go(std::integral_constant<int, 32>{});
+    default: return go(std::integral_constant<int, 0>{});
   }
 }
 

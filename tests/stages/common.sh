@@ -38,7 +38,9 @@ need_clang() {
 }
 
 # build_nested SOURCE BUILD CXXFLAGS [CMAKE ARGS...] [-- TARGETS...]: a nested build of the same tree,
-# without the stages themselves; configured once, then rebuilt incrementally.
+# configured once, then rebuilt incrementally; without the stages themselves, the Python module (an
+# instrumented module cannot load into an uninstrumented interpreter) and the PyTorch peers (libtorch is
+# not instrumented, and its thread pool is not ours to check).
 build_nested() {
   local source=$1 build=$2 flags=$3
   shift 3
@@ -54,7 +56,8 @@ build_nested() {
   done
   if [[ ! -f $build/build.ninja ]]; then
     cmake -S "$source" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      "-DCMAKE_CXX_FLAGS=$flags" -DMFGRAD_CI_STAGES=OFF -DMFGRAD_TEST_PER_TEST=OFF "${args[@]}"
+      "-DCMAKE_CXX_FLAGS=$flags" -DMFGRAD_CI_STAGES=OFF -DMFGRAD_TEST_PER_TEST=OFF \
+      -DMFGRAD_BUILD_PYTHON=OFF -DCMAKE_DISABLE_FIND_PACKAGE_Torch=ON "${args[@]}"
   fi
   cmake --build "$build" "${targets[@]}"
 }
@@ -69,4 +72,20 @@ build_asan() {
 stage_timer() {
   stage_start=$SECONDS
   trap 'echo "stage took $((SECONDS - stage_start)) s" >&2' EXIT
+}
+
+# need TOOL PACKAGE: the short form the package stages use.
+need() {
+  need_command "$@"
+}
+
+fail() {
+  echo "FAILED: $*" >&2
+  exit 1
+}
+
+# fresh DIR: an empty folder, whatever an earlier run left there.
+fresh() {
+  rm -rf "$1"
+  mkdir -p "$1"
 }

@@ -1,0 +1,133 @@
+"""mfgrad's loss and gradients inside PyTorch autograd (CPU tensors, float32 and float64).
+
+    objective = mfgrad.torch.MaskedMF(obs, k=32, lam=0.05)      # a Plan inside an nn.Module
+    loss = objective(U, V)                                       # U: m x k, V: n x k, requires_grad
+    loss.backward()                                              # fills U.grad and V.grad
+
+    loss = mfgrad.torch.MaskedMFLoss.apply(U, V, plan, lam)     # the autograd.Function itself
+
+One evaluation yields the loss and both gradients, so the forward pass does all the work, writing the
+gradients straight into new tensors, and the backward pass hands them on (scaled when the incoming
+gradient is not 1); a second backward through the same graph evaluates again. Tensors are read in
+place: they must be dense, contiguous, on the CPU, and of the plan's dtype.
+
+plain_loss is the same objective written in plain PyTorch (gathers, sums, autograd), the yardstick the
+tests and the benchmark compare with.
+"""
+
+import numpy as np
+import torch
+
+from . import Plan
+
+__all__ = ["MaskedMF", "MaskedMFLoss", "entries", "masked_mf_loss", "plain_loss"]
+
+_NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+
+
+def _numpy_dtype(dtype):
+    if dtype not in _NUMPY_DTYPES:
+        raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+    return _NUMPY_DTYPES[dtype]
+
+
+def _array(tensor, name):
+    """The NumPy view of a tensor's memory (no copy), or the reason it cannot be used in place."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__module__}.{type(tensor).__qualname__}")
+    if tensor.device.type != "cpu":
+        raise ValueError(f"{name} is on {tensor.device}; mfgrad runs on the CPU")
+    if tensor.layout != torch.strided:
+        raise TypeError(f"{name} has layout {tensor.layout}; mfgrad takes dense tensors")
+    if tensor.dtype not in _NUMPY_DTYPES:
+        raise TypeError(f"{name} has dtype {tensor.dtype}; mfgrad takes torch.float32 or torch.float64")
+    if not tensor.is_contiguous():
+        raise ValueError(
+            f"{name} is not contiguous; mfgrad uses tensors in place and never copies them: pass {name}.contiguous()"
+        )
+    return tensor.detach().numpy()
+
+
+def _evaluate(plan, U, V, lam):
+    u, v = _array(U, "U"), _array(V, "V")
+    grad_u = torch.empty(U.shape, dtype=U.dtype)
+    grad_v = torch.empty(V.shape, dtype=V.dtype)
+    loss, _, _ = plan.evaluate(u, v, float(lam), grad_u.numpy(), grad_v.numpy())
+    return loss, grad_u, grad_v
+
+
+class MaskedMFLoss(torch.autograd.Function):
+    """F(U, V) = ½ Σ_Ω (M_ij − u_i·v_j)² + λ/2 (‖U‖² + ‖V‖²) of a Plan, differentiable in U and V.
+
+    MaskedMFLoss.apply(U, V, plan, lam) returns a 0-d tensor of U's dtype (the loss is summed in double).
+    """
+
+    @staticmethod
+    def forward(ctx, U, V, plan, lam):
+        if not isinstance(plan, Plan):
+            raise TypeError(f"plan must be an mfgrad.Plan, got {type(plan).__module__}.{type(plan).__qualname__}")
+        loss, grad_u, grad_v = _evaluate(plan, U, V, lam)
+        ctx.save_for_backward(U, V)
+        ctx.plan, ctx.lam = plan, lam
+        ctx.grads = (grad_u, grad_v)
+        return torch.tensor(loss, dtype=U.dtype)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_loss):
+        if ctx.grads is not None:
+            # Handed on, not kept: autograd can then adopt the tensors as U.grad and V.grad without a copy.
+            grad_u, grad_v = ctx.grads
+            ctx.grads = None
+        else:
+            U, V = ctx.saved_tensors
+            _, grad_u, grad_v = _evaluate(ctx.plan, U, V, ctx.lam)
+        if grad_loss.item() != 1.0:
+            grad_u.mul_(grad_loss)
+            grad_v.mul_(grad_loss)
+        return (grad_u if ctx.needs_input_grad[0] else None, grad_v if ctx.needs_input_grad[1] else None, None, None)
+
+
+def masked_mf_loss(U, V, plan, lam):
+    """MaskedMFLoss.apply(U, V, plan, lam)."""
+    return MaskedMFLoss.apply(U, V, plan, lam)
+
+
+class MaskedMF(torch.nn.Module):
+    """The objective of one Observed as a module: forward(U, V) returns the loss.
+
+    The plan (the implementation for this data, k, dtype and thread count) is made here, once; the
+    arguments after `lam` are those of mfgrad.Plan, with a torch dtype.
+    """
+
+    def __init__(self, observed, k, lam, dtype=torch.float32, threads=0, mode="estimate", wisdom=None, kernel=None):
+        super().__init__()
+        self.plan = Plan(observed, k, dtype=_numpy_dtype(dtype), threads=threads, mode=mode, wisdom=wisdom, kernel=kernel)
+        self.lam = float(lam)
+
+    def forward(self, U, V):
+        return MaskedMFLoss.apply(U, V, self.plan, self.lam)
+
+    def extra_repr(self):
+        return f"plan={self.plan!r}, lam={self.lam}"
+
+
+def entries(observed, dtype=torch.float32):
+    """(rows, cols, values) of an Observed as new tensors (int64 ids, values in `dtype`), in CSR order."""
+    rows, cols, values = observed.coo()
+    return (
+        torch.from_numpy(rows.astype(np.int64)),
+        torch.from_numpy(cols.astype(np.int64)),
+        torch.from_numpy(values.astype(_numpy_dtype(dtype))),
+    )
+
+
+def plain_loss(U, V, rows, cols, values, lam):
+    """The objective in plain PyTorch: gathers of the factor rows, sums, and autograd for the gradients.
+
+    rows, cols, values as from entries(); memory grows with the number of entries times k, so large
+    data is taken in slices of entries, each with lam = 0 but one (the regulariser is skipped at 0).
+    """
+    residual = values - (U[rows] * V[cols]).sum(dim=1)
+    loss = 0.5 * (residual * residual).sum()
+    return loss + 0.5 * lam * ((U * U).sum() + (V * V).sum()) if lam else loss

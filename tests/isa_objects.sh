@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Per-ISA translation units (kernels/simd/*_<isa>.cpp) are compiled with flags the baseline CPU may lack.
+# If one of them defines a function with vague linkage (an inline function or template instance) under
+# a name another object of the library also defines, the linker keeps one copy for all callers: an
+# AVX-512 body may then run on an AVX2 or SSE2 CPU. This check fails on any such name.
+# usage: isa_objects.sh OBJECT...   (the library's objects, as arguments or one ;-separated list, as
+# ctest passes $<TARGET_OBJECTS>; per-ISA ones are those under a simd/ folder)
+set -euo pipefail
+IFS=';' read -r -a objects <<<"$(IFS=';'; echo "$*")"
+set -- "${objects[@]}"
+nm_bin=${NM:-nm}
+if ! command -v "$nm_bin" >/dev/null; then echo "nm not found (Debian package binutils)"; exit 1; fi
+per_isa=() all=()
+for o in "$@"; do
+  all+=("$o")
+  [[ $o == */simd/* ]] && per_isa+=("$o")
+done
+if [[ ${#per_isa[@]} -eq 0 ]]; then echo "FAIL: no per-ISA object among the $# given"; exit 1; fi
+# Every code symbol of every object (name, object, whether per-ISA); a name is a problem when a per-ISA
+# object defines it with vague linkage (W) and any other object defines it too.
+shared=$(for o in "${all[@]}"; do
+    isa=0
+    [[ $o == */simd/* ]] && isa=1
+    "$nm_bin" --defined-only "$o" | awk -v f="${o##*/}" -v isa=$isa '$2 == "W" || $2 == "T" {print $3, f, isa, $2}'
+  done | awk '{files[$1] = files[$1] " " $2; count[$1]++; if ($3 == 1 && $4 == "W") weak[$1] = 1}
+              END {for (s in weak) if (count[s] > 1) print s ":" files[s]}')
+if [[ -n $shared ]]; then
+  echo "FAIL: code compiled for one ISA shares its name with code of another object (make it depend on the"
+  echo "xsimd architecture, e.g. a member of the per-ISA template):"
+  c++filt <<<"$shared"
+  exit 1
+fi
+echo "PASS: ${#per_isa[@]} per-ISA objects define no code under a name another object also defines"
