@@ -19,9 +19,12 @@ target_include_directories(mfgrad_shared PUBLIC $<BUILD_INTERFACE:${PROJECT_SOUR
 target_link_libraries(mfgrad_shared PRIVATE $<TARGET_PROPERTY:mfgrad,LINK_LIBRARIES>)
 # Only mfgrad's own symbols leave the library (the C functions and namespace mfgrad): the xsimd, oneTBB
 # and standard-library code compiled into it stays inside, so it cannot clash with the user's copies.
-# --no-undefined turns a forgotten dependency into a link error here rather than in the user's build.
-target_link_options(mfgrad_shared PRIVATE LINKER:--version-script=${CMAKE_CURRENT_LIST_DIR}/mfgrad.map
-                    LINKER:--no-undefined)
+# --no-undefined turns a forgotten dependency into a link error here rather than in the user's build;
+# not under a sanitizer, whose runtime only the executable links (the sanitizer CI stages).
+target_link_options(mfgrad_shared PRIVATE LINKER:--version-script=${CMAKE_CURRENT_LIST_DIR}/mfgrad.map)
+if(NOT CMAKE_CXX_FLAGS MATCHES "-fsanitize=")
+  target_link_options(mfgrad_shared PRIVATE LINKER:--no-undefined)
+endif()
 set_target_properties(mfgrad_shared PROPERTIES
   OUTPUT_NAME mfgrad
   EXPORT_NAME mfgrad
