@@ -102,6 +102,7 @@ mfgrad::DuplicatePolicy duplicate_policy(const char* function, mfgrad_duplicates
     case MFGRAD_DUPLICATES_ERROR: return mfgrad::DuplicatePolicy::error;
     case MFGRAD_DUPLICATES_SUM: return mfgrad::DuplicatePolicy::sum;
     case MFGRAD_DUPLICATES_LAST: return mfgrad::DuplicatePolicy::last;
+    case MFGRAD_DUPLICATES_MAX_ENUM: break;
   }
   refuse(function, "duplicates is " + std::to_string(static_cast<int>(d)) +
                        ", not one of MFGRAD_DUPLICATES_ERROR (0), _SUM (1), _LAST (2)");
@@ -211,6 +212,7 @@ const char* mfgrad_status_string(mfgrad_status status) {
     case MFGRAD_ERROR_FILE: return "file";
     case MFGRAD_ERROR_OUT_OF_MEMORY: return "out of memory";
     case MFGRAD_ERROR_INTERNAL: return "internal";
+    case MFGRAD_STATUS_MAX_ENUM: break;
   }
   return "unknown status";
 }

@@ -57,6 +57,8 @@
 extern "C" {
 #endif
 
+/* Each enum ends with a *_MAX_ENUM that is not a value: it makes the enum as wide as int, so that any int
+   a caller passes is a value the library may receive and refuse (MFGRAD_ERROR_INVALID_ARGUMENT). */
 typedef enum mfgrad_status {
   MFGRAD_OK = 0,
   MFGRAD_ERROR_INVALID_ARGUMENT = 1, /* refused input: a NULL pointer, a size or shape that does not match,
@@ -64,21 +66,28 @@ typedef enum mfgrad_status {
                                         a duplicate entry, an unknown option value or implementation */
   MFGRAD_ERROR_FILE = 2,             /* a wisdom file could not be read or written, or is malformed */
   MFGRAD_ERROR_OUT_OF_MEMORY = 3,
-  MFGRAD_ERROR_INTERNAL = 4          /* anything else: a fault inside mfgrad; the message says what */
+  MFGRAD_ERROR_INTERNAL = 4,         /* anything else: a fault inside mfgrad; the message says what */
+  MFGRAD_STATUS_MAX_ENUM = 0x7fffffff
 } mfgrad_status;
 
 /* What to do with two entries at the same (i, j). */
 typedef enum mfgrad_duplicates {
   MFGRAD_DUPLICATES_ERROR = 0, /* refuse the data, naming both entries */
   MFGRAD_DUPLICATES_SUM = 1,   /* add their values */
-  MFGRAD_DUPLICATES_LAST = 2   /* keep the value that comes last in the input */
+  MFGRAD_DUPLICATES_LAST = 2,  /* keep the value that comes last in the input */
+  MFGRAD_DUPLICATES_MAX_ENUM = 0x7fffffff
 } mfgrad_duplicates;
 
-typedef enum mfgrad_precision { MFGRAD_FLOAT32 = 0, MFGRAD_FLOAT64 = 1 } mfgrad_precision;
+typedef enum mfgrad_precision {
+  MFGRAD_FLOAT32 = 0,
+  MFGRAD_FLOAT64 = 1,
+  MFGRAD_PRECISION_MAX_ENUM = 0x7fffffff
+} mfgrad_precision;
 
 typedef enum mfgrad_plan_mode {
   MFGRAD_PLAN_ESTIMATE = 0, /* choose the implementation from the shape of the problem (instant) */
-  MFGRAD_PLAN_MEASURE = 1   /* time every candidate on this data once and keep the fastest */
+  MFGRAD_PLAN_MEASURE = 1,  /* time every candidate on this data once and keep the fastest */
+  MFGRAD_PLAN_MODE_MAX_ENUM = 0x7fffffff
 } mfgrad_plan_mode;
 
 /* The observed entries Ω, validated and sorted once (opaque). */
