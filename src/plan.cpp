@@ -73,7 +73,7 @@ std::pair<const Kernel*, std::string> estimate(const Observed& obs, std::size_t 
   const double per_column = static_cast<double>(obs.nnz()) / std::max<double>(1, obs.cols());
   const bool copies_pay = per_column >= 16.0 * threads;
   const std::string why = "estimated: factor rows of " + std::to_string(row_bytes) + " bytes, k = " +
-                          std::to_string(k) + (odd_k ? " (not" : " (") + " a whole number of " +
+                          std::to_string(k) + (odd_k ? " (not a" : " (a") + " whole number of " +
                           std::to_string(width) + "-lane batches), " +
                           std::to_string(static_cast<long long>(per_column)) + " entries per column";
   if (row_bytes <= 128 || odd_k) {
@@ -146,6 +146,10 @@ struct Plan::State {
         time_burst(t, 1);
         best = std::min(best, t.times.back());
         trials.push_back(std::move(t));
+        // A prepared layout can be as large as the factors: only the hopeful keep theirs, so that
+        // large problems do not hold every candidate's at once.
+        for (Trial& h : trials)
+          if (h.times.front() > 2 * best) h.ws.reset();
       }
     }
     const auto hopeful = [&](const Trial& t) { return t.times.front() <= 2 * best; };
@@ -177,7 +181,7 @@ struct Plan::State {
     ws = std::move(trials[pick].ws);  // keep the winner's prepared layout
     for (Trial& t : trials) candidates.push_back(t.candidate);
     reason = "measured on this data, " + std::to_string(rounds) + " interleaved bursts of " + std::to_string(burst) +
-             " runs of " + std::to_string(candidates.size()) + " candidates: ";
+             (burst == 1 ? " run of " : " runs of ") + std::to_string(candidates.size()) + " candidates: ";
     for (std::size_t x = 0; x < candidates.size() && x < 3; ++x)
       reason += (x ? ", " : "") + candidates[x].name + " " + ms(candidates[x].seconds);
     if (candidates.size() > 3) reason += ", …";
