@@ -76,7 +76,7 @@ Reference<T>& reference(LoadedData& d, std::size_t k, const Config& config) {
   r->out_u.reset(m * k);
   r->out_v.reset(n * k);
   Workspace ws(1);
-  r->loss = evaluate<T>(kernel("naive"), obs, {r->u.data(), m, k}, {r->v.data(), n, k}, config.lambda,
+  r->loss = evaluate<T>(oracle(), obs, {r->u.data(), m, k}, {r->v.data(), n, k}, config.lambda,
                         {r->grad_u.data(), m, k}, {r->grad_v.data(), n, k}, ws);
   r->bounds = error_bounds<T>(obs, r->u.data(), r->v.data(), k, config.lambda);
   slot = std::move(r);
@@ -138,7 +138,7 @@ struct Suite::State {
     if (c.kind == "plan" && !c.plan) {
       c.plan = std::make_unique<Plan>(obs, c.k, precision_of<T>(),
                                       PlanOptions{.threads = c.threads,
-                                                  .mode = c.impl == "plan" ? PlanMode::measure : PlanMode::estimate,
+                                                  .mode = c.impl == plan_name ? PlanMode::measure : PlanMode::estimate,
                                                   .seconds_per_candidate = 0.2});
       records[c.record].note = "picked " + c.plan->choice() + "; " + c.plan->reason();
     }
@@ -199,8 +199,8 @@ std::vector<std::string> all_impls() {
   std::vector<std::string> names;
   for (const Kernel& k : registry())
     if (k.supported()) names.push_back(k.name);
-  names.push_back("plan");
-  names.push_back("plan_estimate");
+  names.emplace_back(plan_name);
+  names.emplace_back(plan_estimate_name);
   return names;
 }
 
@@ -309,13 +309,13 @@ void Suite::register_cases() {
           if (cfg.min_time) b->MinTime(*cfg.min_time);
         };
         for (const std::string& impl : cfg.impls) {
-          if (impl == "plan" || impl == "plan_estimate") {
+          if (impl == plan_name || impl == plan_estimate_name) {
             for (int t : cfg.threads) add(impl, "plan", nullptr, nullptr, t);
             continue;
           }
           const Kernel& kern = kernel(impl);
           // A serial implementation gains nothing from more threads: time it once.
-          const bool serial = impl == "naive";
+          const bool serial = kern.serial;
           for (int t : cfg.threads)
             if (!serial || t == min_threads) add(impl, "mfgrad", kern.f32, kern.f64, serial ? 1 : t);
         }

@@ -91,7 +91,7 @@ std::vector<Summary> summarize(const std::vector<Record>& records, const Ceiling
     std::optional<double> naive, best_peer;
     for (const Summary& o : rows) {
       if (group_of(o.record) != group_of(s.record) || o.median_s <= 0 || !o.record.passed) continue;
-      if (o.record.impl == "naive") naive = o.median_s;
+      if (o.record.impl == oracle().name) naive = o.median_s;
       if (o.record.kind == "peer" && o.record.threads == s.record.threads && (!best_peer || o.median_s < *best_peer))
         best_peer = o.median_s;
     }
@@ -234,7 +234,7 @@ std::vector<std::string> plot(const std::vector<Summary>& rows, const Ceilings& 
     const std::string stem = dataset + "_" + dtype;
     auto find = [&](const std::string& impl, std::size_t k, int t) -> const Summary* {
       for (const Summary* s : mine)
-        if (s->record.impl == impl && s->record.k == k && (s->record.threads == t || s->record.impl == "naive"))
+        if (s->record.impl == impl && s->record.k == k && (s->record.threads == t || s->record.impl == oracle().name))
           return s;
       return nullptr;
     };

@@ -265,4 +265,11 @@ double run(const Problem<T>& p, Workspace& ws) {
 
 MFGRAD_KERNEL_ENTRY_POINTS
 
+// Built for rows wider than two cache lines at a compiled-in k; elsewhere the fallback, whose
+// run-time loop the one-pass kernels beat on narrow rows or odd k.
+Preference prefers(const ShapeHint& s) {
+  const bool built_for = !detail::narrow_rows(s) && detail::whole_batches(s.k, s.lanes);
+  return {built_for ? 5 : 1, "the cache-blocked two-pass kernel"};
+}
+
 }  // namespace mfgrad::kernels::tiled_simd

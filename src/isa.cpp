@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mfgrad/types.hpp"
+#include "simd/dispatch.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -219,6 +220,14 @@ bool cpu_supports(Isa isa) noexcept {
   } catch (const Error&) {
     return false;
   }
+}
+
+// The level the SIMD kernels dispatch to, as xsimd names it.
+const char* simd_arch_name() {
+  return kernels::simd::dispatch([](auto arch) { return decltype(arch)::name(); });
+}
+std::size_t simd_bytes() {
+  return kernels::simd::dispatch([](auto arch) { return decltype(arch)::alignment(); });  // = register width
 }
 
 }  // namespace mfgrad

@@ -50,39 +50,27 @@ std::string variant_name(const Kernel& k, Workspace::CacheSizes c) {
   return name;
 }
 
-// The implementation the shape suggests, and why. Measured on every preset at k = 4…256 (README,
-// "The plan"):
-//   - factor rows of at most 128 bytes, or k not a whole number of SIMD batches (where tiled_simd runs
-//     its slow run-time loop): the single fused pass, fused_simd, as long as its per-thread ∂V copies
-//     are small next to the work (nnz ≥ 16 · threads · n);
-//   - with few entries per column and k below one SIMD batch, csr_rows_omp, whose copies are k wide
-//     where fused_simd's are padded to a whole batch;
-//   - otherwise the two-pass tiled_simd.
+// The implementation the shape suggests, and why: every supported implementation with a prefers
+// column ranks the shape (mfgrad/kernel.hpp, Preference) and the highest rank wins. The ranks encode
+// what was measured on every preset at k = 4…256 (README, "The plan").
 std::pair<const Kernel*, std::string> estimate(const Observed& obs, std::size_t k, Precision precision, int threads) {
   const std::size_t bytes = precision == Precision::f32 ? 4 : 8;
-  const std::size_t width = simd_bytes() / bytes;
-  const std::size_t row_bytes = (k * bytes + 63) / 64 * 64;
-  const auto usable = [](const char* name) {
-    const Kernel* k = find_kernel(name);
-    return k != nullptr && k->supported() ? k : nullptr;
-  };
-  const Kernel* tiled = usable("tiled_simd");
-  const Kernel* fused = usable("fused_simd");
-  const Kernel* rows = usable("csr_rows_omp");
-  const bool odd_k = k % width != 0;
-  const double per_column = static_cast<double>(obs.nnz()) / std::max<double>(1, obs.cols());
-  const bool copies_pay = per_column >= 16.0 * threads;
-  const std::string why = "estimated: factor rows of " + std::to_string(row_bytes) + " bytes, k = " +
-                          std::to_string(k) + (odd_k ? " (not" : " (") + " a whole number of " +
-                          std::to_string(width) + "-lane batches), " +
-                          std::to_string(static_cast<long long>(per_column)) + " entries per column";
-  if (row_bytes <= 128 || odd_k) {
-    if (fused != nullptr && copies_pay) return {fused, why + ": the single fused pass"};
-    if (rows != nullptr && k < width) return {rows, why + ": the fused pass on k-wide ∂V copies"};
-    if (fused != nullptr && odd_k) return {fused, why + ": the single fused pass"};
+  const ShapeHint shape{obs.nnz(), obs.rows(), obs.cols(), k, bytes, simd_bytes() / bytes, threads};
+  const Kernel* pick = nullptr;
+  Preference best;
+  for (const Kernel& kern : registry()) {
+    if (kern.prefers == nullptr || !kern.supported()) continue;
+    const Preference p = kern.prefers(shape);
+    if (p.rank > best.rank) pick = &kern, best = p;
   }
-  if (tiled != nullptr) return {tiled, why + ": the cache-blocked two-pass kernel"};
-  return {&best_kernel(), "estimated: the best-tier implementation this CPU supports"};
+  if (pick == nullptr) return {&best_kernel(), "estimated: the best-tier implementation this CPU supports"};
+  const std::size_t row_bytes = (k * bytes + 63) / 64 * 64;
+  const bool whole = k % shape.lanes == 0;
+  const double per_column = static_cast<double>(obs.nnz()) / std::max<double>(1, obs.cols());
+  return {pick, "estimated: factor rows of " + std::to_string(row_bytes) + " bytes, k = " + std::to_string(k) +
+                    (whole ? " (" : " (not") + " a whole number of " + std::to_string(shape.lanes) +
+                    "-lane batches), " + std::to_string(static_cast<long long>(per_column)) +
+                    " entries per column: " + best.why};
 }
 
 }  // namespace
@@ -132,7 +120,7 @@ struct Plan::State {
     };
     double best = HUGE_VAL;
     for (const Kernel& kern : registry()) {
-      if (!kern.supported() || kern.tier == 0) continue;  // the oracle is never a candidate
+      if (!kern.supported() || kern.oracle) continue;
       std::vector<Workspace::CacheSizes> variants{{}};
       if (kern.cache_tunable) variants.insert(variants.end(), {{.l2 = 4 * l2, .l3 = 0}, {.l2 = 0, .l3 = l3}});
       for (const Workspace::CacheSizes& c : variants) {

@@ -89,7 +89,7 @@ TEST_F(Cli, GenThenEvalMatchesTheLibrary) {
   EXPECT_EQ(line.find("dtype")->as_string(), "float32");
   EXPECT_GT(line.find("seconds")->as_number(), 0);
 
-  const Result<float> want = run(kernel("naive"), obs, f, 0.25, 1);
+  const Result<float> want = run(oracle(), obs, f, 0.25, 1);
   const ErrorBounds b = error_bounds(obs, f, 0.25);
   EXPECT_LE(std::fabs(line.find("loss")->as_number() - want.loss), b.loss);
   const NpyArray gu = read_npy(path("out/grad_u.npy")), gv = read_npy(path("out/grad_v.npy"));

@@ -54,7 +54,7 @@ bench::Config apply(const Args& args, bench::Config c) {
   if (c.datasets.empty() || c.ks.empty() || c.threads.empty() || (c.impls.empty() && c.peers.empty()))
     throw UsageError("bench: nothing to run (empty --data, --k, --threads or --impl/--peers)");
   for (const std::string& i : c.impls)
-    if (i != "plan" && i != "plan_estimate") kernel(i);  // unknown or unsupported names fail before any work
+    if (i != plan_name && i != plan_estimate_name) kernel(i);  // unknown or unsupported names fail before any work
   return c;
 }
 
@@ -98,7 +98,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   }
   config = apply(args, config);
   if (args.has("instructions")) {  // callgrind counts the registered implementations only
-    std::erase_if(config.impls, [](const std::string& i) { return i == "plan" || i == "plan_estimate"; });
+    std::erase_if(config.impls, [](const std::string& i) { return i == plan_name || i == plan_estimate_name; });
     config.peers.clear();
   }
   const json::Value context = bench::machine_context();

@@ -44,6 +44,11 @@ unsigned sve_vector_bits() noexcept;
 // naming the variable and the values this build accepts; evaluate() and the CLI raise it.
 Isa isa_ceiling();
 
+// Name of the instruction set the xsimd-dispatched kernels run with on this CPU (after MFGRAD_ISA),
+// and the width of its vectors in bytes.
+const char* simd_arch_name();
+std::size_t simd_bytes();
+
 // The CPU's model name as the OS reports it ("unknown cpu" when it does not).
 std::string cpu_model();
 

@@ -317,7 +317,7 @@ void run(Arch, const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res, d
          double* col_norm) {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
   const auto go = [&](auto n) { Kernels<Arch, T, decltype(n)::value>::run(r, tv, res, band_sq, band_norm, col_norm); };
-  if (r.k % W != 0) return go(std::integral_constant<int, 0>{});
+  if (!detail::whole_batches(r.k, W)) return go(std::integral_constant<int, 0>{});
   switch (r.k / W) {
     case 1: return go(std::integral_constant<int, 1>{});
     case 2: return go(std::integral_constant<int, 2>{});
