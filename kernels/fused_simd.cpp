@@ -23,11 +23,7 @@
 
 namespace mfgrad::kernels::fused_simd {
 
-#define MFGRAD_DECLARE(ARCH)                                                                     \
-  extern template void run<simd::ARCH, float>(simd::ARCH, const detail::FusedView<float>&);     \
-  extern template void run<simd::ARCH, double>(simd::ARCH, const detail::FusedView<double>&);
-MFGRAD_SIMD_ARCHS(MFGRAD_DECLARE)
-#undef MFGRAD_DECLARE
+MFGRAD_SIMD_EXTERN(MFGRAD_FUSED_SIMD_RUN)
 
 namespace {
 

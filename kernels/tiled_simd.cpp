@@ -27,15 +27,7 @@
 
 namespace mfgrad::kernels::tiled_simd {
 
-#define MFGRAD_DECLARE(ARCH)                                                                                 \
-  extern template void run<simd::ARCH, float>(simd::ARCH, const detail::Raw<float>&,                        \
-                                              const detail::TileView<float>&, float*, double*, double*,     \
-                                              double*);                                                      \
-  extern template void run<simd::ARCH, double>(simd::ARCH, const detail::Raw<double>&,                      \
-                                               const detail::TileView<double>&, double*, double*, double*,  \
-                                               double*);
-MFGRAD_SIMD_ARCHS(MFGRAD_DECLARE)
-#undef MFGRAD_DECLARE
+MFGRAD_SIMD_EXTERN(MFGRAD_TILED_SIMD_RUN)
 
 namespace {
 

@@ -15,7 +15,8 @@ namespace mfgrad::kernels::simd {
 using arch_avx512 = xsimd::avx512bw;
 using arch_avx2 = xsimd::fma3<xsimd::avx2>;
 using arch_sse2 = xsimd::sse2;
-#define MFGRAD_SIMD_ARCHS(X) X(arch_avx512) X(arch_avx2) X(arch_sse2)
+#define MFGRAD_SIMD_ARCHS(X, ...) \
+  X(arch_avx512 __VA_OPT__(, ) __VA_ARGS__) X(arch_avx2 __VA_OPT__(, ) __VA_ARGS__) X(arch_sse2 __VA_OPT__(, ) __VA_ARGS__)
 #elif defined(__aarch64__)
 // NEON is part of the aarch64 baseline, so every aarch64 CPU runs it whatever MFGRAD_ISA says. Isa::sve
 // is detected (with its vector length) and capped like the x86 levels, but no SVE code is built yet:
@@ -23,10 +24,18 @@ using arch_sse2 = xsimd::sse2;
 // at compile time (-msve-vector-bits); each length would get its own per-ISA files and be tried first
 // below, when cpu_supports(Isa::sve) and sve_vector_bits() equals that length.
 using arch_neon = xsimd::neon64;
-#define MFGRAD_SIMD_ARCHS(X) X(arch_neon)
+#define MFGRAD_SIMD_ARCHS(X, ...) X(arch_neon __VA_OPT__(, ) __VA_ARGS__)
 #else
 #error "mfgrad's SIMD kernels need x86-64 or aarch64"
 #endif
+
+// Declares RUN(ARCH, T) — a SIMD kernel's per-ISA function, its signature written once beside its
+// template as MFGRAD_<NAME>_RUN — extern for every built architecture and both precisions, so baseline
+// code calls the instantiations of the generated per-ISA files and never makes its own.
+#define MFGRAD_SIMD_EXTERN_ONE(ARCH, RUN) \
+  extern template RUN(simd::ARCH, float); \
+  extern template RUN(simd::ARCH, double);
+#define MFGRAD_SIMD_EXTERN(RUN) MFGRAD_SIMD_ARCHS(MFGRAD_SIMD_EXTERN_ONE, RUN)
 
 // Calls f(Arch{}) for the best architecture this CPU offers within the MFGRAD_ISA ceiling.
 template <class F>

@@ -333,8 +333,9 @@ void run(Arch, const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res, d
   }
 }
 
-#define MFGRAD_TILED_SIMD_INSTANTIATE(ARCH, T)                                                            \
-  template void run<ARCH, T>(ARCH, const detail::Raw<T>&, const detail::TileView<T>&, T*, double*, double*, \
-                             double*);
+// run's signature for one (ARCH, T), written once: the generated per-ISA files instantiate it and
+// kernels/tiled_simd.cpp declares it extern (simd/dispatch.hpp, MFGRAD_SIMD_EXTERN).
+#define MFGRAD_TILED_SIMD_RUN(ARCH, T) \
+  void run<ARCH, T>(ARCH, const detail::Raw<T>&, const detail::TileView<T>&, T*, double*, double*, double*)
 
 }  // namespace mfgrad::kernels::tiled_simd
