@@ -23,6 +23,7 @@
 #include "mfgrad/plan.hpp"
 #include "peers.hpp"
 #include "revision.hpp"
+#include "util.hpp"
 
 namespace mfgrad::bench {
 
@@ -62,9 +63,7 @@ struct LoadedData {
 
 template <class T>
 Reference<T>& reference(LoadedData& d, std::size_t k, const Config& config) {
-  auto& slot = [&]() -> auto& {
-    if constexpr (std::is_same_v<T, float>) return d.f32[k]; else return d.f64[k];
-  }();
+  auto& slot = by_precision<T>(d.f32, d.f64)[k];
   if (slot) return *slot;
   const Observed& obs = d.data.observed;
   const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
@@ -99,7 +98,7 @@ struct Case {
 
 template <class T>
 EvalFn<T> fn_of(const Case& c) {
-  if constexpr (std::is_same_v<T, float>) return c.f32; else return c.f64;
+  return by_precision<T>(c.f32, c.f64);
 }
 
 std::string env_or(const char* name, const char* fallback) {
@@ -168,7 +167,7 @@ struct Suite::State {
     const double nnz = static_cast<double>(obs.nnz());
     st.counters["entries/s"] = benchmark::Counter(nnz, benchmark::Counter::kIsIterationInvariantRate);
     st.counters["GFLOP/s"] =
-        benchmark::Counter(6.0 * static_cast<double>(c.k) * nnz * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+        benchmark::Counter(detail::flops_per_entry(c.k) * nnz * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   }
 
   void finished(const std::string& case_name) {
@@ -367,10 +366,9 @@ class Collector : public benchmark::BenchmarkReporter {
     ++done_;
     if (progress_) {
       const Record& r = records_[index_[name]];
-      std::vector<double> s = r.samples_s;
-      std::sort(s.begin(), s.end());
-      if (r.passed && !s.empty())
-        std::fprintf(stderr, "[%zu/%zu] %-52s median %.4g ms\n", done_, total_, name.c_str(), 1e3 * s[s.size() / 2]);
+      if (r.passed && !r.samples_s.empty())
+        std::fprintf(stderr, "[%zu/%zu] %-52s median %.4g ms\n", done_, total_, name.c_str(),
+                     1e3 * detail::median(r.samples_s));
       else
         std::fprintf(stderr, "[%zu/%zu] %-52s ERROR %s\n", done_, total_, name.c_str(), r.error.c_str());
     }

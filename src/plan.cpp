@@ -13,6 +13,7 @@
 
 #include "format.hpp"
 #include "mfgrad/dataset.hpp"
+#include "util.hpp"
 
 namespace mfgrad {
 
@@ -40,8 +41,6 @@ std::map<ShapeKey, Choice>& wisdom() {
   static std::map<ShapeKey, Choice> w;
   return w;
 }
-
-std::string ms(double seconds) { return format_number(std::round(seconds * 1e5) / 1e2) + " ms"; }
 
 std::string variant_name(const Kernel& k, Workspace::CacheSizes c) {
   std::string name = k.name;
@@ -148,8 +147,7 @@ struct Plan::State {
     for (Trial& t : trials) {
       // The first time (a cold call) only decided who was hopeful.
       if (t.times.size() > 1) t.times.erase(t.times.begin());
-      std::sort(t.times.begin(), t.times.end());
-      t.candidate.seconds = t.times[t.times.size() / 2];
+      t.candidate.seconds = detail::median(t.times);
     }
     std::stable_sort(trials.begin(), trials.end(),
                      [](const Trial& a, const Trial& b) { return a.candidate.seconds < b.candidate.seconds; });
@@ -167,7 +165,7 @@ struct Plan::State {
     reason = "measured on this data, " + std::to_string(rounds) + " interleaved bursts of " + std::to_string(burst) +
              " runs of " + std::to_string(candidates.size()) + " candidates: ";
     for (std::size_t x = 0; x < candidates.size() && x < 3; ++x)
-      reason += (x ? ", " : "") + candidates[x].name + " " + ms(candidates[x].seconds);
+      reason += (x ? ", " : "") + candidates[x].name + " " + detail::format_duration(candidates[x].seconds);
     if (candidates.size() > 3) reason += ", …";
     if (pick != 0) reason += "; the default tile sizes are within 5 % of the best, so they are kept";
   }
@@ -205,7 +203,7 @@ Plan::Plan(const Observed& obs, std::size_t k, Precision precision, const PlanOp
           s_->caches = it->second.caches;
           s_->from_wisdom = true;
           s_->reason = "wisdom: " + variant_name(*known, it->second.caches) + " measured fastest (" +
-                       ms(it->second.seconds) + ") for this shape on this machine";
+                       detail::format_duration(it->second.seconds) + ") for this shape on this machine";
         }
     }
     if (s_->kernel == nullptr) {
@@ -283,13 +281,11 @@ void Plan::save_wisdom(const std::string& path) {
           << to_string(key.precision) << '\t' << key.threads << '\t' << c.kernel << '\t' << c.caches.l2 << '\t'
           << c.caches.l3 << '\t' << format_number(c.seconds) << '\n';
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << out.str();
-    if (!f) throw Error("cannot write wisdom file " + path);
+  try {
+    detail::write_file_atomically(path, out.str());
+  } catch (const Error& e) {
+    throw Error(std::string("cannot write wisdom file ") + path + " (" + e.what() + ")");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error("cannot write wisdom file " + path);
 }
 
 void Plan::load_wisdom(const std::string& path) {
@@ -306,10 +302,11 @@ void Plan::load_wisdom(const std::string& path) {
       f.push_back(line.substr(start, tab - start));
     f.push_back(line.substr(start));
     try {
-      if (f.size() != 11 || (f[5] != "float32" && f[5] != "float64")) throw std::invalid_argument("fields");
+      const std::optional<Precision> precision = f.size() == 11 ? detail::parse_precision(f[5]) : std::nullopt;
+      if (!precision) throw std::invalid_argument("fields");
       const ShapeKey key{f[0], static_cast<index_t>(std::stol(f[1])), static_cast<index_t>(std::stol(f[2])),
                          std::stoll(f[3]), static_cast<std::size_t>(std::stoull(f[4])),
-                         f[5] == "float32" ? Precision::f32 : Precision::f64, std::stoi(f[6])};
+                         *precision, std::stoi(f[6])};
       read[key] = {f[7], {static_cast<std::size_t>(std::stoull(f[8])), static_cast<std::size_t>(std::stoull(f[9]))},
                    std::stod(f[10])};
     } catch (const std::exception&) {

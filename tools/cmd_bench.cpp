@@ -11,6 +11,7 @@
 #include "cli.hpp"
 #include "harness.hpp"
 #include "report.hpp"
+#include "util.hpp"
 
 namespace mfgrad::cli {
 
@@ -43,8 +44,9 @@ bench::Config apply(const Args& args, bench::Config c) {
   if (args.has("dtype")) {
     c.dtypes.clear();
     for (const std::string& d : args.list("dtype")) {
-      if (d != "float32" && d != "float64") throw UsageError("bench: --dtype expects float32 and/or float64, got '" + d + "'");
-      c.dtypes.push_back(d == "float32" ? Precision::f32 : Precision::f64);
+      const std::optional<Precision> precision = detail::parse_precision(d);
+      if (!precision) throw UsageError("bench: --dtype expects float32 and/or float64, got '" + d + "'");
+      c.dtypes.push_back(*precision);
     }
   }
   if (args.has("reps")) c.reps = static_cast<int>(args.integer("reps", 5, 1, 1000));
@@ -65,16 +67,6 @@ std::string self_exe() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f) throw Error("cannot write " + path);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error("cannot write " + path);
-}
-
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
@@ -82,10 +74,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
   if (!args.positional().empty()) throw UsageError("bench: unexpected argument '" + args.positional()[0] + "'");
 
   if (args.has("count-instructions")) {  // the child side of --instructions, run under callgrind
-    const std::string dtype = args.get("dtype").value_or("float32");
+    const Precision precision = detail::parse_precision(args.get("dtype").value_or("")).value_or(Precision::f32);
     bench::Suite::evaluate_once_for_callgrind(args.required("impl"), args.required("data"),
                                               static_cast<std::size_t>(args.integer("k", 16, 1, 1 << 16)),
-                                              dtype == "float64" ? Precision::f64 : Precision::f32,
+                                              precision,
                                               static_cast<std::uint64_t>(args.integer("seed", 1, 0, INT64_MAX)),
                                               args.number("lambda", 0.05));
     return 0;
@@ -141,7 +133,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   for (const std::string& a : argv) command += " " + a;
   doc["context"]["command"] = command;
   if (auto path = args.get("json")) {
-    write_text(*path, doc.dump(1) + "\n");
+    detail::write_file_atomically(*path, doc.dump(1) + "\n");
     std::fprintf(stderr, "mfgrad bench: wrote %s\n", path->c_str());
   }
   if (auto dir = args.get("plot"))

@@ -81,7 +81,7 @@ struct Kernel {
   bool supported() const noexcept { return cpu_supports(isa); }
   template <class T>
   EvalFn<T> fn() const noexcept {
-    if constexpr (std::is_same_v<T, float>) return f32; else return f64;
+    return by_precision<T>(f32, f64);
   }
 };
 
