@@ -92,6 +92,7 @@ struct Case {
   EvalFn<double> f64;
   std::unique_ptr<Workspace> ws;
   std::unique_ptr<Plan> plan;  // kind "plan": made (and, for "plan", measured) before the first evaluation
+  std::optional<Isa> isa;      // the SIMD level it runs at (--isa); unset: the default
   bool checked = false;
   std::string error;
 };
@@ -126,6 +127,8 @@ struct Suite::State {
 
   template <class T>
   void run(benchmark::State& st, Case& c) {
+    std::optional<ScopedSimdLevel> level;
+    if (c.isa) level.emplace(*c.isa);
     LoadedData& d = load(c.dataset);
     Reference<T>& ref = reference<T>(d, c.k, config);
     const Observed& obs = d.data.observed;
@@ -315,8 +318,14 @@ void Suite::register_cases() {
           const Kernel& kern = kernel(impl);
           // A serial implementation gains nothing from more threads: time it once.
           const bool serial = kern.serial;
-          for (int t : cfg.threads)
-            if (!serial || t == min_threads) add(impl, "mfgrad", kern.f32, kern.f64, serial ? 1 : t);
+          for (int t : cfg.threads) {
+            if (serial && t != min_threads) continue;
+            if (!kern.simd || cfg.isas.empty()) add(impl, "mfgrad", kern.f32, kern.f64, serial ? 1 : t);
+            for (Isa isa : kern.simd ? cfg.isas : std::vector<Isa>{}) {
+              add(impl + "@" + to_string(isa), "mfgrad", kern.f32, kern.f64, serial ? 1 : t);
+              s.cases.back()->isa = isa;
+            }
+          }
         }
         for (const std::string& name : cfg.peers) {
           const Peer* peer = nullptr;
@@ -402,7 +411,10 @@ void Suite::evaluate_once_for_callgrind(const std::string& impl, const std::stri
   cfg.seed = seed;
   cfg.lambda = lambda;
   LoadedData d(load_dataset(dataset));
-  const Kernel& kern = kernel(impl);
+  const std::size_t at = impl.find('@');  // <impl>@<level>: a row of --isa
+  const Kernel& kern = kernel(impl.substr(0, at));
+  std::optional<ScopedSimdLevel> level;
+  if (at != std::string::npos) level.emplace(parse_isa(impl.substr(at + 1)));
   auto measure = [&](auto tag) {
     using T = decltype(tag);
     Reference<T>& ref = reference<T>(d, k, cfg);

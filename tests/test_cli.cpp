@@ -235,6 +235,23 @@ TEST_F(Cli, InvalidIsaCeilingIsOneLineError) {
   EXPECT_NE(capped.out.find("(MFGRAD_ISA=baseline)"), std::string::npos) << capped.out;
 }
 
+// --isa puts SIMD levels side by side in one run, each checked against the oracle; a level the CPU
+// (or MFGRAD_ISA) refuses is a one-line error naming it.
+TEST_F(Cli, BenchIsaRunsEachLevelSideBySide) {
+  const std::string best = cpu_supports(Isa::avx2) ? "avx2" : "baseline";
+  const Outcome o = mfgrad("bench --data tiny --k 16 --threads 1 --impl tiled_simd,csc_cols_omp --peers none "
+                           "--reps 1 --min-time 0.01 --isa baseline," + best + " --json " + path("isa.json"));
+  ASSERT_EQ(o.status, 0) << o.err;
+  const std::string json = slurp(dir / "isa.json");
+  for (const std::string& row : std::vector<std::string>{"eval/tiled_simd@baseline/", "eval/tiled_simd@" + best + "/",
+                                                         "eval/csc_cols_omp/"})
+    EXPECT_NE(json.find(row), std::string::npos) << row;
+  EXPECT_EQ(json.find("\"eval/tiled_simd/"), std::string::npos) << "a row without its level";
+  EXPECT_EQ(json.find("failed"), std::string::npos);
+  expect_one_error_line(mfgrad("bench --data tiny --k 16 --impl tiled_simd --isa avx2", "MFGRAD_ISA=baseline"),
+                        "SIMD level avx2");
+}
+
 TEST_F(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(mfgrad("eval --data tiny --k 3 --lambda 1 --out x --bogus 1").status, 2);
   EXPECT_EQ(mfgrad("eval --data tiny --lambda 1 --out x").status, 2);  // neither --k nor --u/--v

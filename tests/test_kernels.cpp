@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <tuple>
 
 #include "support.hpp"
@@ -227,6 +228,46 @@ TEST(Workspace, ReuseAcrossDataAndThreads) {
       }
     }
   }
+}
+
+// Every SIMD level this CPU allows, side by side in one process (set_simd_level), against the oracle;
+// the scoped guard puts the level back.
+TEST(SimdLevels, EachAllowedLevelMatchesTheOracleInOneProcess) {
+  const Isa before = simd_level();
+  const std::string before_name = simd_arch_name();
+  const Observed& obs = observed("power_law");
+  const std::size_t k = 24;
+  const Factors<float> f = random_factors<float>(obs.rows(), obs.cols(), k, 5);
+  const Result<float> want = run(oracle(), obs, f, lambda, 1);
+  const ErrorBounds b = error_bounds(obs, f, lambda);
+  std::set<std::string> names;
+  for (Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512, Isa::neon}) {
+    if (!cpu_supports(isa)) {
+      try {
+        set_simd_level(isa);
+        ADD_FAILURE() << "set_simd_level(" << to_string(isa) << ") accepted a level this CPU lacks";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(to_string(isa)), std::string::npos) << e.what();
+      }
+      continue;
+    }
+    try {
+      const ScopedSimdLevel level(isa);
+      names.insert(simd_arch_name());
+      for (const Kernel& impl : registry()) {
+        if (!impl.simd) continue;
+        const Result<float> got = run(impl, obs, f, lambda, 2);
+        EXPECT_LE(std::fabs(got.loss - want.loss), b.loss) << impl.name << " at " << to_string(isa);
+        expect_within("grad_U", got.gu, want.gu, b.grad_u, k);
+        expect_within("grad_V", got.gv, want.gv, b.grad_v, k);
+      }
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("no code"), std::string::npos) << e.what();  // neon on x86-64, …
+    }
+    EXPECT_EQ(simd_level(), before) << "the guard did not restore the level";
+  }
+  EXPECT_EQ(simd_arch_name(), before_name);
+  EXPECT_GE(names.size(), 1u);
 }
 
 }  // namespace

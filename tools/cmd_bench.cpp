@@ -18,8 +18,8 @@ namespace mfgrad::cli {
 namespace {
 
 const Args::Spec bench_spec{
-    .values = {"k", "threads", "impl", "peers", "dtype", "reps", "min-time", "json", "plot", "seed", "lambda"},
-    .repeatable = {"data", "k", "threads", "impl", "peers", "dtype"},
+    .values = {"k", "threads", "impl", "peers", "dtype", "isa", "reps", "min-time", "json", "plot", "seed", "lambda"},
+    .repeatable = {"data", "k", "threads", "impl", "peers", "dtype", "isa"},
     .flags = {"instructions", "count-instructions"}};
 
 std::vector<std::string> names_or_all(const std::vector<std::string>& given, const std::vector<std::string>& all) {
@@ -48,6 +48,19 @@ bench::Config apply(const Args& args, bench::Config c) {
       if (!precision) throw UsageError("bench: --dtype expects float32 and/or float64, got '" + d + "'");
       c.dtypes.push_back(*precision);
     }
+  }
+  if (args.has("isa")) {
+    std::string refused;
+    for (const std::string& name : args.list("isa")) {
+      try {
+        const Isa isa = parse_isa(name);
+        const ScopedSimdLevel allowed(isa);  // the same checks as the runs will make, undone at once
+        c.isas.push_back(isa);
+      } catch (const Error& e) {
+        refused += std::string(refused.empty() ? "" : "; ") + e.what();
+      }
+    }
+    if (!refused.empty()) throw UsageError("bench: --isa: " + refused);
   }
   if (args.has("reps")) c.reps = static_cast<int>(args.integer("reps", 5, 1, 1000));
   if (args.has("min-time")) c.min_time = args.number("min-time", 0.2);
