@@ -96,13 +96,16 @@ int cmd_bench(const std::vector<std::string>& argv) {
     return 0;
   }
 
+  // --instructions: instead of timing, callgrind's counts of one single-threaded evaluation of each
+  // registered implementation (repeatable on a noisy machine). Decided here, once.
+  const bool counting = args.has("instructions");
   bench::Config config = bench::default_config();
-  if (args.has("instructions")) {  // deterministic counts, single-threaded, mfgrad implementations only
+  if (counting) {  // deterministic counts, single-threaded, mfgrad implementations only
     config.threads = {1};
     config.peers = {};
   }
   config = apply(args, config);
-  if (args.has("instructions")) {  // callgrind counts the registered implementations only
+  if (counting) {  // callgrind counts the registered implementations only
     std::erase_if(config.impls, [](const std::string& i) { return i == plan_name || i == plan_estimate_name; });
     config.peers.clear();
   }
@@ -112,7 +115,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   suite.register_cases();
   std::vector<bench::Record> records;
   bench::Ceilings ceilings;
-  if (args.has("instructions")) {
+  if (counting) {
     records = suite.records();
     bench::count_instructions(config, records, self_exe());
   } else {
@@ -133,7 +136,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   }
 
   const auto rows = bench::summarize(records, ceilings);
-  if (args.has("instructions")) {
+  if (counting) {
     std::printf("%-52s %16s  %s\n", "benchmark (single-threaded, under callgrind)", "instructions", "check");
     for (const auto& r : rows)
       std::printf("%-52s %16.0f  %s\n", r.record.name.c_str(), r.record.instructions.value_or(-1),
