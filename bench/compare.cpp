@@ -20,16 +20,11 @@
 #include "json.hpp"
 #include "mfgrad/message.hpp"
 #include "mfgrad/types.hpp"
+#include "util.hpp"
 
 namespace mfgrad::bench {
 
 namespace {
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Reading results files
@@ -243,7 +238,7 @@ ResultSet read_google_benchmark(const json::Value& doc, const std::string& path)
       if (p.instructions) counts.push_back(*p.instructions);
     }
     // Counts barely vary between repetitions; the median shrugs off the odd interrupted one.
-    if (!counts.empty() && counts.size() == points.size()) r.instructions = median_of(counts);
+    if (!counts.empty() && counts.size() == points.size()) r.instructions = detail::median(counts);
     add_result(set, seen, std::move(r), *group.first);
   }
   return set;
@@ -472,10 +467,10 @@ std::string describe(const ResultSet& set) {
 }  // namespace
 
 SampleSummary summarize_samples(const std::vector<double>& samples) {
-  const double median = median_of(samples);
+  const double median = detail::median(samples);
   std::vector<double> deviations;
   for (double s : samples) deviations.push_back(std::abs(s - median));
-  return {median, median_of(deviations), samples.size()};
+  return {median, detail::median(deviations), samples.size()};
 }
 
 ResultSet parse_results(std::string_view text, const std::string& name) {

@@ -23,6 +23,7 @@
 #include "mfgrad/plan.hpp"
 #include "peers.hpp"
 #include "revision.hpp"
+#include "util.hpp"
 
 namespace mfgrad::bench {
 
@@ -62,9 +63,7 @@ struct LoadedData {
 
 template <class T>
 Reference<T>& reference(LoadedData& d, std::size_t k, const Config& config) {
-  auto& slot = [&]() -> auto& {
-    if constexpr (std::is_same_v<T, float>) return d.f32[k]; else return d.f64[k];
-  }();
+  auto& slot = by_precision<T>(d.f32, d.f64)[k];
   if (slot) return *slot;
   const Observed& obs = d.data.observed;
   const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
@@ -76,7 +75,7 @@ Reference<T>& reference(LoadedData& d, std::size_t k, const Config& config) {
   r->out_u.reset(m * k);
   r->out_v.reset(n * k);
   Workspace ws(1);
-  r->loss = evaluate<T>(kernel("naive"), obs, {r->u.data(), m, k}, {r->v.data(), n, k}, config.lambda,
+  r->loss = evaluate<T>(oracle(), obs, {r->u.data(), m, k}, {r->v.data(), n, k}, config.lambda,
                         {r->grad_u.data(), m, k}, {r->grad_v.data(), n, k}, ws);
   r->bounds = error_bounds<T>(obs, r->u.data(), r->v.data(), k, config.lambda);
   slot = std::move(r);
@@ -84,22 +83,21 @@ Reference<T>& reference(LoadedData& d, std::size_t k, const Config& config) {
 }
 
 struct Case {
-  std::string name, impl, kind, dataset;
-  std::size_t record;
-  std::size_t k;
-  int threads;
+  std::size_t record;   // its Record (name, impl, kind, k, threads, …): the one place those are kept
+  std::string dataset;  // as given (a preset or a file path; the record keeps its label)
   Precision dtype;
   EvalFn<float> f32;
   EvalFn<double> f64;
   std::unique_ptr<Workspace> ws;
   std::unique_ptr<Plan> plan;  // kind "plan": made (and, for "plan", measured) before the first evaluation
+  std::optional<Isa> isa;      // the SIMD level it runs at (--isa); unset: the default
   bool checked = false;
   std::string error;
 };
 
 template <class T>
 EvalFn<T> fn_of(const Case& c) {
-  if constexpr (std::is_same_v<T, float>) return c.f32; else return c.f64;
+  return by_precision<T>(c.f32, c.f64);
 }
 
 std::string env_or(const char* name, const char* fallback) {
@@ -127,32 +125,36 @@ struct Suite::State {
 
   template <class T>
   void run(benchmark::State& st, Case& c) {
+    std::optional<ScopedSimdLevel> level;
+    if (c.isa) level.emplace(*c.isa);
+    Record& rec = records[c.record];
+    const std::size_t k = rec.k;
     LoadedData& d = load(c.dataset);
-    Reference<T>& ref = reference<T>(d, c.k, config);
+    Reference<T>& ref = reference<T>(d, k, config);
     const Observed& obs = d.data.observed;
     const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
-    if (!c.ws) c.ws = std::make_unique<Workspace>(c.threads);
-    const Problem<T> p{obs, ref.u.data(), ref.v.data(), c.k, config.lambda, ref.out_u.data(), ref.out_v.data()};
+    if (!c.ws) c.ws = std::make_unique<Workspace>(rec.threads);
+    const Problem<T> p{obs, ref.u.data(), ref.v.data(), k, config.lambda, ref.out_u.data(), ref.out_v.data()};
     const EvalFn<T> fn = fn_of<T>(c);
-    records[c.record].nnz = obs.nnz();
-    if (c.kind == "plan" && !c.plan) {
-      c.plan = std::make_unique<Plan>(obs, c.k, precision_of<T>(),
-                                      PlanOptions{.threads = c.threads,
-                                                  .mode = c.impl == "plan" ? PlanMode::measure : PlanMode::estimate,
+    rec.nnz = obs.nnz();
+    if (rec.kind == "plan" && !c.plan) {
+      c.plan = std::make_unique<Plan>(obs, k, precision_of<T>(),
+                                      PlanOptions{.threads = rec.threads,
+                                                  .mode = rec.impl == plan_name ? PlanMode::measure : PlanMode::estimate,
                                                   .seconds_per_candidate = 0.2});
-      records[c.record].note = "picked " + c.plan->choice() + "; " + c.plan->reason();
+      rec.note = "picked " + c.plan->choice() + "; " + c.plan->reason();
     }
     const auto evaluate_once = [&] {
-      return c.plan ? c.plan->evaluate<T>({p.u, m, c.k}, {p.v, n, c.k}, p.lambda, {p.grad_u, m, c.k}, {p.grad_v, n, c.k})
+      return c.plan ? c.plan->evaluate<T>({p.u, m, k}, {p.v, n, k}, p.lambda, {p.grad_u, m, k}, {p.grad_v, n, k})
                     : fn(p, *c.ws);
     };
     if (!c.checked) {
       c.checked = true;
-      validate<T>(obs, {p.u, m, c.k}, {p.v, n, c.k}, p.lambda, {p.grad_u, m, c.k}, {p.grad_v, n, c.k});
+      validate<T>(obs, {p.u, m, k}, {p.v, n, k}, p.lambda, {p.grad_u, m, k}, {p.grad_v, n, k});
       std::fill_n(ref.out_u.data(), ref.out_u.size(), std::numeric_limits<T>::quiet_NaN());
       std::fill_n(ref.out_v.data(), ref.out_v.size(), std::numeric_limits<T>::quiet_NaN());
       const double loss = evaluate_once();  // also the warm-up: preparation happens here, untimed
-      const CheckReport report = check<T>(obs, c.k, ref.bounds, {ref.loss, ref.grad_u.data(), ref.grad_v.data()},
+      const CheckReport report = check<T>(obs, k, ref.bounds, {ref.loss, ref.grad_u.data(), ref.grad_v.data()},
                                           {loss, ref.out_u.data(), ref.out_v.data()});
       if (!report.passed) c.error = "disagrees with the oracle: " + report.message;
     }
@@ -168,12 +170,12 @@ struct Suite::State {
     const double nnz = static_cast<double>(obs.nnz());
     st.counters["entries/s"] = benchmark::Counter(nnz, benchmark::Counter::kIsIterationInvariantRate);
     st.counters["GFLOP/s"] =
-        benchmark::Counter(6.0 * static_cast<double>(c.k) * nnz * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+        benchmark::Counter(detail::flops_per_entry(k) * nnz * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   }
 
   void finished(const std::string& case_name) {
     for (const auto& c : cases)
-      if (c->name == case_name) {
+      if (records[c->record].name == case_name) {
         c->ws.reset();
         c->plan.reset();
         auto it = data.find(c->dataset);
@@ -199,8 +201,8 @@ std::vector<std::string> all_impls() {
   std::vector<std::string> names;
   for (const Kernel& k : registry())
     if (k.supported()) names.push_back(k.name);
-  names.push_back("plan");
-  names.push_back("plan_estimate");
+  names.emplace_back(plan_name);
+  names.emplace_back(plan_estimate_name);
   return names;
 }
 
@@ -250,16 +252,17 @@ std::size_t Suite::case_count() const { return state_->cases.size(); }
 std::vector<std::string> Suite::blocks() const {
   std::vector<std::string> filters;
   for (const auto& c : state_->cases) {
+    const Record& r = state_->records[c->record];
     // Case names are eval[_f64]/<impl>/<dataset>/k:<k>/threads:<t>; a block is everything but impl and
     // threads. Regex metacharacters in a data set's file name are escaped.
     std::string dataset;
-    for (char ch : c->name.substr(c->name.find('/', c->name.find('/') + 1) + 1)) {
+    for (char ch : r.name.substr(r.name.find('/', r.name.find('/') + 1) + 1)) {
       if (ch == '/') break;
       if (std::string_view("\\^$.|?*+()[]{}").find(ch) != std::string_view::npos) dataset += '\\';
       dataset += ch;
     }
-    const std::string filter = "^" + c->name.substr(0, c->name.find('/')) + "/[^/]+/" + dataset + "/k:" +
-                               std::to_string(c->k) + "/";
+    const std::string filter = "^" + r.name.substr(0, r.name.find('/')) + "/[^/]+/" + dataset + "/k:" +
+                               std::to_string(r.k) + "/";
     if (std::find(filters.begin(), filters.end(), filter) == filters.end()) filters.push_back(filter);
   }
   return filters;
@@ -276,29 +279,24 @@ void Suite::register_cases() {
       for (std::size_t k : cfg.ks) {
         auto add = [&](const std::string& impl, const char* kind, EvalFn<float> f32, EvalFn<double> f64, int t) {
           auto c = std::make_unique<Case>();
-          c->name = case_name(impl, label, k, t, dtype);
-          c->impl = impl;
-          c->kind = kind;
           c->dataset = dataset;
-          c->k = k;
-          c->threads = t;
           c->dtype = dtype;
           c->f32 = f32;
           c->f64 = f64;
           c->record = s.records.size();
           Record r;
-          r.name = c->name;
+          r.name = case_name(impl, label, k, t, dtype);
           r.impl = impl;
           r.kind = kind;
           r.dataset = label;
           r.dtype = to_string(dtype);
           r.k = k;
           r.threads = t;
-          s.record_of[c->name] = s.records.size();
+          s.record_of[r.name] = s.records.size();
           s.records.push_back(std::move(r));
           Case* raw = c.get();
           s.cases.push_back(std::move(c));
-          auto* b = benchmark::RegisterBenchmark(raw->name.c_str(), [this, raw](benchmark::State& st) {
+          auto* b = benchmark::RegisterBenchmark(s.records.back().name.c_str(), [this, raw](benchmark::State& st) {
             if (raw->dtype == Precision::f32)
               state_->run<float>(st, *raw);
             else
@@ -309,15 +307,21 @@ void Suite::register_cases() {
           if (cfg.min_time) b->MinTime(*cfg.min_time);
         };
         for (const std::string& impl : cfg.impls) {
-          if (impl == "plan" || impl == "plan_estimate") {
+          if (impl == plan_name || impl == plan_estimate_name) {
             for (int t : cfg.threads) add(impl, "plan", nullptr, nullptr, t);
             continue;
           }
           const Kernel& kern = kernel(impl);
           // A serial implementation gains nothing from more threads: time it once.
-          const bool serial = impl == "naive";
-          for (int t : cfg.threads)
-            if (!serial || t == min_threads) add(impl, "mfgrad", kern.f32, kern.f64, serial ? 1 : t);
+          const bool serial = kern.serial;
+          for (int t : cfg.threads) {
+            if (serial && t != min_threads) continue;
+            if (!kern.simd || cfg.isas.empty()) add(impl, "mfgrad", kern.f32, kern.f64, serial ? 1 : t);
+            for (Isa isa : kern.simd ? cfg.isas : std::vector<Isa>{}) {
+              add(impl + "@" + to_string(isa), "mfgrad", kern.f32, kern.f64, serial ? 1 : t);
+              s.cases.back()->isa = isa;
+            }
+          }
         }
         for (const std::string& name : cfg.peers) {
           const Peer* peer = nullptr;
@@ -367,10 +371,9 @@ class Collector : public benchmark::BenchmarkReporter {
     ++done_;
     if (progress_) {
       const Record& r = records_[index_[name]];
-      std::vector<double> s = r.samples_s;
-      std::sort(s.begin(), s.end());
-      if (r.passed && !s.empty())
-        std::fprintf(stderr, "[%zu/%zu] %-52s median %.4g ms\n", done_, total_, name.c_str(), 1e3 * s[s.size() / 2]);
+      if (r.passed && !r.samples_s.empty())
+        std::fprintf(stderr, "[%zu/%zu] %-52s median %.4g ms\n", done_, total_, name.c_str(),
+                     1e3 * detail::median(r.samples_s));
       else
         std::fprintf(stderr, "[%zu/%zu] %-52s ERROR %s\n", done_, total_, name.c_str(), r.error.c_str());
     }
@@ -404,7 +407,10 @@ void Suite::evaluate_once_for_callgrind(const std::string& impl, const std::stri
   cfg.seed = seed;
   cfg.lambda = lambda;
   LoadedData d(load_dataset(dataset));
-  const Kernel& kern = kernel(impl);
+  const std::size_t at = impl.find('@');  // <impl>@<level>: a row of --isa
+  const Kernel& kern = kernel(impl.substr(0, at));
+  std::optional<ScopedSimdLevel> level;
+  if (at != std::string::npos) level.emplace(parse_isa(impl.substr(at + 1)));
   auto measure = [&](auto tag) {
     using T = decltype(tag);
     Reference<T>& ref = reference<T>(d, k, cfg);

@@ -31,6 +31,8 @@ struct Config {
                                       // "plan_estimate" (estimated)
   std::vector<std::string> peers;     // peers to run (names from peers())
   std::vector<Precision> dtypes = {Precision::f32};
+  std::vector<Isa> isas;              // SIMD implementations once per level (set_simd_level), rows named
+                                      // <impl>@<level>; empty: once, at the default level, no suffix
   std::optional<int> reps;            // repetitions per case; unset: Google Benchmark's flag
   std::optional<double> min_time;     // seconds per repetition; unset: Google Benchmark's flag
   double lambda = 0.05;

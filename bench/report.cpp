@@ -11,6 +11,7 @@
 
 #include "compare.hpp"
 #include "probes.hpp"
+#include "util.hpp"
 
 namespace mfgrad::bench {
 
@@ -20,12 +21,6 @@ std::string fixed(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
-}
-
-std::string time_text(double s) {
-  if (s >= 1) return fixed(s, 3) + " s";
-  if (s >= 1e-3) return fixed(s * 1e3, 2) + " ms";
-  return fixed(s * 1e6, 1) + " us";
 }
 
 std::string thousands(std::int64_t v) {
@@ -80,7 +75,7 @@ std::vector<Summary> summarize(const std::vector<Record>& records, const Ceiling
       s.mad_s = spread.mad;
       s.min_s = *std::min_element(r.samples_s.begin(), r.samples_s.end());
       s.entries_per_s = static_cast<double>(r.nnz) / s.median_s;
-      s.gflops = 6.0 * static_cast<double>(r.k) * s.entries_per_s * 1e-9;
+      s.gflops = detail::flops_per_entry(r.k) * s.entries_per_s * 1e-9;
       const auto& peaks = peak_for(ceilings, r.dtype);
       if (auto it = peaks.find(r.threads); it != peaks.end() && it->second > 0) s.fraction_of_peak = s.gflops / it->second;
     }
@@ -91,7 +86,7 @@ std::vector<Summary> summarize(const std::vector<Record>& records, const Ceiling
     std::optional<double> naive, best_peer;
     for (const Summary& o : rows) {
       if (group_of(o.record) != group_of(s.record) || o.median_s <= 0 || !o.record.passed) continue;
-      if (o.record.impl == "naive") naive = o.median_s;
+      if (o.record.impl == oracle().name) naive = o.median_s;
       if (o.record.kind == "peer" && o.record.threads == s.record.threads && (!best_peer || o.median_s < *best_peer))
         best_peer = o.median_s;
     }
@@ -129,8 +124,8 @@ std::string render_table(const std::vector<Summary>& rows, const Ceilings& ceili
     });
     const auto& [dataset, dtype, k] = g;
     const std::int64_t nnz = block.front()->record.nnz;
-    out << "\n" << dataset << ", " << dtype << ", k = " << k << " (" << thousands(nnz) << " entries, " << 6 * k
-        << " flops each)\n";
+    out << "\n" << dataset << ", " << dtype << ", k = " << k << " (" << thousands(nnz) << " entries, "
+        << detail::flops_per_entry(k) << " flops each)\n";
     char line[256];
     std::snprintf(line, sizeof line, "  %-16s %7s %12s %6s %12s %9s %7s %9s %9s  %s\n", "implementation", "threads",
                   "median", "MAD", "M entries/s", "GFLOP/s", "% peak", "vs naive", "vs peer", "check");
@@ -143,7 +138,7 @@ std::string render_table(const std::vector<Summary>& rows, const Ceilings& ceili
                       "-", "-", "-", "-", "-", "-", "-", r.passed ? "not timed" : ("FAILED: " + r.error).c_str());
       } else {
         std::snprintf(line, sizeof line, "  %-16s %7d %12s %5s%% %12s %9s %6s%% %9s %9s  %s\n", r.impl.c_str(),
-                      r.threads, time_text(s->median_s).c_str(), fixed(100 * s->mad_s / s->median_s, 1).c_str(),
+                      r.threads, detail::format_duration(s->median_s).c_str(), fixed(100 * s->mad_s / s->median_s, 1).c_str(),
                       fixed(s->entries_per_s * 1e-6, 1).c_str(), fixed(s->gflops, 1).c_str(),
                       s->fraction_of_peak ? fixed(100 * *s->fraction_of_peak, 1).c_str() : "-",
                       ratio(s->speedup_vs_naive).c_str(), ratio(s->speedup_vs_best_peer).c_str(),
@@ -234,7 +229,7 @@ std::vector<std::string> plot(const std::vector<Summary>& rows, const Ceilings& 
     const std::string stem = dataset + "_" + dtype;
     auto find = [&](const std::string& impl, std::size_t k, int t) -> const Summary* {
       for (const Summary* s : mine)
-        if (s->record.impl == impl && s->record.k == k && (s->record.threads == t || s->record.impl == "naive"))
+        if (s->record.impl == impl && s->record.k == k && (s->record.threads == t || s->record.impl == oracle().name))
           return s;
       return nullptr;
     };

@@ -17,16 +17,13 @@
 #include "detail/common.hpp"
 #include "detail/degree_order.hpp"
 #include "detail/fused.hpp"
+#include "detail/tiles.hpp"
 #include "simd/dispatch.hpp"
 #include "simd/fused_simd.hpp"
 
 namespace mfgrad::kernels::fused_simd {
 
-#define MFGRAD_DECLARE(ARCH)                                                                     \
-  extern template void run<simd::ARCH, float>(simd::ARCH, const detail::FusedView<float>&);     \
-  extern template void run<simd::ARCH, double>(simd::ARCH, const detail::FusedView<double>&);
-MFGRAD_SIMD_ARCHS(MFGRAD_DECLARE)
-#undef MFGRAD_DECLARE
+MFGRAD_SIMD_EXTERN(MFGRAD_FUSED_SIMD_RUN)
 
 namespace {
 
@@ -115,13 +112,15 @@ double run(const Problem<T>& p, Workspace& ws) {
 
 MFGRAD_KERNEL_ENTRY_POINTS
 
-}  // namespace mfgrad::kernels::fused_simd
+// Narrow rows, or a k tiled_simd runs in its slow loop: the single pass wins as long as the per-thread
+// ∂V copies are small next to the work (at least 16 entries per column per thread); at an odd k it
+// still beats tiled_simd's loop when they are not.
+Preference prefers(const ShapeHint& s) {
+  const bool odd_k = !detail::whole_batches(s.k, s.lanes);
+  const bool copies_pay = static_cast<double>(s.nnz) / std::max<double>(1, s.cols) >= 16.0 * s.threads;
+  if ((detail::narrow_rows(s) || odd_k) && copies_pay) return {4, "the single fused pass"};
+  if (odd_k) return {2, "the single fused pass"};
+  return {};
+}
 
-namespace mfgrad {
-const char* simd_arch_name() {
-  return kernels::simd::dispatch([](auto arch) { return decltype(arch)::name(); });
-}
-std::size_t simd_bytes() {
-  return kernels::simd::dispatch([](auto arch) { return decltype(arch)::alignment(); });  // = register width
-}
-}  // namespace mfgrad
+}  // namespace mfgrad::kernels::fused_simd

@@ -6,8 +6,11 @@
 // Walks Ω in input order with every product and sum in double, then rounds ∂U and ∂V to T once.
 // Serial, so it is trivially identical at any thread count. Everything else is compared with it.
 //
-// To add an implementation: copy this file to kernels/<name>.cpp, keep the namespace pattern and the
-// MFGRAD_KERNEL_ENTRY_POINTS line, and add one line to kernels/kernels.inc. Contracts to keep:
+// To add an implementation: copy this file to kernels/<name>.cpp, rename the namespace to
+// mfgrad::kernels::<name>, keep the MFGRAD_KERNEL_ENTRY_POINTS line, and add one line to
+// kernels/kernels.inc (its named columns say what it is: serial, deterministic, least ISA, …). That is
+// all: CMake, the tests, the benchmark, the plan and the perf gate (which then asks for a new baseline)
+// read the list. Contracts to keep:
 //   * p has been validated (shapes, k ≥ 1, λ ≥ 0); do not re-check, do not throw.
 //   * write every element of grad_u and grad_v; never read them before writing.
 //   * accumulate the loss in double; say in this header whether results are bitwise identical

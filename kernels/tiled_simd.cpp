@@ -27,15 +27,7 @@
 
 namespace mfgrad::kernels::tiled_simd {
 
-#define MFGRAD_DECLARE(ARCH)                                                                                 \
-  extern template void run<simd::ARCH, float>(simd::ARCH, const detail::Raw<float>&,                        \
-                                              const detail::TileView<float>&, float*, double*, double*,     \
-                                              double*);                                                      \
-  extern template void run<simd::ARCH, double>(simd::ARCH, const detail::Raw<double>&,                      \
-                                               const detail::TileView<double>&, double*, double*, double*,  \
-                                               double*);
-MFGRAD_SIMD_ARCHS(MFGRAD_DECLARE)
-#undef MFGRAD_DECLARE
+MFGRAD_SIMD_EXTERN(MFGRAD_TILED_SIMD_RUN)
 
 namespace {
 
@@ -264,5 +256,12 @@ double run(const Problem<T>& p, Workspace& ws) {
 }  // namespace
 
 MFGRAD_KERNEL_ENTRY_POINTS
+
+// Built for rows wider than two cache lines at a compiled-in k; elsewhere the fallback, whose
+// run-time loop the one-pass kernels beat on narrow rows or odd k.
+Preference prefers(const ShapeHint& s) {
+  const bool built_for = !detail::narrow_rows(s) && detail::whole_batches(s.k, s.lanes);
+  return {built_for ? 5 : 1, "the cache-blocked two-pass kernel"};
+}
 
 }  // namespace mfgrad::kernels::tiled_simd

@@ -1,4 +1,4 @@
-// Internal: whole-file reading and write-then-rename output shared by the ratings and .npy code.
+// Internal: whole-file reading shared by the ratings and .npy code (their output: util.hpp, AtomicFile).
 #pragma once
 
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "mfgrad/types.hpp"
+#include "util.hpp"  // AtomicFile
 
 namespace mfgrad::detail {
 
@@ -74,48 +75,6 @@ class FileBytes {
   void* map_ = nullptr;
   std::size_t size_ = 0;
   std::string copy_;
-};
-
-// Writes to "PATH.tmp.<pid>" and renames it onto PATH in commit(), so readers never see a partial
-// file; destroying it uncommitted (an exception on the way) removes the temporary file.
-class AtomicFile {
- public:
-  explicit AtomicFile(std::string path) : path_(std::move(path)), temp_(path_ + ".tmp." + std::to_string(::getpid())) {
-    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd_ < 0) fail(errno);
-  }
-  ~AtomicFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  void write(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t put = ::write(fd_, bytes.data(), bytes.size());
-      if (put < 0) {
-        if (errno == EINTR) continue;
-        fail(errno);
-      }
-      bytes.remove_prefix(static_cast<std::size_t>(put));
-    }
-  }
-
-  void commit() {
-    const int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) fail(errno);
-    if (std::rename(temp_.c_str(), path_.c_str()) != 0) fail(errno);
-    committed_ = true;
-  }
-
- private:
-  [[noreturn]] void fail(int error) const { throw Error("cannot write " + path_ + ": " + errno_text(error)); }
-
-  std::string path_;
-  std::string temp_;
-  int fd_ = -1;
-  bool committed_ = false;
 };
 
 }  // namespace mfgrad::detail

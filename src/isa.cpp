@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "mfgrad/types.hpp"
+#include "simd/dispatch.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -219,6 +222,51 @@ bool cpu_supports(Isa isa) noexcept {
   } catch (const Error&) {
     return false;
   }
+}
+
+namespace {
+// The level set_simd_level() chose, as an int of Isa; -1: none (the default of simd_level()).
+std::atomic<int> level_override{-1};
+
+// The levels this build has SIMD code for (kernels/simd/isas.hpp), most capable first.
+#define MFGRAD_SIMD_LEVEL(level, family, isa, ...) MFGRAD_SIMD_FAMILY_##family(Isa::isa, )
+constexpr Isa kBuiltLevels[] = {MFGRAD_SIMD_ISA_LIST(MFGRAD_SIMD_LEVEL)};
+#undef MFGRAD_SIMD_LEVEL
+
+bool built_level(Isa isa) noexcept {
+  return std::find(std::begin(kBuiltLevels), std::end(kBuiltLevels), isa) != std::end(kBuiltLevels);
+}
+}  // namespace
+
+Isa simd_level() noexcept {
+  const int forced = level_override.load(std::memory_order_relaxed);
+  if (forced >= 0) return static_cast<Isa>(forced);
+  for (Isa isa : kBuiltLevels)
+    if (cpu_supports(isa)) return isa;
+  return Isa::baseline;
+}
+
+void set_simd_level(Isa isa) {
+  if (kBuild == Family::aarch64 && isa == Isa::neon) isa = Isa::baseline;  // NEON is the aarch64 baseline
+  if (!built_level(isa))
+    throw Error(std::string("SIMD level ") + to_string(isa) + ": this " + family_name(kBuild) +
+                " build has no code for it");
+  if (!cpu_supports(isa))
+    throw Error(std::string("SIMD level ") + to_string(isa) + ": this CPU (or MFGRAD_ISA) does not allow it");
+  level_override.store(static_cast<int>(isa));
+}
+
+void reset_simd_level() noexcept { level_override.store(-1); }
+
+ScopedSimdLevel::ScopedSimdLevel(Isa isa) : previous_(level_override.load()) { set_simd_level(isa); }
+ScopedSimdLevel::~ScopedSimdLevel() { level_override.store(previous_); }
+
+// The level the SIMD kernels dispatch to, as xsimd names it.
+const char* simd_arch_name() {
+  return kernels::simd::dispatch([](auto arch) { return decltype(arch)::name(); });
+}
+std::size_t simd_bytes() {
+  return kernels::simd::dispatch([](auto arch) { return decltype(arch)::alignment(); });  // = register width
 }
 
 }  // namespace mfgrad

@@ -118,83 +118,83 @@ Observed Observed::build(const Entries& e, DuplicatePolicy policy) {
   }
 }
 
-Observed Observed::assemble(const Entries& e, DuplicatePolicy policy) {
+namespace {
+
+// Input positions in (row, column, input position) order: a counting sort on the row, then each row
+// sorted by column (stable, so repeats keep their input order).
+std::vector<offset_t> row_major_order(const Entries& e) {
   const offset_t n_in = e.size();
-  const index_t m = e.rows, n = e.cols;
-
-  // perm: input positions in (row, column, input position) order. rep: the input position that stands
-  // for each retained entry (its place in input order).
-  std::vector<offset_t> perm;
-  const bool presorted = strictly_row_major(e);
-  if (!presorted) {
-    std::vector<offset_t> start(static_cast<std::size_t>(m) + 1, 0);
-    for (offset_t t = 0; t < n_in; ++t) ++start[e.row[t] + 1];
-    std::partial_sum(start.begin(), start.end(), start.begin());
-    perm.resize(n_in);
-    {
-      std::vector<offset_t> fill(start.begin(), start.end() - 1);
-      for (offset_t t = 0; t < n_in; ++t) perm[fill[e.row[t]]++] = t;  // stable: input order within a row
-    }
+  const index_t m = e.rows;
+  std::vector<offset_t> start(static_cast<std::size_t>(m) + 1, 0);
+  for (offset_t t = 0; t < n_in; ++t) ++start[e.row[t] + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<offset_t> perm(n_in);
+  {
+    std::vector<offset_t> fill(start.begin(), start.end() - 1);
+    for (offset_t t = 0; t < n_in; ++t) perm[fill[e.row[t]]++] = t;  // stable: input order within a row
+  }
 #pragma omp parallel for schedule(dynamic, 256)
-    for (index_t i = 0; i < m; ++i)
-      std::sort(perm.begin() + start[i], perm.begin() + start[i + 1],
-                [&](offset_t a, offset_t b) { return e.col[a] < e.col[b] || (e.col[a] == e.col[b] && a < b); });
+  for (index_t i = 0; i < m; ++i)
+    std::sort(perm.begin() + start[i], perm.begin() + start[i + 1],
+              [&](offset_t a, offset_t b) { return e.col[a] < e.col[b] || (e.col[a] == e.col[b] && a < b); });
+  return perm;
+}
 
-    if (policy == DuplicatePolicy::error) {
-      // Report the duplicate whose second occurrence comes first in the input.
-      offset_t second = std::numeric_limits<offset_t>::max();
+// Under DuplicatePolicy::error: the duplicate whose second occurrence comes first in the input.
+void reject_duplicates(const Entries& e, const std::vector<offset_t>& perm) {
+  const offset_t n_in = e.size();
+  offset_t second = std::numeric_limits<offset_t>::max();
 #pragma omp parallel for schedule(static) reduction(min : second)
-      for (offset_t q = 1; q < n_in; ++q)
-        if (e.row[perm[q]] == e.row[perm[q - 1]] && e.col[perm[q]] == e.col[perm[q - 1]] && perm[q] < second)
-          second = perm[q];
-      if (second != std::numeric_limits<offset_t>::max()) {
-        offset_t first = second;
-        for (offset_t t = 0; t < second; ++t)
-          if (e.row[t] == e.row[second] && e.col[t] == e.col[second]) {
-            first = t;
-            break;
-          }
-        throw Error("duplicate entry (row " + std::to_string(e.row[second]) + ", column " +
-                    std::to_string(e.col[second]) + "): " + entry_text(e, second) + " repeats " + entry_text(e, first) +
-                    " (use duplicates=sum or duplicates=last to accept repeats)");
-      }
+  for (offset_t q = 1; q < n_in; ++q)
+    if (e.row[perm[q]] == e.row[perm[q - 1]] && e.col[perm[q]] == e.col[perm[q - 1]] && perm[q] < second)
+      second = perm[q];
+  if (second == std::numeric_limits<offset_t>::max()) return;
+  offset_t first = second;
+  for (offset_t t = 0; t < second; ++t)
+    if (e.row[t] == e.row[second] && e.col[t] == e.col[second]) {
+      first = t;
+      break;
     }
+  throw Error("duplicate entry (row " + std::to_string(e.row[second]) + ", column " + std::to_string(e.col[second]) +
+              "): " + entry_text(e, second) + " repeats " + entry_text(e, first) +
+              " (use duplicates=sum or duplicates=last to accept repeats)");
+}
+
+// Equal (i, j) runs of perm, one per retained entry: one past each run's last position in perm.
+std::vector<offset_t> group_ends(const Entries& e, const std::vector<offset_t>& perm) {
+  const offset_t n_in = e.size();
+  std::vector<offset_t> group_end;
+  group_end.reserve(n_in);
+  for (offset_t q = 0; q < n_in; ++q) {
+    const bool ends = q + 1 == n_in || e.row[perm[q + 1]] != e.row[perm[q]] || e.col[perm[q + 1]] != e.col[perm[q]];
+    if (ends) group_end.push_back(q + 1);
   }
+  return group_end;
+}
 
-  Observed o;
-  o.rows_ = m;
-  o.cols_ = n;
-  o.id_ = next_observed_id.fetch_add(1);
+}  // namespace
 
-  // Group equal (i, j) runs of perm into retained entries.
-  std::vector<offset_t> group_end;  // for each retained entry, one past its last position in perm
-  offset_t nnz = n_in;
-  if (!presorted) {
-    group_end.reserve(n_in);
-    for (offset_t q = 0; q < n_in; ++q) {
-      const bool ends = q + 1 == n_in || e.row[perm[q + 1]] != e.row[perm[q]] || e.col[perm[q + 1]] != e.col[perm[q]];
-      if (ends) group_end.push_back(q + 1);
-    }
-    nnz = static_cast<offset_t>(group_end.size());
-  }
-  o.nnz_ = nnz;
-  o.stats_.duplicates_merged = n_in - nnz;
-
-  o.row_ptr_.reset(static_cast<std::size_t>(m) + 1);
-  o.col_idx_.reset(nnz);
-  o.row_of_.reset(nnz);
-  o.values64_.reset(nnz);
-  o.values32_.reset(nnz);
-  std::vector<offset_t> rep(presorted ? 0 : nnz);
-
-  if (presorted) {
+// The steps of assemble(), each filling part of the Observed being built.
+struct Observed::Assembly {
+  // Column, row and value of each retained entry in CSR order. Returns rep: the input position that
+  // stands for each retained entry (empty when the input is already in CSR order, rep[g] = g).
+  static std::vector<offset_t> gather(Observed& o, const Entries& e, const std::vector<offset_t>& perm,
+                                      const std::vector<offset_t>& group_end, DuplicatePolicy policy) {
+    const offset_t nnz = o.nnz_;
+    o.col_idx_.reset(nnz);
+    o.row_of_.reset(nnz);
+    o.values64_.reset(nnz);
+    o.values32_.reset(nnz);
+    if (perm.empty()) {
 #pragma omp parallel for schedule(static)
-    for (offset_t q = 0; q < nnz; ++q) {
-      o.col_idx_[q] = e.col[q];
-      o.row_of_[q] = e.row[q];
-      o.values64_[q] = e.value[q];
+      for (offset_t q = 0; q < nnz; ++q) {
+        o.col_idx_[q] = e.col[q];
+        o.row_of_[q] = e.row[q];
+        o.values64_[q] = e.value[q];
+      }
+      return {};
     }
-  } else {
+    std::vector<offset_t> rep(nnz);
 #pragma omp parallel for schedule(static)
     for (offset_t g = 0; g < nnz; ++g) {
       const offset_t begin = g == 0 ? 0 : group_end[g - 1], end = group_end[g];
@@ -214,46 +214,56 @@ Observed Observed::assemble(const Entries& e, DuplicatePolicy policy) {
       if (!std::isfinite(o.values64_[g]))
         throw Error("duplicates at (row " + std::to_string(o.row_of_[g]) + ", column " + std::to_string(o.col_idx_[g]) +
                     ") sum to a value that is not finite; first of them: " + entry_text(e, rep[g]));
+    return rep;
   }
 
   // row_ptr from the row id of each CSR position.
-  std::fill(o.row_ptr_.data(), o.row_ptr_.data() + m + 1, offset_t{0});
-  for (offset_t q = 0; q < nnz; ++q) ++o.row_ptr_[o.row_of_[q] + 1];
-  for (index_t i = 0; i < m; ++i) o.row_ptr_[i + 1] += o.row_ptr_[i];
+  static void row_pointers(Observed& o) {
+    const index_t m = o.rows_;
+    o.row_ptr_.reset(static_cast<std::size_t>(m) + 1);
+    std::fill(o.row_ptr_.data(), o.row_ptr_.data() + m + 1, offset_t{0});
+    for (offset_t q = 0; q < o.nnz_; ++q) ++o.row_ptr_[o.row_of_[q] + 1];
+    for (index_t i = 0; i < m; ++i) o.row_ptr_[i + 1] += o.row_ptr_[i];
+  }
 
   // float32 copy; remember the first value that does not fit (converting it would be undefined: it
   // is stored as infinity, and float32 evaluations are refused), and the largest magnitude.
-  offset_t overflow_at = std::numeric_limits<offset_t>::max();
-  double largest = -1;
+  static void float32_values(Observed& o, const Entries& e, const std::vector<offset_t>& rep) {
+    const offset_t nnz = o.nnz_;
+    offset_t overflow_at = std::numeric_limits<offset_t>::max();
+    double largest = -1;
 #pragma omp parallel for schedule(static) reduction(min : overflow_at) reduction(max : largest)
-  for (offset_t q = 0; q < nnz; ++q) {
-    const double v = o.values64_[q];
-    const bool fits = std::fabs(v) <= static_cast<double>(FLT_MAX);
-    constexpr float inf = std::numeric_limits<float>::infinity();
-    o.values32_[q] = fits ? static_cast<float>(v) : v > 0 ? inf : -inf;
-    if (!fits && q < overflow_at) overflow_at = q;
-    largest = std::max(largest, std::fabs(v));
-  }
-  // Entry g as messages show it: its input entry, and the value kept when duplicates were summed.
-  const auto retained_text = [&](offset_t g) {
-    const offset_t t = presorted ? g : rep[g];
-    if (o.values64_[g] == e.value[t]) return entry_text(e, t);
-    return "the sum " + format_number(o.values64_[g]) + " of duplicates at " + entry_text(e, t);
-  };
-  if (overflow_at != std::numeric_limits<offset_t>::max())
-    o.float32_overflow_ =
-        retained_text(overflow_at) + " does not fit in float32 (largest finite: " + format_number(FLT_MAX) + ")";
-  for (offset_t g = 0; g < nnz; ++g)
-    if (std::fabs(o.values64_[g]) == largest) {
-      o.largest_value_ = retained_text(g);
-      break;
+    for (offset_t q = 0; q < nnz; ++q) {
+      const double v = o.values64_[q];
+      const bool fits = std::fabs(v) <= static_cast<double>(FLT_MAX);
+      constexpr float inf = std::numeric_limits<float>::infinity();
+      o.values32_[q] = fits ? static_cast<float>(v) : v > 0 ? inf : -inf;
+      if (!fits && q < overflow_at) overflow_at = q;
+      largest = std::max(largest, std::fabs(v));
     }
+    // Entry g as messages show it: its input entry, and the value kept when duplicates were summed.
+    const auto retained_text = [&](offset_t g) {
+      const offset_t t = rep.empty() ? g : rep[g];
+      if (o.values64_[g] == e.value[t]) return entry_text(e, t);
+      return "the sum " + format_number(o.values64_[g]) + " of duplicates at " + entry_text(e, t);
+    };
+    if (overflow_at != std::numeric_limits<offset_t>::max())
+      o.float32_overflow_ =
+          retained_text(overflow_at) + " does not fit in float32 (largest finite: " + format_number(FLT_MAX) + ")";
+    for (offset_t g = 0; g < nnz; ++g)
+      if (std::fabs(o.values64_[g]) == largest) {
+        o.largest_value_ = retained_text(g);
+        break;
+      }
+  }
 
-  // Input order: retained entries sorted by the input position that stands for them.
-  if (!presorted) {
+  // Input order: retained entries sorted by the input position that stands for them; left empty when
+  // it is CSR order.
+  static void input_order(Observed& o, const std::vector<offset_t>& rep, offset_t n_in) {
+    if (rep.empty()) return;
     std::vector<offset_t> csr_of_input(n_in, -1);
-    for (offset_t g = 0; g < nnz; ++g) csr_of_input[rep[g]] = g;
-    o.input_to_csr_.reset(nnz);
+    for (offset_t g = 0; g < o.nnz_; ++g) csr_of_input[rep[g]] = g;
+    o.input_to_csr_.reset(o.nnz_);
     offset_t t = 0;
     bool identity = true;
     for (offset_t p = 0; p < n_in; ++p)
@@ -265,13 +275,15 @@ Observed Observed::assemble(const Entries& e, DuplicatePolicy policy) {
   }
 
   // CSC by a stable counting sort of CSR positions on their column: rows stay ascending.
-  o.col_ptr_.reset(static_cast<std::size_t>(n) + 1);
-  o.row_idx_.reset(nnz);
-  o.csc_to_csr_.reset(nnz);
-  std::fill(o.col_ptr_.data(), o.col_ptr_.data() + n + 1, offset_t{0});
-  for (offset_t q = 0; q < nnz; ++q) ++o.col_ptr_[o.col_idx_[q] + 1];
-  for (index_t j = 0; j < n; ++j) o.col_ptr_[j + 1] += o.col_ptr_[j];
-  {
+  static void columns(Observed& o) {
+    const index_t n = o.cols_;
+    const offset_t nnz = o.nnz_;
+    o.col_ptr_.reset(static_cast<std::size_t>(n) + 1);
+    o.row_idx_.reset(nnz);
+    o.csc_to_csr_.reset(nnz);
+    std::fill(o.col_ptr_.data(), o.col_ptr_.data() + n + 1, offset_t{0});
+    for (offset_t q = 0; q < nnz; ++q) ++o.col_ptr_[o.col_idx_[q] + 1];
+    for (index_t j = 0; j < n; ++j) o.col_ptr_[j + 1] += o.col_ptr_[j];
     std::vector<offset_t> fill(o.col_ptr_.data(), o.col_ptr_.data() + n);
     for (offset_t q = 0; q < nnz; ++q) {
       const offset_t p = fill[o.col_idx_[q]]++;
@@ -280,16 +292,43 @@ Observed Observed::assemble(const Entries& e, DuplicatePolicy policy) {
     }
   }
 
-  for (index_t i = 0; i < m; ++i) {
-    const offset_t d = o.row_ptr_[i + 1] - o.row_ptr_[i];
-    o.stats_.max_row_nnz = std::max(o.stats_.max_row_nnz, d);
-    o.stats_.empty_rows += d == 0;
+  static void degree_stats(Observed& o) {
+    for (index_t i = 0; i < o.rows_; ++i) {
+      const offset_t d = o.row_ptr_[i + 1] - o.row_ptr_[i];
+      o.stats_.max_row_nnz = std::max(o.stats_.max_row_nnz, d);
+      o.stats_.empty_rows += d == 0;
+    }
+    for (index_t j = 0; j < o.cols_; ++j) {
+      const offset_t d = o.col_ptr_[j + 1] - o.col_ptr_[j];
+      o.stats_.max_col_nnz = std::max(o.stats_.max_col_nnz, d);
+      o.stats_.empty_cols += d == 0;
+    }
   }
-  for (index_t j = 0; j < n; ++j) {
-    const offset_t d = o.col_ptr_[j + 1] - o.col_ptr_[j];
-    o.stats_.max_col_nnz = std::max(o.stats_.max_col_nnz, d);
-    o.stats_.empty_cols += d == 0;
+};
+
+Observed Observed::assemble(const Entries& e, DuplicatePolicy policy) {
+  const offset_t n_in = e.size();
+  // perm: input positions in (row, column, input position) order; empty when the input already is.
+  std::vector<offset_t> perm, group_end;
+  if (!strictly_row_major(e)) {
+    perm = row_major_order(e);
+    if (policy == DuplicatePolicy::error) reject_duplicates(e, perm);
+    group_end = group_ends(e, perm);
   }
+
+  Observed o;
+  o.rows_ = e.rows;
+  o.cols_ = e.cols;
+  o.id_ = next_observed_id.fetch_add(1);
+  o.nnz_ = perm.empty() ? n_in : static_cast<offset_t>(group_end.size());
+  o.stats_.duplicates_merged = n_in - o.nnz_;
+
+  const std::vector<offset_t> rep = Assembly::gather(o, e, perm, group_end, policy);
+  Assembly::row_pointers(o);
+  Assembly::float32_values(o, e, rep);
+  Assembly::input_order(o, rep, n_in);
+  Assembly::columns(o);
+  Assembly::degree_stats(o);
   return o;
 }
 

@@ -13,6 +13,7 @@
 
 #include "format.hpp"
 #include "mfgrad/dataset.hpp"
+#include "util.hpp"
 
 namespace mfgrad {
 
@@ -41,8 +42,6 @@ std::map<ShapeKey, Choice>& wisdom() {
   return w;
 }
 
-std::string ms(double seconds) { return format_number(std::round(seconds * 1e5) / 1e2) + " ms"; }
-
 std::string variant_name(const Kernel& k, Workspace::CacheSizes c) {
   std::string name = k.name;
   if (c.l2 != 0) name += " (L2 taken as " + std::to_string(c.l2 >> 10) + " KiB)";
@@ -50,39 +49,27 @@ std::string variant_name(const Kernel& k, Workspace::CacheSizes c) {
   return name;
 }
 
-// The implementation the shape suggests, and why. Measured on every preset at k = 4…256 (README,
-// "The plan"):
-//   - factor rows of at most 128 bytes, or k not a whole number of SIMD batches (where tiled_simd runs
-//     its slow run-time loop): the single fused pass, fused_simd, as long as its per-thread ∂V copies
-//     are small next to the work (nnz ≥ 16 · threads · n);
-//   - with few entries per column and k below one SIMD batch, csr_rows_omp, whose copies are k wide
-//     where fused_simd's are padded to a whole batch;
-//   - otherwise the two-pass tiled_simd.
+// The implementation the shape suggests, and why: every supported implementation with a prefers
+// column ranks the shape (mfgrad/kernel.hpp, Preference) and the highest rank wins. The ranks encode
+// what was measured on every preset at k = 4…256 (README, "The plan").
 std::pair<const Kernel*, std::string> estimate(const Observed& obs, std::size_t k, Precision precision, int threads) {
   const std::size_t bytes = precision == Precision::f32 ? 4 : 8;
-  const std::size_t width = simd_bytes() / bytes;
-  const std::size_t row_bytes = (k * bytes + 63) / 64 * 64;
-  const auto usable = [](const char* name) {
-    const Kernel* k = find_kernel(name);
-    return k != nullptr && k->supported() ? k : nullptr;
-  };
-  const Kernel* tiled = usable("tiled_simd");
-  const Kernel* fused = usable("fused_simd");
-  const Kernel* rows = usable("csr_rows_omp");
-  const bool odd_k = k % width != 0;
-  const double per_column = static_cast<double>(obs.nnz()) / std::max<double>(1, obs.cols());
-  const bool copies_pay = per_column >= 16.0 * threads;
-  const std::string why = "estimated: factor rows of " + std::to_string(row_bytes) + " bytes, k = " +
-                          std::to_string(k) + (odd_k ? " (not a" : " (a") + " whole number of " +
-                          std::to_string(width) + "-lane batches), " +
-                          std::to_string(static_cast<long long>(per_column)) + " entries per column";
-  if (row_bytes <= 128 || odd_k) {
-    if (fused != nullptr && copies_pay) return {fused, why + ": the single fused pass"};
-    if (rows != nullptr && k < width) return {rows, why + ": the fused pass on k-wide ∂V copies"};
-    if (fused != nullptr && odd_k) return {fused, why + ": the single fused pass"};
+  const ShapeHint shape{obs.nnz(), obs.rows(), obs.cols(), k, bytes, simd_bytes() / bytes, threads};
+  const Kernel* pick = nullptr;
+  Preference best;
+  for (const Kernel& kern : registry()) {
+    if (kern.prefers == nullptr || !kern.supported()) continue;
+    const Preference p = kern.prefers(shape);
+    if (p.rank > best.rank) pick = &kern, best = p;
   }
-  if (tiled != nullptr) return {tiled, why + ": the cache-blocked two-pass kernel"};
-  return {&best_kernel(), "estimated: the best-tier implementation this CPU supports"};
+  if (pick == nullptr) return {&best_kernel(), "estimated: the best-tier implementation this CPU supports"};
+  const std::size_t row_bytes = (k * bytes + 63) / 64 * 64;
+  const bool whole = k % shape.lanes == 0;
+  const double per_column = static_cast<double>(obs.nnz()) / std::max<double>(1, obs.cols());
+  return {pick, "estimated: factor rows of " + std::to_string(row_bytes) + " bytes, k = " + std::to_string(k) +
+                    (whole ? " (a" : " (not a") + " whole number of " + std::to_string(shape.lanes) +
+                    "-lane batches), " + std::to_string(static_cast<long long>(per_column)) +
+                    " entries per column: " + best.why};
 }
 
 }  // namespace
@@ -132,7 +119,7 @@ struct Plan::State {
     };
     double best = HUGE_VAL;
     for (const Kernel& kern : registry()) {
-      if (!kern.supported() || kern.tier == 0) continue;  // the oracle is never a candidate
+      if (!kern.supported() || kern.oracle) continue;
       std::vector<Workspace::CacheSizes> variants{{}};
       if (kern.cache_tunable) variants.insert(variants.end(), {{.l2 = 4 * l2, .l3 = 0}, {.l2 = 0, .l3 = l3}});
       for (const Workspace::CacheSizes& c : variants) {
@@ -164,8 +151,7 @@ struct Plan::State {
     for (Trial& t : trials) {
       // The first time (a cold call) only decided who was hopeful.
       if (t.times.size() > 1) t.times.erase(t.times.begin());
-      std::sort(t.times.begin(), t.times.end());
-      t.candidate.seconds = t.times[t.times.size() / 2];
+      t.candidate.seconds = detail::median(t.times);
     }
     std::stable_sort(trials.begin(), trials.end(),
                      [](const Trial& a, const Trial& b) { return a.candidate.seconds < b.candidate.seconds; });
@@ -183,7 +169,7 @@ struct Plan::State {
     reason = "measured on this data, " + std::to_string(rounds) + " interleaved bursts of " + std::to_string(burst) +
              (burst == 1 ? " run of " : " runs of ") + std::to_string(candidates.size()) + " candidates: ";
     for (std::size_t x = 0; x < candidates.size() && x < 3; ++x)
-      reason += (x ? ", " : "") + candidates[x].name + " " + ms(candidates[x].seconds);
+      reason += (x ? ", " : "") + candidates[x].name + " " + detail::format_duration(candidates[x].seconds);
     if (candidates.size() > 3) reason += ", …";
     if (pick != 0) reason += "; the default tile sizes are within 5 % of the best, so they are kept";
   }
@@ -221,7 +207,7 @@ Plan::Plan(const Observed& obs, std::size_t k, Precision precision, const PlanOp
           s_->caches = it->second.caches;
           s_->from_wisdom = true;
           s_->reason = "wisdom: " + variant_name(*known, it->second.caches) + " measured fastest (" +
-                       ms(it->second.seconds) + ") for this shape on this machine";
+                       detail::format_duration(it->second.seconds) + ") for this shape on this machine";
         }
     }
     if (s_->kernel == nullptr) {
@@ -299,13 +285,11 @@ void Plan::save_wisdom(const std::string& path) {
           << to_string(key.precision) << '\t' << key.threads << '\t' << c.kernel << '\t' << c.caches.l2 << '\t'
           << c.caches.l3 << '\t' << format_number(c.seconds) << '\n';
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << out.str();
-    if (!f) throw Error("cannot write wisdom file " + path);
+  try {
+    detail::write_file_atomically(path, out.str());
+  } catch (const Error& e) {
+    throw Error(std::string("cannot write wisdom file ") + path + " (" + e.what() + ")");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error("cannot write wisdom file " + path);
 }
 
 void Plan::load_wisdom(const std::string& path) {
@@ -322,10 +306,11 @@ void Plan::load_wisdom(const std::string& path) {
       f.push_back(line.substr(start, tab - start));
     f.push_back(line.substr(start));
     try {
-      if (f.size() != 11 || (f[5] != "float32" && f[5] != "float64")) throw std::invalid_argument("fields");
+      const std::optional<Precision> precision = f.size() == 11 ? detail::parse_precision(f[5]) : std::nullopt;
+      if (!precision) throw std::invalid_argument("fields");
       const ShapeKey key{f[0], static_cast<index_t>(std::stol(f[1])), static_cast<index_t>(std::stol(f[2])),
                          std::stoll(f[3]), static_cast<std::size_t>(std::stoull(f[4])),
-                         f[5] == "float32" ? Precision::f32 : Precision::f64, std::stoi(f[6])};
+                         *precision, std::stoi(f[6])};
       read[key] = {f[7], {static_cast<std::size_t>(std::stoull(f[8])), static_cast<std::size_t>(std::stoull(f[9]))},
                    std::stod(f[10])};
     } catch (const std::exception&) {

@@ -8,13 +8,62 @@
 
 #include "mfgrad/kernel.hpp"
 
-#define MFGRAD_KERNEL(name, isa, deterministic, tier, tunable, description) \
-  namespace mfgrad::kernels::name {                                \
-  double evaluate(const Problem<float>&, Workspace&);              \
-  double evaluate(const Problem<double>&, Workspace&);             \
+// Every kernels/<name>.cpp defines these in mfgrad::kernels::<name>; prefers only where its line
+// names it (a declaration nobody uses costs nothing).
+#define MFGRAD_KERNEL(name, ...)                       \
+  namespace mfgrad::kernels::name {                    \
+  double evaluate(const Problem<float>&, Workspace&);  \
+  double evaluate(const Problem<double>&, Workspace&); \
+  Preference prefers(const ShapeHint&);                \
   }
 #include "kernels.inc"
 #undef MFGRAD_KERNEL
+
+namespace mfgrad::kernels {
+namespace {
+
+// The columns of kernels/kernels.inc, in the order a line names them, with their defaults.
+struct KernelTraits {
+  Isa isa = Isa::baseline;
+  bool oracle = false;
+  bool serial = false;
+  bool deterministic = false;
+  bool simd = false;
+  bool cache_tunable = false;
+  int tier = 1;
+  PrefersFn prefers = nullptr;
+  const char* description = "";
+};
+
+// Checked when the library is compiled: one oracle, and no line takes a name the plan reserves.
+constexpr int oracle_lines = 0
+#define MFGRAD_KERNEL(name, ...) +(KernelTraits{__VA_ARGS__}.oracle ? 1 : 0)
+#include "kernels.inc"
+#undef MFGRAD_KERNEL
+    ;
+static_assert(oracle_lines == 1, "kernels/kernels.inc: exactly one line must be .oracle = true");
+#define MFGRAD_KERNEL(name, ...)                                                                       \
+  static_assert(std::string_view(#name) != plan_name && std::string_view(#name) != plan_estimate_name, \
+                "kernels/kernels.inc: " #name " is a name mfgrad::Plan reserves (mfgrad/kernel.hpp)");
+#include "kernels.inc"
+#undef MFGRAD_KERNEL
+
+Kernel entry(const char* name, const KernelTraits& t, EvalFn<float> f32, EvalFn<double> f64) {
+  return Kernel{name,   t.description,   t.isa,  t.oracle,  t.serial, t.deterministic,
+                t.simd, t.cache_tunable, t.tier, t.prefers, f32,      f64};
+}
+
+// The list, expanded where kernels::<name> is in scope for the prefers column.
+std::vector<Kernel> listed() {
+  return {
+#define MFGRAD_KERNEL(name, ...) entry(#name, KernelTraits{__VA_ARGS__}, &name::evaluate, &name::evaluate),
+#include "kernels.inc"
+#undef MFGRAD_KERNEL
+  };
+}
+
+}  // namespace
+}  // namespace mfgrad::kernels
 
 namespace mfgrad {
 
@@ -28,13 +77,7 @@ struct Registry {
 Registry& table() {
   static Registry r = [] {
     Registry reg;
-    reg.table = {
-#define MFGRAD_KERNEL(name, isa, deterministic, tier, tunable, description)                     \
-  Kernel{#name, description, Isa::isa, deterministic, tier, tunable, &kernels::name::evaluate, \
-         &kernels::name::evaluate},
-#include "kernels.inc"
-#undef MFGRAD_KERNEL
-    };
+    reg.table = kernels::listed();
     reg.calls = std::make_unique<std::atomic<std::uint64_t>[]>(reg.table.size());
     return reg;
   }();
@@ -71,6 +114,15 @@ const Kernel& best_kernel() {
   for (const Kernel& k : table().table)
     if (k.supported() && (best == nullptr || k.tier > best->tier)) best = &k;
   return *best;  // naive needs only the baseline, so there always is one
+}
+
+const Kernel& oracle() {
+  static const Kernel& o = []() -> const Kernel& {
+    for (const Kernel& k : table().table)
+      if (k.oracle) return k;
+    throw Error("kernels/kernels.inc marks no implementation .oracle");
+  }();
+  return o;
 }
 
 const Kernel& default_kernel() {

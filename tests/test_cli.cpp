@@ -89,7 +89,7 @@ TEST_F(Cli, GenThenEvalMatchesTheLibrary) {
   EXPECT_EQ(line.find("dtype")->as_string(), "float32");
   EXPECT_GT(line.find("seconds")->as_number(), 0);
 
-  const Result<float> want = run(kernel("naive"), obs, f, 0.25, 1);
+  const Result<float> want = run(oracle(), obs, f, 0.25, 1);
   const ErrorBounds b = error_bounds(obs, f, 0.25);
   EXPECT_LE(std::fabs(line.find("loss")->as_number() - want.loss), b.loss);
   const NpyArray gu = read_npy(path("out/grad_u.npy")), gv = read_npy(path("out/grad_v.npy"));
@@ -233,6 +233,23 @@ TEST_F(Cli, InvalidIsaCeilingIsOneLineError) {
   const Outcome capped = mfgrad("kernels", "MFGRAD_ISA=baseline");
   ASSERT_EQ(capped.status, 0) << capped.err;
   EXPECT_NE(capped.out.find("(MFGRAD_ISA=baseline)"), std::string::npos) << capped.out;
+}
+
+// --isa puts SIMD levels side by side in one run, each checked against the oracle; a level the CPU
+// (or MFGRAD_ISA) refuses is a one-line error naming it.
+TEST_F(Cli, BenchIsaRunsEachLevelSideBySide) {
+  const std::string best = cpu_supports(Isa::avx2) ? "avx2" : "baseline";
+  const Outcome o = mfgrad("bench --data tiny --k 16 --threads 1 --impl tiled_simd,csc_cols_omp --peers none "
+                           "--reps 1 --min-time 0.01 --isa baseline," + best + " --json " + path("isa.json"));
+  ASSERT_EQ(o.status, 0) << o.err;
+  const std::string json = slurp(dir / "isa.json");
+  for (const std::string& row : std::vector<std::string>{"eval/tiled_simd@baseline/", "eval/tiled_simd@" + best + "/",
+                                                         "eval/csc_cols_omp/"})
+    EXPECT_NE(json.find(row), std::string::npos) << row;
+  EXPECT_EQ(json.find("\"eval/tiled_simd/"), std::string::npos) << "a row without its level";
+  EXPECT_EQ(json.find("failed"), std::string::npos);
+  expect_one_error_line(mfgrad("bench --data tiny --k 16 --impl tiled_simd --isa avx2", "MFGRAD_ISA=baseline"),
+                        "SIMD level avx2");
 }
 
 TEST_F(Cli, UsageErrorsExitWithTwo) {

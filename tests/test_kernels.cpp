@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <tuple>
 
 #include "support.hpp"
@@ -18,6 +19,12 @@ std::vector<std::string> kernel_names(bool deterministic_only = false) {
     if (!deterministic_only || k.deterministic) names.push_back(k.name);
   return names;
 }
+
+// Each test of an implementation starts here: one whose least ISA this CPU (or MFGRAD_ISA) lacks is
+// skipped, saying so, rather than failing on what the machine cannot run.
+#define SKIP_UNLESS_SUPPORTED(id)                                                                 \
+  if (const Kernel* listed = find_kernel(id); listed != nullptr && !listed->supported())       \
+  GTEST_SKIP() << listed->name << " needs " << to_string(listed->isa) << ", which this CPU (or MFGRAD_ISA) lacks"
 
 constexpr double lambda = 0.05;
 
@@ -49,7 +56,7 @@ class Kernels : public ::testing::TestWithParam<Param> {
     const Observed& obs = observed(shape_name);
     const std::size_t k = shape(shape_name).k;
     const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), k, 1000 + k);
-    const Result<T> want = run(kernel("naive"), obs, f, lambda, 1);
+    const Result<T> want = run(oracle(), obs, f, lambda, 1);
     const Result<T> got = run(impl, obs, f, lambda, 3);
     const ErrorBounds b = error_bounds(obs, f, lambda);
 
@@ -69,6 +76,7 @@ class Kernels : public ::testing::TestWithParam<Param> {
 };
 
 TEST_P(Kernels, MatchesOracle) {
+  SKIP_UNLESS_SUPPORTED(std::get<0>(GetParam()));
   if (std::get<2>(GetParam()) == Precision::f32)
     matches_oracle<float>();
   else
@@ -104,6 +112,7 @@ class Threads : public ::testing::TestWithParam<std::tuple<std::string, Precisio
 };
 
 TEST_P(Threads, Reproducible) {
+  SKIP_UNLESS_SUPPORTED(std::get<0>(GetParam()));
   if (std::get<1>(GetParam()) == Precision::f32)
     check<float>();
   else
@@ -130,7 +139,7 @@ class SmallTiles : public ::testing::TestWithParam<std::tuple<std::string, std::
     const std::size_t k = shape(shape_name).k;
     const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), k, 77);
     const Workspace::CacheSizes tiny{.l2 = 2048, .l3 = 4096};
-    const Result<T> want = run(kernel("naive"), obs, f, lambda, 1);
+    const Result<T> want = run(oracle(), obs, f, lambda, 1);
     const ErrorBounds b = error_bounds(obs, f, lambda);
     const Result<T> one = run(impl, obs, f, lambda, 1, std::numeric_limits<T>::quiet_NaN(), tiny);
     EXPECT_LE(std::fabs(one.loss - want.loss), b.loss);
@@ -148,6 +157,7 @@ class SmallTiles : public ::testing::TestWithParam<std::tuple<std::string, std::
 };
 
 TEST_P(SmallTiles, MatchesOracle) {
+  SKIP_UNLESS_SUPPORTED(std::get<0>(GetParam()));
   if (std::get<2>(GetParam()) == Precision::f32)
     check<float>();
   else
@@ -167,6 +177,7 @@ INSTANTIATE_TEST_SUITE_P(Registry, SmallTiles,
 class FiniteDifferences : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FiniteDifferences, GradientMatchesCentralDifferences) {
+  SKIP_UNLESS_SUPPORTED(GetParam());
   const Kernel& impl = kernel(GetParam());
   const Observed& obs = observed("empty_rows_cols");
   const std::size_t k = 9;
@@ -217,6 +228,46 @@ TEST(Workspace, ReuseAcrossDataAndThreads) {
       }
     }
   }
+}
+
+// Every SIMD level this CPU allows, side by side in one process (set_simd_level), against the oracle;
+// the scoped guard puts the level back.
+TEST(SimdLevels, EachAllowedLevelMatchesTheOracleInOneProcess) {
+  const Isa before = simd_level();
+  const std::string before_name = simd_arch_name();
+  const Observed& obs = observed("power_law");
+  const std::size_t k = 24;
+  const Factors<float> f = random_factors<float>(obs.rows(), obs.cols(), k, 5);
+  const Result<float> want = run(oracle(), obs, f, lambda, 1);
+  const ErrorBounds b = error_bounds(obs, f, lambda);
+  std::set<std::string> names;
+  for (Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512, Isa::neon}) {
+    if (!cpu_supports(isa)) {
+      try {
+        set_simd_level(isa);
+        ADD_FAILURE() << "set_simd_level(" << to_string(isa) << ") accepted a level this CPU lacks";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(to_string(isa)), std::string::npos) << e.what();
+      }
+      continue;
+    }
+    try {
+      const ScopedSimdLevel level(isa);
+      names.insert(simd_arch_name());
+      for (const Kernel& impl : registry()) {
+        if (!impl.simd) continue;
+        const Result<float> got = run(impl, obs, f, lambda, 2);
+        EXPECT_LE(std::fabs(got.loss - want.loss), b.loss) << impl.name << " at " << to_string(isa);
+        expect_within("grad_U", got.gu, want.gu, b.grad_u, k);
+        expect_within("grad_V", got.gv, want.gv, b.grad_v, k);
+      }
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("no code"), std::string::npos) << e.what();  // neon on x86-64, …
+    }
+    EXPECT_EQ(simd_level(), before) << "the guard did not restore the level";
+  }
+  EXPECT_EQ(simd_arch_name(), before_name);
+  EXPECT_GE(names.size(), 1u);
 }
 
 }  // namespace

@@ -21,7 +21,9 @@ using bench::peers;
 
 // A Peer as a Kernel, so that mfgrad::evaluate validates its arguments exactly as for the registry.
 Kernel as_kernel(const Peer& peer) {
-  return Kernel{peer.name, peer.description, Isa::baseline, false, 0, false, peer.f32, peer.f64};
+  return Kernel{.name = peer.name, .description = peer.description, .isa = Isa::baseline, .oracle = false,
+                .serial = false, .deterministic = false, .simd = false, .cache_tunable = false, .tier = 0,
+                .prefers = nullptr, .f32 = peer.f32, .f64 = peer.f64};
 }
 
 const Peer& peer(const std::string& name) {
@@ -62,7 +64,7 @@ class PeerVsOracle : public ::testing::TestWithParam<Param> {
     const Observed& obs = observed(shape_name);
     const std::size_t k = shape(shape_name).k;
     const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), k, 1000 + k);
-    const Result<T> want = run(kernel("naive"), obs, f, lambda, 1);
+    const Result<T> want = run(oracle(), obs, f, lambda, 1);
     const ErrorBounds b = error_bounds(obs, f, lambda);
 
     expect_not_trivial(want);
@@ -106,7 +108,7 @@ void reuse_workspace(const Kernel& impl) {
       got.loss = evaluate<T>(impl, obs, {f.u.data(), f.m, f.k}, {f.v.data(), f.n, f.k}, lambda,
                              {got.gu.data(), f.m, f.k}, {got.gv.data(), f.n, f.k}, ws);
       expect_matches(std::string(impl.name) + " " + shape_name + " " + std::to_string(threads) + " threads", obs, k,
-                     error_bounds(obs, f, lambda), run(kernel("naive"), obs, f, lambda, 1), got);
+                     error_bounds(obs, f, lambda), run(oracle(), obs, f, lambda, 1), got);
     }
   }
 }

@@ -11,14 +11,15 @@
 #include "cli.hpp"
 #include "harness.hpp"
 #include "report.hpp"
+#include "util.hpp"
 
 namespace mfgrad::cli {
 
 namespace {
 
 const Args::Spec bench_spec{
-    .values = {"k", "threads", "impl", "peers", "dtype", "reps", "min-time", "json", "plot", "seed", "lambda"},
-    .repeatable = {"data", "k", "threads", "impl", "peers", "dtype"},
+    .values = {"k", "threads", "impl", "peers", "dtype", "isa", "reps", "min-time", "json", "plot", "seed", "lambda"},
+    .repeatable = {"data", "k", "threads", "impl", "peers", "dtype", "isa"},
     .flags = {"instructions", "count-instructions"}};
 
 std::vector<std::string> names_or_all(const std::vector<std::string>& given, const std::vector<std::string>& all) {
@@ -43,9 +44,23 @@ bench::Config apply(const Args& args, bench::Config c) {
   if (args.has("dtype")) {
     c.dtypes.clear();
     for (const std::string& d : args.list("dtype")) {
-      if (d != "float32" && d != "float64") throw UsageError("bench: --dtype expects float32 and/or float64, got '" + d + "'");
-      c.dtypes.push_back(d == "float32" ? Precision::f32 : Precision::f64);
+      const std::optional<Precision> precision = detail::parse_precision(d);
+      if (!precision) throw UsageError("bench: --dtype expects float32 and/or float64, got '" + d + "'");
+      c.dtypes.push_back(*precision);
     }
+  }
+  if (args.has("isa")) {
+    std::string refused;
+    for (const std::string& name : args.list("isa")) {
+      try {
+        const Isa isa = parse_isa(name);
+        const ScopedSimdLevel allowed(isa);  // the same checks as the runs will make, undone at once
+        c.isas.push_back(isa);
+      } catch (const Error& e) {
+        refused += std::string(refused.empty() ? "" : "; ") + e.what();
+      }
+    }
+    if (!refused.empty()) throw UsageError("bench: --isa: " + refused);
   }
   if (args.has("reps")) c.reps = static_cast<int>(args.integer("reps", 5, 1, 1000));
   if (args.has("min-time")) c.min_time = args.number("min-time", 0.2);
@@ -54,7 +69,7 @@ bench::Config apply(const Args& args, bench::Config c) {
   if (c.datasets.empty() || c.ks.empty() || c.threads.empty() || (c.impls.empty() && c.peers.empty()))
     throw UsageError("bench: nothing to run (empty --data, --k, --threads or --impl/--peers)");
   for (const std::string& i : c.impls)
-    if (i != "plan" && i != "plan_estimate") kernel(i);  // unknown or unsupported names fail before any work
+    if (i != plan_name && i != plan_estimate_name) kernel(i);  // unknown or unsupported names fail before any work
   return c;
 }
 
@@ -65,16 +80,6 @@ std::string self_exe() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f) throw Error("cannot write " + path);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error("cannot write " + path);
-}
-
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
@@ -82,23 +87,26 @@ int cmd_bench(const std::vector<std::string>& argv) {
   if (!args.positional().empty()) throw UsageError("bench: unexpected argument '" + args.positional()[0] + "'");
 
   if (args.has("count-instructions")) {  // the child side of --instructions, run under callgrind
-    const std::string dtype = args.get("dtype").value_or("float32");
+    const Precision precision = detail::parse_precision(args.get("dtype").value_or("")).value_or(Precision::f32);
     bench::Suite::evaluate_once_for_callgrind(args.required("impl"), args.required("data"),
                                               static_cast<std::size_t>(args.integer("k", 16, 1, 1 << 16)),
-                                              dtype == "float64" ? Precision::f64 : Precision::f32,
+                                              precision,
                                               static_cast<std::uint64_t>(args.integer("seed", 1, 0, INT64_MAX)),
                                               args.number("lambda", 0.05));
     return 0;
   }
 
+  // --instructions: instead of timing, callgrind's counts of one single-threaded evaluation of each
+  // registered implementation (repeatable on a noisy machine). Decided here, once.
+  const bool counting = args.has("instructions");
   bench::Config config = bench::default_config();
-  if (args.has("instructions")) {  // deterministic counts, single-threaded, mfgrad implementations only
+  if (counting) {  // deterministic counts, single-threaded, mfgrad implementations only
     config.threads = {1};
     config.peers = {};
   }
   config = apply(args, config);
-  if (args.has("instructions")) {  // callgrind counts the registered implementations only
-    std::erase_if(config.impls, [](const std::string& i) { return i == "plan" || i == "plan_estimate"; });
+  if (counting) {  // callgrind counts the registered implementations only
+    std::erase_if(config.impls, [](const std::string& i) { return i == plan_name || i == plan_estimate_name; });
     config.peers.clear();
   }
   const json::Value context = bench::machine_context();
@@ -107,7 +115,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   suite.register_cases();
   std::vector<bench::Record> records;
   bench::Ceilings ceilings;
-  if (args.has("instructions")) {
+  if (counting) {
     records = suite.records();
     bench::count_instructions(config, records, self_exe());
   } else {
@@ -128,7 +136,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   }
 
   const auto rows = bench::summarize(records, ceilings);
-  if (args.has("instructions")) {
+  if (counting) {
     std::printf("%-52s %16s  %s\n", "benchmark (single-threaded, under callgrind)", "instructions", "check");
     for (const auto& r : rows)
       std::printf("%-52s %16.0f  %s\n", r.record.name.c_str(), r.record.instructions.value_or(-1),
@@ -141,7 +149,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   for (const std::string& a : argv) command += " " + a;
   doc["context"]["command"] = command;
   if (auto path = args.get("json")) {
-    write_text(*path, doc.dump(1) + "\n");
+    detail::write_file_atomically(*path, doc.dump(1) + "\n");
     std::fprintf(stderr, "mfgrad bench: wrote %s\n", path->c_str());
   }
   if (auto dir = args.get("plot"))

@@ -14,6 +14,7 @@
 #include "mfgrad/kernel.hpp"
 #include "mfgrad/memory.hpp"
 #include "mfgrad/message.hpp"
+#include "util.hpp"
 
 namespace mfgrad::cli {
 
@@ -204,9 +205,9 @@ int cmd_eval(const std::vector<std::string>& argv) {
     const auto seed = static_cast<std::uint64_t>(args.integer("seed", 1, 0, INT64_MAX));
     const std::string dtype = args.get("dtype").value_or("float32");
     const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
-    if (dtype != "float32" && dtype != "float64")
-      throw UsageError("eval: --dtype expects float32 or float64, got " + quote(dtype));
-    const Precision precision = dtype == "float32" ? Precision::f32 : Precision::f64;
+    const std::optional<Precision> parsed = detail::parse_precision(dtype);
+    if (!parsed) throw UsageError("eval: --dtype expects float32 or float64, got " + quote(dtype));
+    const Precision precision = *parsed;
     check_evaluation_memory(k, precision, true);
     const auto random = [&]<class T>(T) {
       return allocating(

@@ -7,6 +7,7 @@
 #include "mfgrad/dataset.hpp"
 #include "mfgrad/memory.hpp"
 #include "mfgrad/plan.hpp"
+#include "util.hpp"
 
 namespace mfgrad::cli {
 
@@ -49,10 +50,11 @@ int cmd_plan(const std::vector<std::string>& argv) {
   const int threads = set_threads(static_cast<int>(args.integer("threads", 0, 1, 4096)));
   const auto k = static_cast<std::size_t>(parse_integer("k", args.required("k"), 1, 1 << 16));
   const std::string dtype = args.get("dtype").value_or("float32");
-  if (dtype != "float32" && dtype != "float64") throw UsageError("plan: --dtype expects float32 or float64");
+  const std::optional<Precision> parsed = detail::parse_precision(dtype);
+  if (!parsed) throw UsageError("plan: --dtype expects float32 or float64");
   const Dataset data = load_dataset(args.has("ratings") ? *args.get("ratings") : *args.get("data"),
                                     parse_ratings_format(args.get("format").value_or("auto")));
-  const Precision precision = dtype == "float32" ? Precision::f32 : Precision::f64;
+  const Precision precision = *parsed;
   const Observed& obs = data.observed;
   const std::string what = "making a plan for " + data.description + " at k = " + std::to_string(k) + " in " + dtype +
                            " on " + std::to_string(threads) + " threads";

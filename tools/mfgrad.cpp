@@ -23,7 +23,7 @@ const Command commands[] = {
     {"bench", mfgrad::cli::cmd_bench, "time every implementation and peer side by side (the main job)",
      "mfgrad bench [--data PRESET|FILE]... [--k 16,64] [--threads 1,2] [--impl a,b|all] [--peers eigen,graphblas|all|none]\n"
      "             [--dtype float32,float64] [--reps N] [--min-time S] [--json FILE] [--plot DIR]\n"
-     "             [--instructions] [--seed S] [--lambda L]\n"
+     "             [--isa avx2,avx512] [--instructions] [--seed S] [--lambda L]\n"
      "  Times one evaluation (loss and both gradients) of each implementation, a measured plan ('plan')\n"
      "  and each peer on the same data\n"
      "  and factors, after checking its result against the oracle (naive); prints a table with the median\n"
@@ -35,6 +35,8 @@ const Command commands[] = {
      "  --plot DIR       PNG plots (gnuplot): median time per implementation, GFLOP/s against threads\n"
      "  --instructions   instead of timing, count the instructions of one single-threaded evaluation of each\n"
      "                   implementation under valgrind's callgrind (MFGRAD_ISA=avx2): repeatable on noisy CI\n"
+     "  --isa LEVELS     run the SIMD implementations once per listed level (baseline, avx2, avx512), in one\n"
+     "                   process, rows named <impl>@<level>; a level this CPU (or MFGRAD_ISA) lacks is an error\n"
      "  Exit status 1 when any check against the oracle fails.\n"},
     {"compare", mfgrad::cli::cmd_compare, "the regression gate: compare two results files, benchmark by benchmark",
      "mfgrad compare BASELINE.json CONTENDER.json [--threshold PCT] [--alpha A] [--instructions-threshold PCT]\n"

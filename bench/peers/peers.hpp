@@ -17,7 +17,7 @@ struct Peer {
                             // one-time conversions of Ω kept in ws.prepared()
   template <class T>
   EvalFn<T> fn() const noexcept {
-    if constexpr (std::is_same_v<T, float>) return f32; else return f64;
+    return by_precision<T>(f32, f64);
   }
 };
 

@@ -44,6 +44,36 @@ unsigned sve_vector_bits() noexcept;
 // naming the variable and the values this build accepts; evaluate() and the CLI raise it.
 Isa isa_ceiling();
 
+// The level the SIMD kernels dispatch to: the one set_simd_level() chose, else the most capable level
+// with built code that cpu_supports() allows (x86-64: avx512, avx2, baseline; aarch64: baseline, whose
+// NEON code every aarch64 CPU runs).
+Isa simd_level() noexcept;
+
+// Makes the SIMD kernels dispatch to `isa` in this whole process (for comparing levels side by side:
+// tests, `mfgrad bench --isa`). An Error, naming the level, when this build has no code for it or the
+// CPU (or MFGRAD_ISA) does not allow it. Not while evaluations run on other threads.
+void set_simd_level(Isa isa);
+
+// Back to the default of simd_level().
+void reset_simd_level() noexcept;
+
+// set_simd_level() for one scope; the level before it comes back when the guard is destroyed.
+class ScopedSimdLevel {
+ public:
+  explicit ScopedSimdLevel(Isa isa);
+  ~ScopedSimdLevel();
+  ScopedSimdLevel(const ScopedSimdLevel&) = delete;
+  ScopedSimdLevel& operator=(const ScopedSimdLevel&) = delete;
+
+ private:
+  int previous_;  // the override before this guard, -1 for none
+};
+
+// Name of the instruction set the xsimd-dispatched kernels run with on this CPU (after MFGRAD_ISA),
+// and the width of its vectors in bytes.
+const char* simd_arch_name();
+std::size_t simd_bytes();
+
 // The CPU's model name as the OS reports it ("unknown cpu" when it does not).
 std::string cpu_model();
 

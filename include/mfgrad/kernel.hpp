@@ -41,23 +41,54 @@ struct Problem {
 template <class T>
 using EvalFn = double (*)(const Problem<T>&, Workspace&);
 
-// One registered implementation; the registry is expanded from kernels/kernels.inc.
+// What estimate mode knows of a problem when it asks each implementation whether it suits it.
+struct ShapeHint {
+  offset_t nnz;               // observed entries
+  index_t rows, cols;         // m, n
+  std::size_t k;              // factor columns, ≥ 1
+  std::size_t element_bytes;  // 4 (float32) or 8 (float64)
+  std::size_t lanes;          // elements per SIMD register at the dispatched level (simd_bytes() / element_bytes)
+  int threads;                // threads the evaluation will run on
+};
+
+// An implementation's answer: rank 0 = "not for this shape"; otherwise estimate mode takes the highest
+// rank over all implementations (the first in list order on a tie). Ranks are one scale shared by the
+// list: 1 = a sound fallback, 2 = beats the fallback's slow path, 3 = beats the generic fused pass on
+// narrow rows, 4 = the shape it is built for and worth its copies, 5 = the shape it is built for.
+// `why` completes "estimated: <shape>: " in the plan's reason.
+struct Preference {
+  int rank = 0;
+  const char* why = "";
+};
+using PrefersFn = Preference (*)(const ShapeHint&);
+
+// One registered implementation; the registry is expanded from kernels/kernels.inc, whose named
+// columns are the fields below (see that file).
 struct Kernel {
   const char* name;
   const char* description;
   Isa isa;             // least instruction set it needs
+  bool oracle;         // the reference every other result is compared with; never a plan's candidate
+  bool serial;         // runs on one thread whatever the Workspace says, so timing it at more is pointless
   bool deterministic;  // bitwise-identical results at any thread count
-  int tier;            // preference when nothing else decides: higher is expected to be faster
+  bool simd;           // written on xsimd batches (kernels/simd/<name>.hpp), compiled once per ISA level
   bool cache_tunable;  // sizes its tiles from Workspace::cache_sizes()
+  int tier;            // preference when nothing else decides: higher is expected to be faster
+  PrefersFn prefers;   // estimate mode's question (nullptr: never estimated, only measured)
   EvalFn<float> f32;
   EvalFn<double> f64;
 
   bool supported() const noexcept { return cpu_supports(isa); }
   template <class T>
   EvalFn<T> fn() const noexcept {
-    if constexpr (std::is_same_v<T, float>) return f32; else return f64;
+    return by_precision<T>(f32, f64);
   }
 };
+
+// The name `mfgrad bench --impl` and the plan's users reserve for "let mfgrad::Plan choose" (measured);
+// with plan_estimate_name, estimate mode. No implementation may take either.
+inline constexpr std::string_view plan_name = "plan";
+inline constexpr std::string_view plan_estimate_name = "plan_estimate";
 
 // Every registered implementation, in list order.
 std::span<const Kernel> registry();
@@ -70,6 +101,9 @@ const Kernel& kernel(std::string_view name);
 
 // The highest-tier implementation this CPU supports.
 const Kernel& best_kernel();
+
+// The implementation marked oracle in kernels/kernels.inc (exactly one is; it needs only the baseline).
+const Kernel& oracle();
 
 // MFGRAD_KERNEL=<name> when set (an unknown or unsupported name is an Error), else best_kernel().
 const Kernel& default_kernel();
@@ -100,11 +134,6 @@ double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Ma
 template <class T>
 void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<T> grad_u,
               Matrix<T> grad_v, const EvalOptions& options = {});
-
-// Name of the instruction set the xsimd-dispatched kernels run with on this CPU (after MFGRAD_ISA),
-// and the width of its vectors in bytes.
-const char* simd_arch_name();
-std::size_t simd_bytes();
 
 namespace testing {
 // Swaps the functions behind a registered name (e.g. for a deliberately slowed build that proves the

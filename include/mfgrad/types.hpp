@@ -21,6 +21,16 @@ constexpr Precision precision_of() noexcept {
   return std::is_same_v<T, float> ? Precision::f32 : Precision::f64;
 }
 
+// Of a float/double pair (two functions, two tables, …), the one that serves T.
+template <class T, class F, class D>
+constexpr auto& by_precision(F& f32, D& f64) noexcept {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "float or double only");
+  if constexpr (std::is_same_v<T, float>)
+    return f32;
+  else
+    return f64;
+}
+
 constexpr const char* to_string(Precision p) noexcept { return p == Precision::f32 ? "float32" : "float64"; }
 
 // Raised for every input the library refuses: out-of-range ids, non-finite values, duplicates,

@@ -43,6 +43,10 @@ inline int data_chunk_count(offset_t nnz, index_t lines) {
   return static_cast<int>(std::clamp<offset_t>(std::min<offset_t>(by_entries, lines), 1, 4096));
 }
 
+// Estimate mode's notion of narrow factor rows: at most two 64-byte lines once padded to lines, where
+// the one-pass kernels keep a whole row and its sum in registers (README, "The plan").
+inline bool narrow_rows(const ShapeHint& s) { return (s.k * s.element_bytes + 63) / 64 * 64 <= 128; }
+
 // Fixed row chunks and column chunks of one Observed, kept in the Workspace between evaluations.
 struct Chunks : PreparedState {
   std::vector<index_t> rows;  // bounds of row chunks over CSR

@@ -20,6 +20,11 @@
 
 namespace mfgrad::kernels::detail {
 
+// tiled_simd's compiled-k rule: its factor rows live in registers only when k is a whole number of
+// W-lane batches (kernels/simd/tiled_simd.hpp, run()); any other k takes a run-time loop with a scalar
+// tail. Estimate mode (the prefers column of kernels.inc) reads the same rule.
+constexpr bool whole_batches(std::size_t k, std::size_t lanes) { return k % lanes == 0; }
+
 template <class T>
 struct TileView {
   std::size_t row_bands, col_bands, strips;

@@ -200,6 +200,8 @@ void run(Arch, const detail::FusedView<T>& w) {
   }
 }
 
-#define MFGRAD_FUSED_SIMD_INSTANTIATE(ARCH, T) template void run<ARCH, T>(ARCH, const detail::FusedView<T>&);
+// run's signature for one (ARCH, T), written once: the generated per-ISA files instantiate it and
+// kernels/fused_simd.cpp declares it extern (simd/dispatch.hpp, MFGRAD_SIMD_EXTERN).
+#define MFGRAD_FUSED_SIMD_RUN(ARCH, T) void run<ARCH, T>(ARCH, const detail::FusedView<T>&)
 
 }  // namespace mfgrad::kernels::fused_simd

@@ -317,7 +317,7 @@ void run(Arch, const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res, d
          double* col_norm) {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
   const auto go = [&](auto n) { Kernels<Arch, T, decltype(n)::value>::run(r, tv, res, band_sq, band_norm, col_norm); };
-  if (r.k % W != 0) return go(std::integral_constant<int, 0>{});
+  if (!detail::whole_batches(r.k, W)) return go(std::integral_constant<int, 0>{});
   switch (r.k / W) {
     case 1: return go(std::integral_constant<int, 1>{});
     case 2: return go(std::integral_constant<int, 2>{});
@@ -333,8 +333,9 @@ void run(Arch, const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res, d
   }
 }
 
-#define MFGRAD_TILED_SIMD_INSTANTIATE(ARCH, T)                                                            \
-  template void run<ARCH, T>(ARCH, const detail::Raw<T>&, const detail::TileView<T>&, T*, double*, double*, \
-                             double*);
+// run's signature for one (ARCH, T), written once: the generated per-ISA files instantiate it and
+// kernels/tiled_simd.cpp declares it extern (simd/dispatch.hpp, MFGRAD_SIMD_EXTERN).
+#define MFGRAD_TILED_SIMD_RUN(ARCH, T) \
+  void run<ARCH, T>(ARCH, const detail::Raw<T>&, const detail::TileView<T>&, T*, double*, double*, double*)
 
 }  // namespace mfgrad::kernels::tiled_simd

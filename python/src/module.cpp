@@ -403,7 +403,10 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("description", &Kernel::description)
       .def_property_readonly("isa", [](const Kernel& k) { return to_string(k.isa); },
                              "least instruction set it needs")
+      .def_readonly("oracle", &Kernel::oracle, "the reference every other result is compared with")
+      .def_readonly("serial", &Kernel::serial, "runs on one thread whatever the thread count")
       .def_readonly("deterministic", &Kernel::deterministic, "bitwise identical results at any thread count")
+      .def_readonly("simd", &Kernel::simd, "written on xsimd batches, compiled once per ISA level")
       .def_readonly("tier", &Kernel::tier)
       .def_property_readonly("supported", &Kernel::supported, "whether this CPU (and MFGRAD_ISA) lets it run")
       .def_property_readonly("invocations", [](const Kernel& k) { return invocations(k); },

@@ -55,7 +55,7 @@ void evaluate_small(const Observed& obs) {
     double loss = -1;
     fuzz::attempt(
         [&] {
-          loss = evaluate<double>(kernel("naive"), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1, {gu.data(), m, k},
+          loss = evaluate<double>(oracle(), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1, {gu.data(), m, k},
                                   {gv.data(), n, k}, ws);
         },
         [](const std::string& message) { fuzz::violated("a valid float64 evaluation was refused", message); });
@@ -64,7 +64,7 @@ void evaluate_small(const Observed& obs) {
   std::vector<float> u(m * k, 0.5f), v(n * k, -0.25f), gu(m * k), gv(n * k);
   const bool evaluated = fuzz::attempt(
       [&] {
-        evaluate<float>(kernel("naive"), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1f, {gu.data(), m, k},
+        evaluate<float>(oracle(), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1f, {gu.data(), m, k},
                         {gv.data(), n, k}, ws);
       },
       [](const std::string& message) {

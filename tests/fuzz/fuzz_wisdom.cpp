@@ -44,7 +44,7 @@ void plan_matches_oracle() {
         Plan plan(obs, k, Precision::f32, {.threads = 1, .mode = PlanMode::measure, .seconds_per_candidate = 1e-4});
         got = plan.evaluate<float>({u.data(), m, k}, {v.data(), n, k}, 0.1, {gu.data(), m, k}, {gv.data(), n, k});
         Workspace ws(1);
-        want = evaluate<float>(kernel("naive"), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1, {want_u.data(), m, k},
+        want = evaluate<float>(oracle(), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1, {want_u.data(), m, k},
                                {want_v.data(), n, k}, ws);
       },
       fuzz::check_printable);

@@ -1,0 +1,109 @@
+// Internal: small helpers the library, the benchmark harness and the tool share, each written once.
+// Not installed; bench/ and tools/ see it through a private include path.
+#pragma once
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mfgrad/message.hpp"
+#include "mfgrad/types.hpp"
+
+namespace mfgrad::detail {
+
+// Writes to a temporary file beside PATH ("PATH.tmp.<pid>.<n>", created exclusively, so two writers
+// in one process or two processes never share it) and renames it onto PATH in commit(): readers never
+// see a partial file. Destroyed uncommitted (an exception on the way), it removes the temporary file.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path) : path_(std::move(path)) {
+    static std::atomic<unsigned> serial{0};
+    temp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(serial++);
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ < 0) fail(errno);
+  }
+  ~AtomicFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(temp_.c_str());
+  }
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t put = ::write(fd_, bytes.data(), bytes.size());
+      if (put < 0) {
+        if (errno == EINTR) continue;
+        fail(errno);
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(put));
+    }
+  }
+
+  void commit() {
+    const int fd = std::exchange(fd_, -1);
+    if (::close(fd) != 0) fail(errno);
+    if (std::rename(temp_.c_str(), path_.c_str()) != 0) fail(errno);
+    committed_ = true;
+  }
+
+ private:
+  [[noreturn]] void fail(int error) const { throw Error("cannot write " + path_ + ": " + std::strerror(error)); }
+
+  std::string path_;
+  std::string temp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// The whole of `text` as PATH's new contents, atomically (AtomicFile).
+inline void write_file_atomically(const std::string& path, std::string_view text) {
+  AtomicFile f(path);
+  f.write(text);
+  f.commit();
+}
+
+// The median of the samples: the middle one for an odd count, the mean of the two middle ones for an
+// even count; 0 for none.
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+
+// A duration for people: "1.234 s", "12.35 ms", "56.7 us" (ASCII, so printf widths line up).
+inline std::string format_duration(double seconds) {
+  char buf[64];
+  if (seconds >= 1)
+    std::snprintf(buf, sizeof buf, "%.3f s", seconds);
+  else if (seconds >= 1e-3)
+    std::snprintf(buf, sizeof buf, "%.2f ms", seconds * 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f us", seconds * 1e6);
+  return buf;
+}
+
+// "float32" / "float64" (to_string's names); nullopt for anything else.
+inline std::optional<Precision> parse_precision(std::string_view name) {
+  if (name == to_string(Precision::f32)) return Precision::f32;
+  if (name == to_string(Precision::f64)) return Precision::f64;
+  return std::nullopt;
+}
+
+// Floating-point operations per observed entry and evaluation (DESIGN: dot 2k, each gradient 2k):
+// what every GFLOP/s figure divides by.
+constexpr double flops_per_entry(std::size_t k) { return 6.0 * static_cast<double>(k); }
+
+}  // namespace mfgrad::detail
