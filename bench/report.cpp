@@ -124,25 +124,31 @@ std::string render_table(const std::vector<Summary>& rows, const Ceilings& ceili
     });
     const auto& [dataset, dtype, k] = g;
     const std::int64_t nnz = block.front()->record.nnz;
-    out << "\n" << dataset << ", " << dtype << ", k = " << k << " (" << thousands(nnz) << " entries, "
+    out << "\n"
+        << dataset << ", " << dtype << ", k = " << k << " (" << thousands(nnz) << " entries, "
         << detail::flops_per_entry(k) << " flops each)\n";
-    char line[256];
-    std::snprintf(line, sizeof line, "  %-16s %7s %12s %6s %12s %9s %7s %9s %9s  %s\n", "implementation", "threads",
-                  "median", "MAD", "M entries/s", "GFLOP/s", "% peak", "vs naive", "vs peer", "check");
+    int name_width = 16;  // wider for names like tiled_simd@baseline (mfgrad bench --isa)
+    for (const Summary* s : block) name_width = std::max(name_width, static_cast<int>(s->record.impl.size()));
+    char line[384];
+    std::snprintf(line, sizeof line, "  %-*s %7s %12s %6s %12s %9s %7s %9s %9s  %s\n", name_width, "implementation",
+                  "threads", "median", "MAD", "M entries/s", "GFLOP/s", "% peak", "vs naive", "vs peer", "check");
     out << line;
     for (const Summary* s : block) {
       const Record& r = s->record;
-      auto ratio = [](const std::optional<double>& v) { return v ? fixed(*v, *v < 10 ? 2 : 1) + "x" : std::string("-"); };
+      auto ratio = [](const std::optional<double>& v) {
+        return v ? fixed(*v, *v < 10 ? 2 : 1) + "x" : std::string("-");
+      };
       if (r.samples_s.empty()) {
-        std::snprintf(line, sizeof line, "  %-16s %7d %12s %6s %12s %9s %7s %9s %9s  %s\n", r.impl.c_str(), r.threads,
-                      "-", "-", "-", "-", "-", "-", "-", r.passed ? "not timed" : ("FAILED: " + r.error).c_str());
+        std::snprintf(line, sizeof line, "  %-*s %7d %12s %6s %12s %9s %7s %9s %9s  %s\n", name_width, r.impl.c_str(),
+                      r.threads, "-", "-", "-", "-", "-", "-", "-",
+                      r.passed ? "not timed" : ("FAILED: " + r.error).c_str());
       } else {
-        std::snprintf(line, sizeof line, "  %-16s %7d %12s %5s%% %12s %9s %6s%% %9s %9s  %s\n", r.impl.c_str(),
-                      r.threads, detail::format_duration(s->median_s).c_str(), fixed(100 * s->mad_s / s->median_s, 1).c_str(),
-                      fixed(s->entries_per_s * 1e-6, 1).c_str(), fixed(s->gflops, 1).c_str(),
-                      s->fraction_of_peak ? fixed(100 * *s->fraction_of_peak, 1).c_str() : "-",
-                      ratio(s->speedup_vs_naive).c_str(), ratio(s->speedup_vs_best_peer).c_str(),
-                      r.passed ? "ok" : "FAILED");
+        std::snprintf(
+            line, sizeof line, "  %-*s %7d %12s %5s%% %12s %9s %6s%% %9s %9s  %s\n", name_width, r.impl.c_str(),
+            r.threads, detail::format_duration(s->median_s).c_str(), fixed(100 * s->mad_s / s->median_s, 1).c_str(),
+            fixed(s->entries_per_s * 1e-6, 1).c_str(), fixed(s->gflops, 1).c_str(),
+            s->fraction_of_peak ? fixed(100 * *s->fraction_of_peak, 1).c_str() : "-",
+            ratio(s->speedup_vs_naive).c_str(), ratio(s->speedup_vs_best_peer).c_str(), r.passed ? "ok" : "FAILED");
       }
       out << line;
     }
