@@ -238,6 +238,7 @@ TEST_F(Cli, InvalidIsaCeilingIsOneLineError) {
 // --isa puts SIMD levels side by side in one run, each checked against the oracle; a level the CPU
 // (or MFGRAD_ISA) refuses is a one-line error naming it.
 TEST_F(Cli, BenchIsaRunsEachLevelSideBySide) {
+  // Where the baseline is the only level (aarch64 today), "baseline,baseline" must run it once.
   const std::string best = cpu_supports(Isa::avx2) ? "avx2" : "baseline";
   const Outcome o = mfgrad("bench --data tiny --k 16 --threads 1 --impl tiled_simd,csc_cols_omp --peers none "
                            "--reps 1 --min-time 0.01 --isa baseline," + best + " --json " + path("isa.json"));

@@ -55,7 +55,7 @@ bench::Config apply(const Args& args, bench::Config c) {
       try {
         const Isa isa = parse_isa(name);
         const ScopedSimdLevel allowed(isa);  // the same checks as the runs will make, undone at once
-        c.isas.push_back(isa);
+        if (std::find(c.isas.begin(), c.isas.end(), isa) == c.isas.end()) c.isas.push_back(isa);  // once each
       } catch (const Error& e) {
         refused += std::string(refused.empty() ? "" : "; ") + e.what();
       }
