@@ -153,8 +153,12 @@ struct Plan::State {
       if (t.times.size() > 1) t.times.erase(t.times.begin());
       t.candidate.seconds = detail::median(t.times);
     }
-    std::stable_sort(trials.begin(), trials.end(),
-                     [](const Trial& a, const Trial& b) { return a.candidate.seconds < b.candidate.seconds; });
+    // Candidates dropped as hopeless (their layouts freed) rank after every one still in the running,
+    // whatever their single cold time says.
+    std::stable_sort(trials.begin(), trials.end(), [](const Trial& a, const Trial& b) {
+      if ((a.ws != nullptr) != (b.ws != nullptr)) return a.ws != nullptr;
+      return a.candidate.seconds < b.candidate.seconds;
+    });
     // A variant with tuned cache sizes must beat the implementation's default clearly to be chosen:
     // differences of a few percent are within what one machine's timing repeats to (5 % here).
     std::size_t pick = 0;
