@@ -168,6 +168,7 @@ struct Plan::State {
         pick = x;
     kernel = trials[pick].candidate.kernel;
     caches = trials[pick].candidate.caches;
+    for (Trial& t : trials) t.candidate.dropped = t.ws == nullptr;
     ws = std::move(trials[pick].ws);  // keep the winner's prepared layout
     for (Trial& t : trials) candidates.push_back(t.candidate);
     reason = "measured on this data, " + std::to_string(rounds) + " interleaved bursts of " + std::to_string(burst) +

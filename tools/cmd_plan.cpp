@@ -65,7 +65,8 @@ int cmd_plan(const std::vector<std::string>& argv) {
   if (!plan.candidates().empty()) {
     std::printf("  %-58s %14s %8s\n", "candidate", "median", "vs best");
     for (const PlanCandidate& c : plan.candidates())
-      std::printf("  %-58s %11.3f ms %7.2fx\n", c.name.c_str(), c.seconds * 1e3, c.seconds / plan.candidates().front().seconds);
+      std::printf("  %-58s %11.3f ms %7.2fx%s\n", c.name.c_str(), c.seconds * 1e3,
+                  c.seconds / plan.candidates().front().seconds, c.dropped ? "  (one cold run: dropped)" : "");
   }
   std::printf("chosen: %s\nwhy:    %s\n", plan.choice().c_str(), plan.reason().c_str());
   save_wisdom_if_asked(args);

@@ -37,7 +37,9 @@ struct PlanCandidate {
   std::string name;                // implementation, with its cache-size variant when it has one
   const Kernel* kernel = nullptr;
   Workspace::CacheSizes caches;    // the sizes its tiles were made for ({0, 0}: this machine's)
-  double seconds = -1;             // median seconds per evaluation
+  double seconds = -1;             // median seconds per evaluation (dropped: its one cold run)
+  bool dropped = false;            // over twice the best on its first run, so not timed further;
+                                   // candidates() lists these after every one that was
 };
 
 class Plan {
