@@ -434,8 +434,28 @@ void Suite::evaluate_once_for_callgrind(const std::string& impl, const std::stri
     measure(double{});
 }
 
-void count_instructions(const Config& config, std::vector<Record>& records, const std::string& self_exe) {
+namespace {
+
+// bench's child for instruction counts (bench/count.cpp): beside the running program in a build tree,
+// or in libexec/mfgrad/ when installed (MFGRAD_COUNT_DIR, that folder relative to bin/).
+std::filesystem::path counting_child() {
   namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot find this program's path (/proc/self/exe): " + ec.message());
+  const fs::path beside = self.parent_path() / "mfgrad_count";
+  const fs::path installed = (self.parent_path() / MFGRAD_COUNT_DIR / "mfgrad_count").lexically_normal();
+  for (const fs::path& p : {beside, installed})
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  throw Error("instruction counts need bench's child program mfgrad_count, found neither at " + beside.string() +
+              " nor at " + installed.string() + " (build or install the target mfgrad_count)");
+}
+
+}  // namespace
+
+void count_instructions(const Config& config, std::vector<Record>& records) {
+  namespace fs = std::filesystem;
+  const fs::path child = counting_child();
   const fs::path dir = fs::temp_directory_path() / ("mfgrad_callgrind_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::size_t done = 0, total = 0;
@@ -451,7 +471,7 @@ void count_instructions(const Config& config, std::vector<Record>& records, cons
     std::ostringstream cmd;
     cmd << "env MFGRAD_ISA=" << (cpu_supports(Isa::avx2) ? "avx2" : "baseline")
         << " valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=" << out.string() << " '"
-        << self_exe << "' bench --count-instructions --impl " << r.impl << " --data '" << dataset << "' --k " << r.k
+        << child.string() << "' --impl " << r.impl << " --data '" << dataset << "' --k " << r.k
         << " --dtype " << r.dtype << " --seed " << config.seed << " --lambda " << config.lambda << " 2>"
         << (dir / "valgrind.log").string();
     FILE* pipe = ::popen(cmd.str().c_str(), "r");

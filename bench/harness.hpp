@@ -85,7 +85,7 @@ class Suite {
   const Config& config() const;
 
   // Instruction count of one single-threaded evaluation (after a warm-up), run in this process;
-  // meant to be called under `valgrind --tool=callgrind --collect-atstart=no`.
+  // mfgrad_count's work, meant to be run under `valgrind --tool=callgrind --collect-atstart=no`.
   static void evaluate_once_for_callgrind(const std::string& impl, const std::string& dataset, std::size_t k,
                                           Precision dtype, std::uint64_t seed, double lambda);
 
@@ -94,8 +94,9 @@ class Suite {
   std::unique_ptr<State> state_;
 };
 
-// Runs each (impl, dataset, k, dtype) once single-threaded under callgrind in a child process
-// (`valgrind`, with MFGRAD_ISA capped at avx2, which valgrind can run) and stores the counts.
-void count_instructions(const Config& config, std::vector<Record>& records, const std::string& self_exe);
+// Runs each (impl, dataset, k, dtype) once single-threaded under callgrind in bench's child program
+// mfgrad_count (`valgrind`, with MFGRAD_ISA capped at avx2, which valgrind can run) and stores the
+// counts and the child's verdict in the records.
+void count_instructions(const Config& config, std::vector<Record>& records);
 
 }  // namespace mfgrad::bench

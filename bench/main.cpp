@@ -7,14 +7,18 @@
 // as `mfgrad bench`; the JSON context carries the machine description under mfgrad_* keys.
 #include <cstdio>
 #include <exception>
+#include <string>
 
-#include "cli.hpp"
+#include "args.hpp"
+#include "command.hpp"
 
 int main(int argc, char** argv) {
   try {
-    return mfgrad::cli::run_google_benchmark(argc, argv);
-  } catch (const mfgrad::cli::UsageError& e) {
-    std::fprintf(stderr, "mfgrad_bench: %s\n", e.what());
+    return mfgrad::bench::google_benchmark_main(argc, argv);
+  } catch (const mfgrad::bench::UsageError& e) {
+    // Messages from the option reader already name the program; others (a bad value) do not.
+    const std::string what = e.what();
+    std::fprintf(stderr, "%s%s\n", what.rfind("mfgrad_bench: ", 0) == 0 ? "" : "mfgrad_bench: ", what.c_str());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mfgrad_bench: error: %s\n", e.what());

@@ -45,6 +45,7 @@ install(TARGETS mfgrad_shared mfgrad EXPORT mfgradTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 if(TARGET mfgrad_cli)
   install(TARGETS mfgrad_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS mfgrad_count RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/mfgrad)  # bench's callgrind child
 endif()
 
 set(MFGRAD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/mfgrad)

@@ -1,55 +1,20 @@
 // The mfgrad command-line tool: shared pieces of its commands.
 #pragma once
 
-#include <cstdint>
-#include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "args.hpp"
 #include "mfgrad/plan.hpp"
 
 namespace mfgrad::cli {
 
-// A command line that does not make sense (unknown option, missing value). Exit status 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Options of one command: "--name value", "--name=value", or a bare "--flag"; the rest positional.
-// Only the names declared are accepted; an option may be repeated when declared repeatable.
-class Args {
- public:
-  struct Spec {
-    std::vector<std::string> values = {};      // options that take a value
-    std::vector<std::string> repeatable = {};  // ... and may be given more than once
-    std::vector<std::string> flags = {};       // options without a value
-  };
-  Args(const std::string& command, const std::vector<std::string>& argv, const Spec& spec);
-
-  bool has(const std::string& name) const { return values_.count(name) > 0 || flags_.count(name) > 0; }
-  std::optional<std::string> get(const std::string& name) const;
-  std::string required(const std::string& name) const;
-  std::vector<std::string> all(const std::string& name) const;  // every occurrence, in order
-  // Comma-separated lists across all occurrences: --k 16,64 --k 128 → {16, 64, 128}.
-  std::vector<std::string> list(const std::string& name) const;
-
-  std::int64_t integer(const std::string& name, std::int64_t fallback, std::int64_t min, std::int64_t max) const;
-  double number(const std::string& name, double fallback) const;
-
-  const std::vector<std::string>& positional() const { return positional_; }
-
- private:
-  std::string command_;
-  std::map<std::string, std::vector<std::string>> values_;
-  std::map<std::string, bool> flags_;
-  std::vector<std::string> positional_;
-};
-
-std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max);
-double parse_number(const std::string& option, const std::string& text);
+// The command-line reader is bench's (bench/args.hpp): `mfgrad bench` is bench's own command.
+using bench::Args;
+using bench::parse_integer;
+using bench::parse_number;
+using bench::UsageError;
 
 // Sets the thread count of every runtime the process uses (OpenMP and oneTBB); 0 keeps the default.
 // Returns the count in effect.
@@ -68,11 +33,7 @@ Plan make_plan(const Observed& obs, std::size_t k, Precision precision, const Ar
 int cmd_kernels(const std::vector<std::string>& argv);
 int cmd_eval(const std::vector<std::string>& argv);
 int cmd_gen(const std::vector<std::string>& argv);
-int cmd_bench(const std::vector<std::string>& argv);
 int cmd_compare(const std::vector<std::string>& argv);
 int cmd_plan(const std::vector<std::string>& argv);
-
-// The Google Benchmark binary's main: Google Benchmark's flags plus bench's data selection.
-int run_google_benchmark(int argc, char** argv);
 
 }  // namespace mfgrad::cli

@@ -1,4 +1,5 @@
-// mfgrad — command-line entry point: dispatches to the commands in tools/cmd_*.cpp.
+// mfgrad — command-line entry point: dispatches to the commands in tools/cmd_*.cpp, and `bench` to
+// bench/command.cpp.
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "command.hpp"
 #include "mfgrad/isa.hpp"
 #include "mfgrad/types.hpp"
 
@@ -20,7 +22,7 @@ struct Command {
 };
 
 const Command commands[] = {
-    {"bench", mfgrad::cli::cmd_bench, "time every implementation and peer side by side (the main job)",
+    {"bench", mfgrad::bench::bench_command, "time every implementation and peer side by side (the main job)",
      "mfgrad bench [--data PRESET|FILE]... [--k 16,64] [--threads 1,2] [--impl a,b|all] [--peers eigen,graphblas|all|none]\n"
      "             [--dtype float32,float64] [--reps N] [--min-time S] [--json FILE] [--plot DIR]\n"
      "             [--isa avx2,avx512] [--instructions] [--seed S] [--lambda L]\n"

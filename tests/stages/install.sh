@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stage: `cmake --install` into a fresh prefix, and what must be there — both libraries (the shared
-# one with its SONAME, exporting only mfgrad's symbols), the tool, the CMake package, mfgrad.pc — and
+# one with its SONAME, exporting only mfgrad's symbols), the tool and bench's callgrind child it runs,
+# the CMake package, mfgrad.pc — and
 # headers that compile alone from that prefix without xsimd or oneTBB.
 #   install.sh BUILD_DIR PREFIX WORK_DIR
 source "$(dirname "$0")/common.sh"
@@ -23,6 +24,13 @@ for f in "$prefix/bin/mfgrad" "$prefix/include/mfgrad/mfgrad.h" "$prefix/include
   [ -e "$f" ] || fail "not installed: $f"
 done
 "$prefix/bin/mfgrad" kernels >/dev/null || fail "the installed mfgrad tool does not run"
+# bench's callgrind child, in libexec/mfgrad: the installed tool must find it and get its verdict.
+[ -x "$prefix/libexec/mfgrad/mfgrad_count" ] || fail "not installed: $prefix/libexec/mfgrad/mfgrad_count"
+if command -v valgrind >/dev/null; then
+  "$prefix/bin/mfgrad" bench --instructions --data tiny --k 4 --impl naive --json "$work/count.json" >"$work/count.log" 2>&1 ||
+    { cat "$work/count.log"; fail "the installed tool's instruction count (bench --instructions) failed"; }
+  grep -q '"instructions": [1-9]' "$work/count.json" || fail "no instruction count in $work/count.json"
+fi
 
 real=$(basename "$(find "$libdir" -name 'libmfgrad.so.*.*.*' | head -n 1)")
 soname=$(readelf -d "$libdir/$real" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')

@@ -1,20 +1,16 @@
-#include <oneapi/tbb/global_control.h>
-#include <omp.h>
+#include "args.hpp"
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
-#include <memory>
 
-#include "cli.hpp"
-
-namespace mfgrad::cli {
+namespace mfgrad::bench {
 
 namespace {
 bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 }  // namespace
 
-Args::Args(const std::string& command, const std::vector<std::string>& argv, const Spec& spec) : command_(command) {
+Args::Args(const std::string& command, const std::vector<std::string>& argv, const Spec& spec)
+    : command_(command), help_(spec.help.empty() ? "'mfgrad help " + command + "'" : spec.help) {
   for (std::size_t x = 0; x < argv.size(); ++x) {
     const std::string& a = argv[x];
     if (a.size() < 3 || a.compare(0, 2, "--") != 0) {
@@ -41,7 +37,7 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv, con
         throw UsageError(command + ": --" + name + " given more than once");
       slot.push_back(value);
     } else {
-      throw UsageError(command + ": unknown option --" + name + " (see 'mfgrad help " + command + "')");
+      throw UsageError(command + ": unknown option --" + name + " (see " + help_ + ")");
     }
   }
 }
@@ -54,7 +50,7 @@ std::optional<std::string> Args::get(const std::string& name) const {
 
 std::string Args::required(const std::string& name) const {
   auto v = get(name);
-  if (!v) throw UsageError(command_ + ": --" + name + " is required (see 'mfgrad help " + command_ + "')");
+  if (!v) throw UsageError(command_ + ": --" + name + " is required (see " + help_ + ")");
   return *v;
 }
 
@@ -103,14 +99,4 @@ double Args::number(const std::string& name, double fallback) const {
   return v ? parse_number(name, *v) : fallback;
 }
 
-int set_threads(int threads) {
-  static std::unique_ptr<oneapi::tbb::global_control> tbb_limit;
-  if (threads > 0) {
-    omp_set_num_threads(threads);
-    tbb_limit = std::make_unique<oneapi::tbb::global_control>(oneapi::tbb::global_control::max_allowed_parallelism,
-                                                              static_cast<std::size_t>(threads));
-  }
-  return omp_get_max_threads();
-}
-
-}  // namespace mfgrad::cli
+}  // namespace mfgrad::bench

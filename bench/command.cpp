@@ -1,26 +1,28 @@
-// mfgrad bench — the main job: every implementation and peer timed on the same data, side by side.
-// The Google Benchmark binary (bench/main.cpp) runs the same harness through run_google_benchmark().
+// bench's two front ends: `mfgrad bench`, the main job (every implementation and peer timed on the same
+// data, side by side, with a table), and the Google Benchmark binary mfgrad_bench (bench/main.cpp). One
+// option set selects the cases of both. Instruction counts run each case in bench's own child,
+// mfgrad_count (bench/count.cpp), under callgrind.
 #include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <thread>
 
-#include "cli.hpp"
+#include "args.hpp"
+#include "command.hpp"
 #include "harness.hpp"
 #include "report.hpp"
 #include "util.hpp"
 
-namespace mfgrad::cli {
+namespace mfgrad::bench {
 
 namespace {
 
 const Args::Spec bench_spec{
     .values = {"k", "threads", "impl", "peers", "dtype", "isa", "reps", "min-time", "json", "plot", "seed", "lambda"},
     .repeatable = {"data", "k", "threads", "impl", "peers", "dtype", "isa"},
-    .flags = {"instructions", "count-instructions"}};
+    .flags = {"instructions"}};
 
 std::vector<std::string> names_or_all(const std::vector<std::string>& given, const std::vector<std::string>& all) {
   if (given.size() == 1 && given[0] == "all") return all;
@@ -29,7 +31,7 @@ std::vector<std::string> names_or_all(const std::vector<std::string>& given, con
 }
 
 // Applies the command line to `c`; what is not given keeps c's value.
-bench::Config apply(const Args& args, bench::Config c) {
+Config apply(const Args& args, Config c) {
   if (args.has("data")) c.datasets = args.list("data");
   if (args.has("k")) {
     c.ks.clear();
@@ -39,8 +41,8 @@ bench::Config apply(const Args& args, bench::Config c) {
     c.threads.clear();
     for (const std::string& t : args.list("threads")) c.threads.push_back(static_cast<int>(parse_integer("threads", t, 1, 4096)));
   }
-  if (args.has("impl")) c.impls = names_or_all(args.list("impl"), bench::all_impls());
-  if (args.has("peers")) c.peers = names_or_all(args.list("peers"), bench::all_peers());
+  if (args.has("impl")) c.impls = names_or_all(args.list("impl"), all_impls());
+  if (args.has("peers")) c.peers = names_or_all(args.list("peers"), all_peers());
   if (args.has("dtype")) {
     c.dtypes.clear();
     for (const std::string& d : args.list("dtype")) {
@@ -73,33 +75,16 @@ bench::Config apply(const Args& args, bench::Config c) {
   return c;
 }
 
-std::string self_exe() {
-  char buf[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) throw Error("cannot find this program's path (/proc/self/exe)");
-  return std::string(buf, static_cast<std::size_t>(n));
-}
-
 }  // namespace
 
-int cmd_bench(const std::vector<std::string>& argv) {
+int bench_command(const std::vector<std::string>& argv) {
   Args args("bench", argv, bench_spec);
   if (!args.positional().empty()) throw UsageError("bench: unexpected argument '" + args.positional()[0] + "'");
-
-  if (args.has("count-instructions")) {  // the child side of --instructions, run under callgrind
-    const Precision precision = detail::parse_precision(args.get("dtype").value_or("")).value_or(Precision::f32);
-    bench::Suite::evaluate_once_for_callgrind(args.required("impl"), args.required("data"),
-                                              static_cast<std::size_t>(args.integer("k", 16, 1, 1 << 16)),
-                                              precision,
-                                              static_cast<std::uint64_t>(args.integer("seed", 1, 0, INT64_MAX)),
-                                              args.number("lambda", 0.05));
-    return 0;
-  }
 
   // --instructions: instead of timing, callgrind's counts of one single-threaded evaluation of each
   // registered implementation (repeatable on a noisy machine). Decided here, once.
   const bool counting = args.has("instructions");
-  bench::Config config = bench::default_config();
+  Config config = default_config();
   if (counting) {  // deterministic counts, single-threaded, mfgrad implementations only
     config.threads = {1};
     config.peers = {};
@@ -109,20 +94,20 @@ int cmd_bench(const std::vector<std::string>& argv) {
     std::erase_if(config.impls, [](const std::string& i) { return i == plan_name || i == plan_estimate_name; });
     config.peers.clear();
   }
-  const json::Value context = bench::machine_context();
+  const json::Value context = machine_context();
 
-  bench::Suite suite(config);
+  Suite suite(config);
   suite.register_cases();
-  std::vector<bench::Record> records;
-  bench::Ceilings ceilings;
+  std::vector<Record> records;
+  Ceilings ceilings;
   if (counting) {
     records = suite.records();
-    bench::count_instructions(config, records, self_exe());
+    count_instructions(config, records);
   } else {
     std::fprintf(stderr, "mfgrad bench: measuring this machine's FMA peak and memory bandwidth...\n");
     bool fp64 = false;
     for (Precision p : config.dtypes) fp64 = fp64 || p == Precision::f64;
-    ceilings = bench::measure_ceilings(config.threads, fp64);
+    ceilings = measure_ceilings(config.threads, fp64);
     std::fprintf(stderr, "mfgrad bench: %zu cases\n", suite.case_count());
     // Repetitions of a block's cases run in random order (Google Benchmark's random interleaving), so
     // that drift in the machine's speed falls on every row of the block alike.
@@ -135,16 +120,16 @@ int cmd_bench(const std::vector<std::string>& argv) {
     records = suite.records();
   }
 
-  const auto rows = bench::summarize(records, ceilings);
+  const auto rows = summarize(records, ceilings);
   if (counting) {
     std::printf("%-52s %16s  %s\n", "benchmark (single-threaded, under callgrind)", "instructions", "check");
     for (const auto& r : rows)
       std::printf("%-52s %16.0f  %s\n", r.record.name.c_str(), r.record.instructions.value_or(-1),
                   r.record.passed ? "ok" : ("FAILED: " + r.record.error).c_str());
   } else {
-    std::fputs(bench::render_table(rows, ceilings, context).c_str(), stdout);
+    std::fputs(render_table(rows, ceilings, context).c_str(), stdout);
   }
-  json::Value doc = bench::results_json(rows, ceilings, context);
+  json::Value doc = results_json(rows, ceilings, context);
   std::string command = "mfgrad bench";
   for (const std::string& a : argv) command += " " + a;
   doc["context"]["command"] = command;
@@ -153,29 +138,31 @@ int cmd_bench(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "mfgrad bench: wrote %s\n", path->c_str());
   }
   if (auto dir = args.get("plot"))
-    for (const std::string& png : bench::plot(rows, ceilings, *dir)) std::fprintf(stderr, "mfgrad bench: wrote %s\n", png.c_str());
+    for (const std::string& png : plot(rows, ceilings, *dir)) std::fprintf(stderr, "mfgrad bench: wrote %s\n", png.c_str());
   bool failed = false;
   for (const auto& r : records) failed = failed || !r.passed;
   return failed ? 1 : 0;
 }
 
-int run_google_benchmark(int argc, char** argv) {
+int google_benchmark_main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   std::vector<std::string> rest(argv + 1, argv + argc);
-  Args args("mfgrad_bench", rest, bench_spec);
+  Args::Spec spec = bench_spec;
+  spec.help = "the comment at the top of bench/main.cpp, or 'mfgrad help bench'";
+  Args args("mfgrad_bench", rest, spec);
   if (!args.positional().empty()) throw UsageError("mfgrad_bench: unexpected argument '" + args.positional()[0] + "'");
-  bench::Config c;
+  Config c;
   c.datasets = {"netflix-25m"};
   c.ks = {16, 32, 64, 128};
   const int hw = std::max(1, omp_get_num_procs());
   for (int t = 1; t <= hw; ++t) c.threads.push_back(t);
-  c.impls = bench::all_impls();
-  c.peers = bench::all_peers();
+  c.impls = all_impls();
+  c.peers = all_peers();
   c = apply(args, c);
-  const json::Value context = bench::machine_context();
+  const json::Value context = machine_context();
   for (const auto& [key, value] : context.as_object())
     benchmark::AddCustomContext("mfgrad_" + key, value.is_string() ? value.as_string() : value.dump());
-  bench::Suite suite(c);
+  Suite suite(c);
   suite.register_cases();
   benchmark::ConsoleReporter console;
   auto reporter = suite.reporter(false, &console);
@@ -186,4 +173,4 @@ int run_google_benchmark(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace mfgrad::cli
+}  // namespace mfgrad::bench
