@@ -425,22 +425,11 @@ std::size_t display_width(const std::string& s) {
   return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char ch) { return (ch & 0xc0) != 0x80; }));
 }
 
-struct TimeUnit {
-  const char* name;
-  double seconds;
-};
-
-TimeUnit unit_for(double seconds) {
-  if (seconds < 1e-6) return {"ns", 1e-9};
-  if (seconds < 1e-3) return {"µs", 1e-6};
-  if (seconds < 1) return {"ms", 1e-3};
-  return {"s", 1};
-}
-
-// "1.234 ± 0.012 ms (n=7)": four significant digits of the median, the MAD to the same decimals.
-std::string format_times(const SampleSummary& s, TimeUnit unit) {
+// "1.234 ± 0.012 ms (n=7)": four significant digits of the median, the MAD to the same decimals, in
+// one unit for both sides of a line.
+std::string format_times(const SampleSummary& s, detail::DurationUnit unit) {
   const double median = s.median / unit.seconds, mad = s.mad / unit.seconds;
-  const int decimals = median >= 100 ? 1 : median >= 10 ? 2 : median >= 1 ? 3 : 4;
+  const int decimals = detail::duration_decimals(median);
   char buf[96];
   std::snprintf(buf, sizeof buf, "%.*f ± %.*f %s (n=%zu)", decimals, median, decimals, mad, unit.name, s.n);
   return buf;
@@ -609,7 +598,7 @@ std::string format_report(const Report& report) {
   };
   // One unit per row, so that both sides read alike.
   const auto unit_of = [](const Comparison& c) {
-    return unit_for(c.baseline ? c.baseline->median : c.contender ? c.contender->median : 1);
+    return detail::duration_unit(c.baseline ? c.baseline->median : c.contender ? c.contender->median : 1);
   };
   add_column("verdict", false, [](const Comparison& c) { return std::string(to_string(c.verdict)); });
   add_column("benchmark", false, [](const Comparison& c) { return c.name; });

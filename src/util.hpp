@@ -83,15 +83,27 @@ inline double median(std::vector<double> v) {
   return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
 
-// A duration for people: "1.234 s", "12.35 ms", "56.7 us" (ASCII, so printf widths line up).
+// The unit a duration is shown in: the largest of s, ms, us and ns not above it (ASCII names, so
+// printf widths line up), and how many decimals give four significant digits of a value in it.
+struct DurationUnit {
+  const char* name;
+  double seconds;
+};
+inline DurationUnit duration_unit(double seconds) {
+  if (seconds >= 1) return {"s", 1};
+  if (seconds >= 1e-3) return {"ms", 1e-3};
+  if (seconds >= 1e-6) return {"us", 1e-6};
+  return {"ns", 1e-9};
+}
+inline int duration_decimals(double value) { return value >= 100 ? 1 : value >= 10 ? 2 : value >= 1 ? 3 : 4; }
+
+// A duration for people: "1.234 s", "12.35 ms", "56.70 us".
 inline std::string format_duration(double seconds) {
+  DurationUnit unit = duration_unit(seconds);
+  if (unit.seconds < 1 && seconds / unit.seconds >= 999.95) unit = duration_unit(unit.seconds * 1000);  // not "1000.0 ms"
+  const double value = seconds / unit.seconds;
   char buf[64];
-  if (seconds >= 1)
-    std::snprintf(buf, sizeof buf, "%.3f s", seconds);
-  else if (seconds >= 1e-3)
-    std::snprintf(buf, sizeof buf, "%.2f ms", seconds * 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%.1f us", seconds * 1e6);
+  std::snprintf(buf, sizeof buf, "%.*f %s", duration_decimals(value), value, unit.name);
   return buf;
 }
 

@@ -17,6 +17,7 @@
 #include "compare.hpp"
 #include "json.hpp"
 #include "mfgrad/types.hpp"
+#include "util.hpp"
 
 namespace {
 
@@ -364,7 +365,7 @@ TEST(Report, AlignedLinesSummaryAndVerdict) {
   EXPECT_NE(header[1].find("1.000 ± 0.010 ms (n=5)"), std::string::npos) << text;
   EXPECT_NE(header[1].find("2.000 ± 0.000 ms (n=5)"), std::string::npos) << text;
   EXPECT_NE(header[1].find("+100.0%"), std::string::npos) << text;
-  EXPECT_NE(header[2].find("2.000 ± 0.000 µs (n=3)"), std::string::npos) << text;
+  EXPECT_NE(header[2].find("2.000 ± 0.000 us (n=3)"), std::string::npos) << text;
   EXPECT_NE(header[3].find("1.100 ± 0.100 s (n=3)"), std::string::npos) << text;
 
   EXPECT_NE(text.find("summary: 3 benchmarks: 1 regression, 1 missing, 1 unchanged"), std::string::npos) << text;
@@ -671,3 +672,27 @@ TEST_F(Files, DeepNestingIsRefusedNotRecursedInto) {
 }
 
 }  // namespace
+
+// The one duration formatter (src/util.hpp) that the table, the plan's reasons and compare share: the
+// value shown lies in [1, 1000) of its unit and, read back, is within half a unit in the fourth
+// significant digit of the duration (relative error ≤ 5e-4).
+TEST(Durations, FourSignificantDigitsInTheLargestUnitBelow) {
+  const std::vector<std::pair<std::string, double>> units = {{"s", 1}, {"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9}};
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> exponent(-8.5, 2.5);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const double edges[] = {0.99996, 999.96e-6, 999.96e-9, 1.0, 1e-3};  // rounding up to the next unit
+    const double seconds = trial < 5 ? edges[trial] : std::pow(10.0, exponent(rng));
+    const std::string text = mfgrad::detail::format_duration(seconds);
+    const std::size_t space = text.find(' ');
+    ASSERT_NE(space, std::string::npos) << text;
+    const double value = std::stod(text.substr(0, space));
+    const std::string unit = text.substr(space + 1);
+    const auto it = std::find_if(units.begin(), units.end(), [&](const auto& u) { return u.first == unit; });
+    ASSERT_NE(it, units.end()) << text;
+    if (unit != "s") EXPECT_LT(value, 1000) << text;
+    if (unit != "ns") EXPECT_GE(value, 1) << text;
+    EXPECT_LE(std::abs(value * it->second - seconds), 5e-4 * seconds) << text << " for " << seconds << " s";
+  }
+}
+
