@@ -14,13 +14,20 @@
 // that take pass 1 in chunks of entries, dots first, gradient sums second); other k run a loop with a
 // scalar tail. Pass 1 gathers V from a copy in descending-degree order (hot rows together). Every sum
 // runs in an order fixed by the data alone, so the result is bitwise identical at any thread count.
-// The layout is built once per (Ω, k, threads) and kept in the Workspace; its bands depend on Ω, k and
-// the machine, never on the thread count. Scratch: one residual per
-// entry, one double per column.
+// The layout is built once per (Ω, k, threads) and kept in the Workspace; its bands (choose_tiles,
+// detail/tile_sizes.hpp) depend on Ω, k and the machine, never on the thread count. The OpenMP driver
+// is compiled once, here; the per-ISA code (simd/tiled_simd.hpp) runs one row band or one column
+// owner per call. Scratch: one residual per entry, one double per column.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <span>
 #include <thread>
 
 #include "detail/common.hpp"
 #include "detail/degree_order.hpp"
+#include "detail/tile_sizes.hpp"
 #include "detail/tiles.hpp"
 #include "simd/dispatch.hpp"
 #include "simd/tiled_simd.hpp"
@@ -29,8 +36,47 @@ namespace mfgrad::kernels::tiled_simd {
 
 MFGRAD_SIMD_EXTERN(MFGRAD_TILED_SIMD_RUN)
 
+TileSizes choose_tiles(const OmegaShape& omega, std::size_t row_bytes, const TileCaches& caches) {
+  row_bytes = std::max<std::size_t>(row_bytes, 1);
+  const std::size_t l2 = std::max<std::size_t>(caches.l2, 1), l3 = std::max<std::size_t>(caches.l3, 1);
+  const std::size_t threads = std::max(caches.threads, 1u);
+  const auto rows = static_cast<double>(omega.rows), cols = static_cast<double>(omega.cols);
+  // Counts of rows or columns fit index_t whatever the caches (a 4 GiB L2 over 4-byte rows is 2^31).
+  const auto count = [](double x) {
+    return static_cast<index_t>(std::clamp<double>(std::floor(x), 1, std::numeric_limits<index_t>::max()));
+  };
+  TileSizes t{};
+  t.band_rows = count(std::max<double>(4, static_cast<double>(l2 / 2 / row_bytes)));
+  t.band_entries = std::max<offset_t>(4096, omega.entries / (8 * static_cast<offset_t>(threads)));
+  t.band_cols = count(!caches.column_bands ? cols + 1
+                                           : std::min(cols + 1, std::max<double>(4, static_cast<double>(l3 / 2 / threads / row_bytes))));
+  const double for_segments = 16.0 * rows * cols / std::max<double>(1, static_cast<double>(omega.entries));
+  const double fewest = std::max<double>(1, static_cast<double>(2 * l2 / row_bytes));
+  t.strip_rows = count(std::clamp<double>(for_segments, fewest, std::max(fewest, static_cast<double>(l3 / 2 / row_bytes))));
+  return t;
+}
+
+TileCaches tile_caches(const Workspace::CacheSizes& asked) {
+  return {.l2 = asked.l2 ? asked.l2 : cache_bytes(2, 1 << 20),
+          .l3 = asked.l3 ? asked.l3 : cache_bytes(3, 8 << 20),
+          .column_bands = asked.l3 != 0,
+          .threads = std::max(1u, std::thread::hardware_concurrency())};
+}
+
 namespace {
 
+// Band bounds over `count` rows (columns) with pointer array ptr: a band closes at max_width rows, or
+// before a row that would take it past max_entries (a single row may exceed it).
+std::vector<index_t> cut_bands(std::span<const offset_t> ptr, index_t count, index_t max_width, offset_t max_entries) {
+  std::vector<index_t> b{0};
+  for (index_t x = 0; x < count; ++x)
+    if (x - b.back() >= max_width || (x > b.back() && ptr[x + 1] - ptr[b.back()] > max_entries)) b.push_back(x);
+  b.push_back(count);
+  return b;
+}
+
+// The tile layout of Ω for one (k, precision, machine): the orders and segment lists of
+// detail/tiles.hpp, built by the steps below in this order.
 template <class T>
 struct Layout : PreparedState {
   detail::DegreeOrder order;
@@ -43,62 +89,49 @@ struct Layout : PreparedState {
   Buffer<std::uint32_t> res_slot;
   int owners = 1;
 
-  Layout(const Observed& obs, std::size_t k, int threads, Workspace::CacheSizes caches)
+  Layout(const Observed& obs, std::size_t k, int threads, const Workspace::CacheSizes& caches)
       : order(obs), owners(std::max(threads, 1)) {
-    const index_t m = obs.rows(), n = obs.cols();
-    const offset_t nnz = obs.nnz();
+    const TileSizes sizes =
+        choose_tiles({.rows = obs.rows(), .cols = obs.cols(), .entries = obs.nnz()}, k * sizeof(T), tile_caches(caches));
+    const std::vector<index_t> band_of = cut(obs, sizes);
+    std::vector<offset_t> row_segments = count_tiles(obs, band_of);
+    std::vector<index_t> entry_row = order_pass1(obs, band_of, std::move(row_segments));
+    order_pass2(obs.cols(), entry_row);
+    list_column_segments(obs.cols());
+    renumber_by_degree();
+  }
+
+  std::size_t row_bands() const { return row_band.size() - 1; }
+  std::size_t col_bands() const { return col_band.size() - 1; }
+  std::size_t strips() const { return strip_band.size() - 1; }
+
+  // Row bands, column bands, strips (whole row bands) and the column owners of pass 2 (entry-balanced).
+  // Returns each column's band.
+  std::vector<index_t> cut(const Observed& obs, const TileSizes& sizes) {
+    row_band = cut_bands(obs.row_ptr(), obs.rows(), sizes.band_rows, sizes.band_entries);
+    col_band = cut_bands(obs.col_ptr(), obs.cols(), sizes.band_cols, obs.nnz() + 1);
+    owner_col = detail::split_by_entries(obs.col_ptr(), owners);
+    strip_band = {0};
+    for (std::size_t rb = 0; rb < row_bands(); ++rb)
+      if (rb > strip_band.back() && row_band[rb + 1] - row_band[strip_band.back()] > sizes.strip_rows)
+        strip_band.push_back(rb);
+    strip_band.push_back(row_bands());
+    std::vector<index_t> band_of(static_cast<std::size_t>(obs.cols()));
+    for (std::size_t cb = 0; cb < col_bands(); ++cb)
+      for (index_t j = col_band[cb]; j < col_band[cb + 1]; ++j) band_of[j] = static_cast<index_t>(cb);
+    return band_of;
+  }
+
+  // Entries and row segments of every tile (tile_first, and the returned first row segment of each
+  // tile), the rows without entries per band, the columns without entries. Sizes the per-entry and
+  // per-segment arrays.
+  std::vector<offset_t> count_tiles(const Observed& obs, const std::vector<index_t>& band_of) {
     const auto row_ptr = obs.row_ptr(), col_ptr = obs.col_ptr();
     const auto csr_col = obs.col_idx();
-    const auto values = obs.values<T>();
-    const std::size_t row_bytes = k * sizeof(T);
-    const std::size_t l2 = caches.l2 ? caches.l2 : cache_bytes(2, 1 << 20);
-    const std::size_t l3 = caches.l3 ? caches.l3 : cache_bytes(3, 8 << 20);
-    // Sizes follow the machine's thread count, never the requested one: segment boundaries decide
-    // how sums are grouped, and the result must not depend on how many threads run it.
-    const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
-    // Pass 1: a row band's U and ∂U rows fit in L2, since a row is visited once per column band.
-    // Column bands (a band of V in a share of the last-level cache) are made only when a cache size is
-    // set explicitly: measured on Netflix-shaped and wide data, the shorter row segments they cause
-    // cost more than the cache hits they buy (see README, "Where the time goes"). Enough row bands per
-    // thread for dynamic scheduling to even out power-law rows.
-    const index_t band_rows = static_cast<index_t>(std::max<std::size_t>(4, l2 / 2 / row_bytes));
-    const index_t band_cols =
-        caches.l3 == 0 ? n + 1
-                       : static_cast<index_t>(std::min<std::size_t>(static_cast<std::size_t>(n) + 1,
-                                                                    std::max<std::size_t>(4, l3 / 2 / hw / row_bytes)));
-    const offset_t band_entries = std::max<offset_t>(4096, nnz / (8 * static_cast<offset_t>(hw)));
-    // Pass 2: a strip is tall enough that a column has about 16 entries in it (so each ∂V row is
-    // read and written rarely), at least twice the L2 in U rows (measured best on Netflix-shaped data;
-    // see README), at most half the last-level cache.
-    const double rows_for_segments = 16.0 * m * static_cast<double>(n) / std::max<double>(1, static_cast<double>(nnz));
-    const double fewest = static_cast<double>(2 * l2 / row_bytes);
-    const index_t strip_rows = static_cast<index_t>(
-        std::clamp<double>(rows_for_segments, fewest, std::max(fewest, static_cast<double>(l3 / 2 / row_bytes))));
-
-    const auto bands = [&](std::span<const offset_t> ptr, index_t count, index_t max_width, offset_t max_entries) {
-      std::vector<index_t> b{0};
-      for (index_t x = 0; x < count; ++x)
-        if (x - b.back() >= max_width || (x > b.back() && ptr[x + 1] - ptr[b.back()] > max_entries)) b.push_back(x);
-      b.push_back(count);
-      return b;
-    };
-    row_band = bands(row_ptr, m, band_rows, band_entries);
-    col_band = bands(col_ptr, n, band_cols, nnz + 1);
-    owner_col = detail::split_by_entries(col_ptr, owners);
-    const std::size_t nrb = row_band.size() - 1, ncb = col_band.size() - 1, tiles = nrb * ncb;
-    strip_band = {0};
-    for (std::size_t rb = 0; rb < nrb; ++rb)
-      if (rb > strip_band.back() && row_band[rb + 1] - row_band[strip_band.back()] > strip_rows) strip_band.push_back(rb);
-    strip_band.push_back(nrb);
-    const std::size_t strips = strip_band.size() - 1;
-    std::vector<index_t> band_of(static_cast<std::size_t>(n));
-    for (std::size_t cb = 0; cb < ncb; ++cb)
-      for (index_t j = col_band[cb]; j < col_band[cb + 1]; ++j) band_of[j] = static_cast<index_t>(cb);
-
-    // Entries and row segments of every tile; rows without entries, per band.
+    const std::size_t ncb = col_bands(), tiles = row_bands() * ncb;
     std::vector<offset_t> count(tiles + 1, 0), rsegs(tiles + 1, 0);
-    empty_rows.assign(nrb + 1, 0);
-    for (std::size_t rb = 0; rb < nrb; ++rb) {
+    empty_rows.assign(row_bands() + 1, 0);
+    for (std::size_t rb = 0; rb < row_bands(); ++rb) {
       for (index_t i = row_band[rb]; i < row_band[rb + 1]; ++i) {
         if (row_ptr[i] == row_ptr[i + 1]) empty_row.push_back(i);
         index_t last = -1;
@@ -110,26 +143,36 @@ struct Layout : PreparedState {
       }
       empty_rows[rb + 1] = static_cast<offset_t>(empty_row.size());
     }
-    for (index_t j = 0; j < n; ++j)
+    for (index_t j = 0; j < obs.cols(); ++j)
       if (col_ptr[j] == col_ptr[j + 1]) empty_col.push_back(j);
     for (std::size_t t = 0; t < tiles; ++t) count[t + 1] += count[t], rsegs[t + 1] += rsegs[t];
     tile_first = count;
     tile_rseg = rsegs;
-    rseg_row.resize(static_cast<std::size_t>(rsegs[tiles]));
-    rseg_end.resize(static_cast<std::size_t>(rsegs[tiles]));
-    rseg_first.resize(static_cast<std::size_t>(rsegs[tiles]));
-    col.reset(nnz);
-    val.reset(nnz);
-    res_slot.reset(nnz);
-    row.reset(nnz);
+    const auto segments = static_cast<std::size_t>(rsegs[tiles]);
+    rseg_row.resize(segments);
+    rseg_end.resize(segments);
+    rseg_first.resize(segments);
+    col.reset(obs.nnz());
+    val.reset(obs.nnz());
+    res_slot.reset(obs.nnz());
+    row.reset(obs.nnz());
+    return rsegs;
+  }
 
-    // Pass-1 order: rows ascending, columns ascending within a tile. A row's first segment is the one
-    // in its lowest column band, the first pass 1 visits.
-    std::vector<index_t> entry_row(static_cast<std::size_t>(nnz));
+  // Pass-1 order: tiles row-band-major, rows ascending, columns ascending within a tile; fills col
+  // (caller's ids for now), val and the row segments. A row's first segment is the one in its lowest
+  // column band, the first pass 1 visits. Returns each entry's row, in pass-1 order.
+  std::vector<index_t> order_pass1(const Observed& obs, const std::vector<index_t>& band_of,
+                                   std::vector<offset_t> rsegs) {
+    const auto row_ptr = obs.row_ptr();
+    const auto csr_col = obs.col_idx();
+    const auto values = obs.values<T>();
+    const std::size_t ncb = col_bands();
+    std::vector<index_t> entry_row(static_cast<std::size_t>(obs.nnz()));
 #pragma omp parallel for schedule(dynamic, 1)
-    for (std::size_t rb = 0; rb < nrb; ++rb) {
+    for (std::size_t rb = 0; rb < row_bands(); ++rb) {
       std::vector<offset_t> at(tile_first.begin() + rb * ncb, tile_first.begin() + (rb + 1) * ncb);
-      std::vector<offset_t> seg(tile_rseg.begin() + rb * ncb, tile_rseg.begin() + (rb + 1) * ncb);
+      std::vector<offset_t> seg(rsegs.begin() + rb * ncb, rsegs.begin() + (rb + 1) * ncb);
       for (index_t i = row_band[rb]; i < row_band[rb + 1]; ++i) {
         index_t last = -1;
         for (offset_t q = row_ptr[i]; q < row_ptr[i + 1]; ++q) {
@@ -147,17 +190,22 @@ struct Layout : PreparedState {
         if (last >= 0) rseg_end[seg[last]++] = at[last];
       }
     }
+    return entry_row;
+  }
 
-    // Pass-2 order within each strip (whose entries are contiguous in pass-1 order too, tiles being
-    // row-band-major): a stable counting sort by column, so rows stay ascending within a column.
-    strip_first.resize(strips + 1);
-    for (std::size_t st = 0; st <= strips; ++st) strip_first[st] = tile_first[strip_band[st] * ncb];
-    std::vector<offset_t> csegs(strips + 1, 0);
+  // Pass-2 order within each strip (whose entries are contiguous in pass-1 order too, tiles being
+  // row-band-major): a stable counting sort by column, so rows stay ascending within a column. Fills
+  // row, res_slot (each entry's place in its strip's pass-2 order), strip_first and strip_cseg.
+  void order_pass2(index_t n, const std::vector<index_t>& entry_row) {
+    const std::size_t ncb = col_bands();
+    strip_first.resize(strips() + 1);
+    for (std::size_t st = 0; st <= strips(); ++st) strip_first[st] = tile_first[strip_band[st] * ncb];
+    std::vector<offset_t> csegs(strips() + 1, 0);
 #pragma omp parallel
     {
       std::vector<offset_t> at;
 #pragma omp for schedule(dynamic, 1)
-      for (std::size_t st = 0; st < strips; ++st) {
+      for (std::size_t st = 0; st < strips(); ++st) {
         at.assign(static_cast<std::size_t>(n) + 1, 0);
         for (offset_t q = strip_first[st]; q < strip_first[st + 1]; ++q) ++at[col[q] + 1];
         offset_t distinct = 0;
@@ -170,16 +218,22 @@ struct Layout : PreparedState {
         }
       }
     }
-    for (std::size_t st = 0; st < strips; ++st) csegs[st + 1] += csegs[st];
+    for (std::size_t st = 0; st < strips(); ++st) csegs[st + 1] += csegs[st];
     strip_cseg = csegs;
-    cseg_col.resize(static_cast<std::size_t>(csegs[strips]));
-    cseg_end.resize(static_cast<std::size_t>(csegs[strips]));
-    cseg_first.resize(static_cast<std::size_t>(csegs[strips]));
+  }
+
+  // The column segments of every strip in pass-2 order: column, end, and whether it is the column's
+  // first (the one in its lowest strip, the first pass 2 visits).
+  void list_column_segments(index_t n) {
+    const auto segments = static_cast<std::size_t>(strip_cseg[strips()]);
+    cseg_col.resize(segments);
+    cseg_end.resize(segments);
+    cseg_first.resize(segments);
 #pragma omp parallel
     {
       std::vector<index_t> col_at;
 #pragma omp for schedule(dynamic, 1)
-      for (std::size_t st = 0; st < strips; ++st) {
+      for (std::size_t st = 0; st < strips(); ++st) {
         col_at.resize(static_cast<std::size_t>(strip_first[st + 1] - strip_first[st]));
         for (offset_t q = strip_first[st]; q < strip_first[st + 1]; ++q) col_at[res_slot[q]] = col[q];
         offset_t g = strip_cseg[st];
@@ -190,23 +244,26 @@ struct Layout : PreparedState {
           }
       }
     }
-    // A column's first segment is the one in its lowest strip, the first pass 2 visits.
     std::vector<std::uint8_t> seen(static_cast<std::size_t>(n), 0);
-    for (std::size_t g = 0; g < cseg_col.size(); ++g) {
+    for (std::size_t g = 0; g < segments; ++g) {
       cseg_first[g] = !seen[cseg_col[g]];
       seen[cseg_col[g]] = 1;
     }
-    // Pass 1 gathers V from a copy in descending-degree order, where the rows most entries touch sit
-    // together; only its gather index changes. The order entries are visited in stays the caller's
-    // (a row's residuals then land in its strip's pass-2 slots in ascending order).
+  }
+
+  // Pass 1 gathers V from a copy in descending-degree order, where the rows most entries touch sit
+  // together; only its gather index changes. The order entries are visited in stays the caller's
+  // (a row's residuals then land in its strip's pass-2 slots in ascending order).
+  void renumber_by_degree() {
+    const offset_t nnz = static_cast<offset_t>(col.size());
 #pragma omp parallel for schedule(static)
     for (offset_t q = 0; q < nnz; ++q) col[q] = order.new_of_old[static_cast<std::size_t>(col[q])];
   }
 
   detail::TileView<T> view(const T* v_in) const {
-    return {.row_bands = row_band.size() - 1,
-            .col_bands = col_band.size() - 1,
-            .strips = strip_band.size() - 1,
+    return {.row_bands = row_bands(),
+            .col_bands = col_bands(),
+            .strips = strips(),
             .row_band = row_band.data(),
             .col_band = col_band.data(),
             .strip_band = strip_band.data(),
@@ -235,6 +292,26 @@ struct Layout : PreparedState {
   }
 };
 
+// The OpenMP driver, compiled once: V copied into degree order, then pass 1 with threads taking whole
+// row bands (dynamic: power-law rows), then pass 2 with column owners fixed, not scheduled, since each
+// owner's ∂V rows must see the strips in order. The per-ISA code runs one band or one owner at a time.
+template <class T>
+void drive(const detail::TilePasses<T>& passes, const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res,
+           double* band_sq, double* band_norm, double* col_norm) {
+  const std::size_t k = r.k;
+  T* v_copy = const_cast<T*>(r.v);
+#pragma omp parallel num_threads(tv.owners)
+  {
+#pragma omp for schedule(static)
+    for (std::size_t j = 0; j < r.n; ++j)
+      std::memcpy(v_copy + j * k, tv.v_in + static_cast<std::size_t>(tv.old_col[j]) * k, k * sizeof(T));
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t rb = 0; rb < tv.row_bands; ++rb) passes.rows(r, tv, rb, res, band_sq, band_norm);
+#pragma omp for schedule(static, 1)
+    for (int owner = 0; owner < tv.owners; ++owner) passes.columns(r, tv, owner, res, col_norm);
+  }
+}
+
 template <class T>
 double run(const Problem<T>& p, Workspace& ws) {
   const int threads = ws.threads();
@@ -242,11 +319,12 @@ double run(const Problem<T>& p, Workspace& ws) {
       ws.prepared<Layout<T>>(p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, p.k, threads, ws.cache_sizes()); });
   const detail::TileView<T> tv = layout.view(p.v);
   detail::Raw<T> r = detail::raw(p);
-  r.v = ws.scratch<T>(3, r.n * r.k);  // V in descending-degree order, filled by the kernel
+  r.v = ws.scratch<T>(3, r.n * r.k);  // V in descending-degree order, filled by the driver
   T* res = ws.scratch<T>(0, static_cast<std::size_t>(p.obs.nnz()));
   double* band = ws.scratch<double>(1, 2 * tv.row_bands);
   double* col_norm = ws.scratch<double>(2, r.n);
-  simd::dispatch([&](auto arch) { tiled_simd::run(arch, r, tv, res, band, band + tv.row_bands, col_norm); });
+  const detail::TilePasses<T> code = simd::dispatch([&](auto arch) { return tiled_simd::passes<decltype(arch), T>(arch, r.k); });
+  drive(code, r, tv, res, band, band + tv.row_bands, col_norm);
   double sq = 0, norm_u = 0, norm_v = 0;
   for (std::size_t rb = 0; rb < tv.row_bands; ++rb) sq += band[rb], norm_u += band[tv.row_bands + rb];
   for (std::size_t j = 0; j < r.n; ++j) norm_v += col_norm[j];

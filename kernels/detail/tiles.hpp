@@ -21,7 +21,7 @@
 namespace mfgrad::kernels::detail {
 
 // tiled_simd's compiled-k rule: its factor rows live in registers only when k is a whole number of
-// W-lane batches (kernels/simd/tiled_simd.hpp, run()); any other k takes a run-time loop with a scalar
+// W-lane batches (kernels/simd/tiled_simd.hpp, passes()); any other k takes a run-time loop with a scalar
 // tail. Estimate mode (the prefers column of kernels.inc) reads the same rule.
 constexpr bool whole_batches(std::size_t k, std::size_t lanes) { return k % lanes == 0; }
 
@@ -53,6 +53,15 @@ struct TileView {
   int owners;                      // number of column owners (the thread count)
   const index_t* old_col;          // n: the caller's id of pass 1's column j
   const T* v_in;                   // the caller's V (n × k); the kernel reads the copy it makes of it
+};
+
+// One ISA's code for the two passes, for one k: what the OpenMP driver (kernels/tiled_simd.cpp,
+// compiled once) hands each thread. Pass 1 runs rows(rb) for every row band, pass 2 columns(owner) for
+// every column owner; the loss partials land per band and per column, summed by the caller.
+template <class T>
+struct TilePasses {
+  void (*rows)(const Raw<T>& r, const TileView<T>& tv, std::size_t rb, T* res, double* band_sq, double* band_norm);
+  void (*columns)(const Raw<T>& r, const TileView<T>& tv, int owner, const T* res, double* col_norm);
 };
 
 }  // namespace mfgrad::kernels::detail

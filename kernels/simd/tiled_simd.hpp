@@ -1,8 +1,7 @@
-// tiled_simd, the per-ISA part: the two passes over the tile layout on xsimd batches.
-// Included by kernels/simd/tiled_simd_<isa>.cpp, each compiled with its ISA's flags.
+// tiled_simd, the per-ISA part: the two passes' band functions over the tile layout on xsimd batches
+// (one row band of pass 1, one column owner of pass 2). Included by the generated
+// <build>/simd/tiled_simd_<isa>.cpp, each compiled with its ISA's flags.
 #pragma once
-
-#include <omp.h>
 
 #include <xsimd/xsimd.hpp>
 
@@ -235,107 +234,97 @@ struct Kernels {
     }
   }
 
-  // Pass 1: threads take whole row bands (they own those ∂U rows), and within a band visit column
-  // bands in order. Pass 2: thread t owns columns [owner_col[t], owner_col[t+1]) and sweeps the strips
-  // in order, so each ∂V row is summed in the same order whoever runs it, while the strip's U rows
-  // stay in cache. Loss partials per row band and ‖v_j‖² per column are summed by the
-  // caller in fixed order: the result is bitwise identical at any thread count.
-  static void run(const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res, double* band_sq,
-                  double* band_norm, double* col_norm) {
+  // Pass 1 for row band rb: its rows without entries get λu_i, then its tiles' row segments run in
+  // order; the band's Σ r² and ‖U rows‖² go to band_sq[rb] and band_norm[rb].
+  static void rows(const detail::Raw<T>& r, const detail::TileView<T>& tv, std::size_t rb, T* res, double* band_sq,
+                   double* band_norm) {
     const std::size_t k = r.k;
-#pragma omp parallel num_threads(tv.owners)
-    {
-      // V in the layout's column order, so that the rows pass 1 gathers most sit together.
-      T* v_copy = const_cast<T*>(r.v);
-#pragma omp for schedule(static)
-      for (std::size_t j = 0; j < r.n; ++j) {
-        const T* from = tv.v_in + static_cast<std::size_t>(tv.old_col[j]) * k;
-        for (std::size_t l = 0; l < k; ++l) v_copy[j * k + l] = from[l];
+    double sq = 0, norm = 0;
+    for (offset_t x = tv.empty_rows[rb]; x < tv.empty_rows[rb + 1]; ++x) {
+      const std::size_t i = static_cast<std::size_t>(tv.empty_row[x]);
+      for (std::size_t l = 0; l < k; ++l) r.gu[i * k + l] = r.lambda * r.u[i * k + l];
+      norm += norm2(r.u + i * k, k);
+    }
+    std::size_t strip = 0;
+    while (tv.strip_band[strip + 1] <= rb) ++strip;
+    T* strip_res = res + tv.strip_first[strip];
+    for (std::size_t cb = 0; cb < tv.col_bands; ++cb) {
+      const std::size_t t = rb * tv.col_bands + cb;
+      offset_t s = tv.tile_first[t];
+      for (offset_t g = tv.tile_rseg[t]; g < tv.tile_rseg[t + 1]; ++g) {
+        const std::size_t i = static_cast<std::size_t>(tv.rseg_row[g]);
+        sq += row_segment(r, i, tv.col, tv.val, tv.res_slot, strip_res, s, tv.rseg_end[g], tv.rseg_first[g]);
+        if (tv.rseg_first[g]) norm += norm2(r.u + i * k, k);
+        s = tv.rseg_end[g];
       }
-#pragma omp for schedule(dynamic, 1)
-      for (std::size_t rb = 0; rb < tv.row_bands; ++rb) {
-        double sq = 0, norm = 0;
-        for (offset_t x = tv.empty_rows[rb]; x < tv.empty_rows[rb + 1]; ++x) {
-          const std::size_t i = static_cast<std::size_t>(tv.empty_row[x]);
-          for (std::size_t l = 0; l < k; ++l) r.gu[i * k + l] = r.lambda * r.u[i * k + l];
-          norm += norm2(r.u + i * k, k);
-        }
-        std::size_t strip = 0;
-        while (tv.strip_band[strip + 1] <= rb) ++strip;
-        T* strip_res = res + tv.strip_first[strip];
-        for (std::size_t cb = 0; cb < tv.col_bands; ++cb) {
-          const std::size_t t = rb * tv.col_bands + cb;
-          offset_t s = tv.tile_first[t];
-          for (offset_t g = tv.tile_rseg[t]; g < tv.tile_rseg[t + 1]; ++g) {
-            const std::size_t i = static_cast<std::size_t>(tv.rseg_row[g]);
-            sq += row_segment(r, i, tv.col, tv.val, tv.res_slot, strip_res, s, tv.rseg_end[g], tv.rseg_first[g]);
-            if (tv.rseg_first[g]) norm += norm2(r.u + i * k, k);
-            s = tv.rseg_end[g];
-          }
-        }
-        band_sq[rb] = sq;
-        band_norm[rb] = norm;
+    }
+    band_sq[rb] = sq;
+    band_norm[rb] = norm;
+  }
+
+  // Pass 2 for the columns [owner_col[owner], owner_col[owner+1]): those without entries get λv_j,
+  // then the strips are swept in order, so each ∂V row is summed in the same order whoever runs it;
+  // ‖v_j‖² goes to col_norm[j].
+  static void columns(const detail::Raw<T>& r, const detail::TileView<T>& tv, int owner, const T* res,
+                      double* col_norm) {
+    const std::size_t k = r.k;
+    const index_t c0 = tv.owner_col[owner], c1 = tv.owner_col[owner + 1];
+    for (std::size_t x = 0; x < tv.empty_cols; ++x) {
+      const index_t j = tv.empty_col[x];
+      if (j < c0 || j >= c1) continue;
+      for (std::size_t l = 0; l < k; ++l) r.gv[j * k + l] = r.lambda * tv.v_in[j * k + l];
+      col_norm[j] = norm2(tv.v_in + static_cast<std::size_t>(j) * k, k);
+    }
+    for (std::size_t st = 0; st < tv.strips; ++st) {
+      // The strip's first column segment at or past c0.
+      offset_t lo = tv.strip_cseg[st], hi = tv.strip_cseg[st + 1];
+      const offset_t end = hi;
+      while (lo < hi) {
+        const offset_t mid = lo + (hi - lo) / 2;
+        if (tv.cseg_col[mid] < c0)
+          lo = mid + 1;
+        else
+          hi = mid;
       }
-      // Column owners are fixed, not scheduled: each one's ∂V rows must see the row bands in order.
-#pragma omp for schedule(static, 1)
-      for (int owner = 0; owner < tv.owners; ++owner) {
-        const index_t c0 = tv.owner_col[owner], c1 = tv.owner_col[owner + 1];
-        for (std::size_t x = 0; x < tv.empty_cols; ++x) {
-          const index_t j = tv.empty_col[x];
-          if (j < c0 || j >= c1) continue;
-          for (std::size_t l = 0; l < k; ++l) r.gv[j * k + l] = r.lambda * tv.v_in[j * k + l];
-          col_norm[j] = norm2(tv.v_in + static_cast<std::size_t>(j) * k, k);
-        }
-        for (std::size_t st = 0; st < tv.strips; ++st) {
-          // The strip's first column segment at or past c0.
-          offset_t lo = tv.strip_cseg[st], hi = tv.strip_cseg[st + 1];
-          const offset_t end = hi;
-          while (lo < hi) {
-            const offset_t mid = lo + (hi - lo) / 2;
-            if (tv.cseg_col[mid] < c0)
-              lo = mid + 1;
-            else
-              hi = mid;
-          }
-          offset_t s = lo == tv.strip_cseg[st] ? tv.strip_first[st] : tv.cseg_end[lo - 1];
-          for (offset_t g = lo; g < end && tv.cseg_col[g] < c1; ++g) {
-            const std::size_t j = static_cast<std::size_t>(tv.cseg_col[g]);
-            col_segment(r, tv, j, tv.row, res, s, tv.cseg_end[g], tv.cseg_first[g]);
-            if (tv.cseg_first[g]) col_norm[j] = norm2(tv.v_in + j * k, k);
-            s = tv.cseg_end[g];
-          }
-        }
+      offset_t s = lo == tv.strip_cseg[st] ? tv.strip_first[st] : tv.cseg_end[lo - 1];
+      for (offset_t g = lo; g < end && tv.cseg_col[g] < c1; ++g) {
+        const std::size_t j = static_cast<std::size_t>(tv.cseg_col[g]);
+        col_segment(r, tv, j, tv.row, res, s, tv.cseg_end[g], tv.cseg_first[g]);
+        if (tv.cseg_first[g]) col_norm[j] = norm2(tv.v_in + j * k, k);
+        s = tv.cseg_end[g];
       }
     }
   }
 };
 
-// k compiled in for every whole number of batches up to 8, and 16 (k = 256 in float32 on AVX-512, 128
-// in float64); other k run time, with a scalar tail.
+// The band functions for k: compiled in for every whole number of batches up to 8, and 16 and 32
+// (k = 256 in float32 on AVX-512, 128 in float64); other k run time, with a scalar tail. The OpenMP
+// driver that calls them is compiled once, in kernels/tiled_simd.cpp.
 template <class Arch, class T>
-void run(Arch, const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res, double* band_sq, double* band_norm,
-         double* col_norm) {
+detail::TilePasses<T> passes(Arch, std::size_t k) {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
-  const auto go = [&](auto n) { Kernels<Arch, T, decltype(n)::value>::run(r, tv, res, band_sq, band_norm, col_norm); };
-  if (!detail::whole_batches(r.k, W)) return go(std::integral_constant<int, 0>{});
-  switch (r.k / W) {
-    case 1: return go(std::integral_constant<int, 1>{});
-    case 2: return go(std::integral_constant<int, 2>{});
-    case 3: return go(std::integral_constant<int, 3>{});
-    case 4: return go(std::integral_constant<int, 4>{});
-    case 5: return go(std::integral_constant<int, 5>{});
-    case 6: return go(std::integral_constant<int, 6>{});
-    case 7: return go(std::integral_constant<int, 7>{});
-    case 8: return go(std::integral_constant<int, 8>{});
-    case 16: return go(std::integral_constant<int, 16>{});
-    case 32: return go(std::integral_constant<int, 32>{});
-    default: return go(std::integral_constant<int, 0>{});
+  const auto of = [](auto n) {
+    using K = Kernels<Arch, T, decltype(n)::value>;
+    return detail::TilePasses<T>{&K::rows, &K::columns};
+  };
+  if (!detail::whole_batches(k, W)) return of(std::integral_constant<int, 0>{});
+  switch (k / W) {
+    case 1: return of(std::integral_constant<int, 1>{});
+    case 2: return of(std::integral_constant<int, 2>{});
+    case 3: return of(std::integral_constant<int, 3>{});
+    case 4: return of(std::integral_constant<int, 4>{});
+    case 5: return of(std::integral_constant<int, 5>{});
+    case 6: return of(std::integral_constant<int, 6>{});
+    case 7: return of(std::integral_constant<int, 7>{});
+    case 8: return of(std::integral_constant<int, 8>{});
+    case 16: return of(std::integral_constant<int, 16>{});
+    case 32: return of(std::integral_constant<int, 32>{});
+    default: return of(std::integral_constant<int, 0>{});
   }
 }
 
-// run's signature for one (ARCH, T), written once: the generated per-ISA files instantiate it and
+// passes' signature for one (ARCH, T), written once: the generated per-ISA files instantiate it and
 // kernels/tiled_simd.cpp declares it extern (simd/dispatch.hpp, MFGRAD_SIMD_EXTERN).
-#define MFGRAD_TILED_SIMD_RUN(ARCH, T) \
-  void run<ARCH, T>(ARCH, const detail::Raw<T>&, const detail::TileView<T>&, T*, double*, double*, double*)
+#define MFGRAD_TILED_SIMD_RUN(ARCH, T) detail::TilePasses<T> passes<ARCH, T>(ARCH, std::size_t)
 
 }  // namespace mfgrad::kernels::tiled_simd
