@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Per-ISA translation units (kernels/simd/*_<isa>.cpp) are compiled with flags the baseline CPU may lack.
+# Per-ISA translation units (the generated simd/*_<isa>.cpp files) are compiled with flags the baseline CPU may lack.
 # If one of them defines a function with vague linkage (an inline function or template instance) under
 # a name another object of the library also defines, the linker keeps one copy for all callers: an
 # AVX-512 body may then run on an AVX2 or SSE2 CPU. This check fails on any such name, except clang's

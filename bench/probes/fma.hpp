@@ -1,5 +1,5 @@
 // FMA probe, the per-ISA part: independent chains of vector FMAs held in registers, written once on
-// xsimd batches and compiled per ISA by bench/probes/fma_<isa>.cpp with that ISA's flags.
+// xsimd batches and compiled per ISA in files CMake generates (mfgrad_simd_instances), each with that ISA's flags.
 //
 // Like kernels/detail/raw.hpp, this header uses nothing but xsimd and plain loops, so a file compiled
 // with -mavx512* instantiates no inline function that baseline code also uses.
@@ -69,8 +69,8 @@ ChainsRun fma_chains(Arch, long long iterations, T seed) {
   return {checksum, static_cast<int>(B::size)};
 }
 
-#define MFGRAD_PROBE_FMA_INSTANTIATE(ARCH)                            \
-  template ChainsRun fma_chains<ARCH, float>(ARCH, long long, float); \
-  template ChainsRun fma_chains<ARCH, double>(ARCH, long long, double);
+// fma_chains' signature for one (ARCH, T), written once: the generated per-ISA files instantiate it and
+// probes.cpp declares it extern (MFGRAD_SIMD_EXTERN).
+#define MFGRAD_PROBE_FMA_RUN(ARCH, T) ChainsRun fma_chains<ARCH, T>(ARCH, long long, T)
 
 }  // namespace mfgrad::bench::probe

@@ -1,6 +1,6 @@
 // Machine ceilings: FMA throughput through mfgrad's own SIMD dispatch, and main-memory bandwidth.
 //
-// The FMA chains are written once (fma.hpp) and compiled per ISA (fma_<isa>.cpp); this baseline file
+// The FMA chains are written once (fma.hpp) and compiled per ISA (files CMake generates); this baseline file
 // only declares those instantiations, times them and reaches the right one through simd::dispatch, so
 // the peak is that of the widest vectors the library's kernels themselves may use (MFGRAD_ISA caps
 // both). Bandwidth needs no SIMD: plain loops over page-sized blocks, vectorised by the compiler.
@@ -25,11 +25,7 @@ namespace probe {
 
 namespace simd = kernels::simd;
 
-#define MFGRAD_DECLARE(ARCH)                                                             \
-  extern template ChainsRun fma_chains<simd::ARCH, float>(simd::ARCH, long long, float); \
-  extern template ChainsRun fma_chains<simd::ARCH, double>(simd::ARCH, long long, double);
-MFGRAD_SIMD_ARCHS(MFGRAD_DECLARE)
-#undef MFGRAD_DECLARE
+MFGRAD_SIMD_EXTERN(MFGRAD_PROBE_FMA_RUN)
 
 }  // namespace probe
 

@@ -1,5 +1,5 @@
 // fused_simd, the per-ISA part: the whole evaluation in one OpenMP region, written once on xsimd
-// batches. Included by kernels/simd/fused_simd_<isa>.cpp, each compiled with its ISA's flags.
+// batches. Included by the generated <build>/simd/fused_simd_<isa>.cpp, each compiled with its ISA's flags.
 #pragma once
 
 #include <xsimd/xsimd.hpp>
