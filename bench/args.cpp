@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <exception>
 
 namespace mfgrad::bench {
 
@@ -97,6 +99,20 @@ std::int64_t Args::integer(const std::string& name, std::int64_t fallback, std::
 double Args::number(const std::string& name, double fallback) const {
   auto v = get(name);
   return v ? parse_number(name, *v) : fallback;
+}
+
+int run_program(const std::string& program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    // Messages from the option reader already name the program; others (a bad value) do not.
+    const std::string what = e.what();
+    std::fprintf(stderr, "%s%s\n", what.rfind(program + ": ", 0) == 0 ? "" : (program + ": ").c_str(), what.c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
+    return 1;
+  }
 }
 
 }  // namespace mfgrad::bench

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -50,5 +51,9 @@ class Args {
 
 std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max);
 double parse_number(const std::string& option, const std::string& text);
+
+// A bench program's main around `body`: what it throws becomes one line on stderr naming `program`,
+// and exit status 2 for a bad command line (UsageError), 1 for anything else.
+int run_program(const std::string& program, const std::function<int()>& body);
 
 }  // namespace mfgrad::bench

@@ -4,8 +4,6 @@
 // the check against the oracle. Not meant to be run by hand, but harmless when it is.
 //
 //   mfgrad_count --impl NAME[@LEVEL] --data PRESET|FILE --k K --dtype float32|float64 --seed S --lambda L
-#include <cstdio>
-#include <exception>
 #include <string>
 
 #include "args.hpp"
@@ -14,7 +12,7 @@
 
 int main(int argc, char** argv) {
   using namespace mfgrad;
-  try {
+  return bench::run_program("mfgrad_count", [&] {
     const bench::Args args("mfgrad_count", std::vector<std::string>(argv + 1, argv + argc),
                            {.values = {"impl", "data", "k", "dtype", "seed", "lambda"}, .help = "bench/count.cpp"});
     if (!args.positional().empty()) throw bench::UsageError("unexpected argument '" + args.positional()[0] + "'");
@@ -26,13 +24,5 @@ int main(int argc, char** argv) {
                                               static_cast<std::uint64_t>(args.integer("seed", 1, 0, INT64_MAX)),
                                               args.number("lambda", 0.05));
     return 0;
-  } catch (const bench::UsageError& e) {
-    // Messages from the option reader already name the program; others (a bad value) do not.
-    const std::string what = e.what();
-    std::fprintf(stderr, "%s%s\n", what.rfind("mfgrad_count: ", 0) == 0 ? "" : "mfgrad_count: ", what.c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mfgrad_count: error: %s\n", e.what());
-    return 1;
-  }
+  });
 }
