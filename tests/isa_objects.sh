@@ -2,7 +2,8 @@
 # Per-ISA translation units (the generated simd/*_<isa>.cpp files) are compiled with flags the baseline CPU may lack.
 # If one of them defines a function with vague linkage (an inline function or template instance) under
 # a name another object of the library also defines, the linker keeps one copy for all callers: an
-# AVX-512 body may then run on an AVX2 or SSE2 CPU. This check fails on any such name, except clang's
+# AVX-512 body may then run on an AVX2 or SSE2 CPU. This check fails on any such name shared across
+# ISAs (objects of one ISA may share one), except clang's
 # __clang_call_terminate (two calls, __cxa_begin_catch then std::terminate, whatever the flags).
 # usage: isa_objects.sh OBJECT...   (the library's objects, as arguments or one ;-separated list, as
 # ctest passes $<TARGET_OBJECTS>; per-ISA ones are those under a simd/ folder)
@@ -17,18 +18,22 @@ for o in "$@"; do
   [[ $o == */simd/* ]] && per_isa+=("$o")
 done
 if [[ ${#per_isa[@]} -eq 0 ]]; then echo "FAIL: no per-ISA object among the $# given"; exit 1; fi
-# Every code symbol of every object (name, object, whether per-ISA); a name is a problem when a per-ISA
-# object defines it with vague linkage (W) and any other object defines it too.
+# Every code symbol of every object (name, object, its ISA: the suffix of a per-ISA file's name, or
+# "baseline"); a name is a problem when a per-ISA object defines it with vague linkage (W) and an
+# object of another ISA defines it too. Objects of one ISA may share a name (the same code, compiled
+# with the same flags: kernels/simd/common.hpp's helpers, templated on the architecture).
 shared=$(for o in "${all[@]}"; do
-    isa=0
-    [[ $o == */simd/* ]] && isa=1
-    "$nm_bin" --defined-only "$o" | awk -v f="${o##*/}" -v isa=$isa '$2 == "W" || $2 == "T" {print $3, f, isa, $2}'
-  done | awk '{files[$1] = files[$1] " " $2; count[$1]++; if ($3 == 1 && $4 == "W") weak[$1] = 1}
-              END {for (s in weak) if (count[s] > 1 && s != "__clang_call_terminate") print s ":" files[s]}')
+    isa=baseline
+    [[ $o == */simd/* ]] && isa=$(sed -E 's/.*_([a-z0-9]+)\.cpp\.o(bj)?$/\1/' <<<"${o##*/}")
+    "$nm_bin" --defined-only "$o" | awk -v f="${o##*/}" -v isa="$isa" '$2 == "W" || $2 == "T" {print $3, f, isa, $2}'
+  done | awk '{files[$1] = files[$1] " " $2
+              if (!(($1, $3) in seen)) { seen[$1, $3] = 1; isas[$1]++ }
+              if ($3 != "baseline" && $4 == "W") weak[$1] = 1}
+              END {for (s in weak) if (isas[s] > 1 && s != "__clang_call_terminate") print s ":" files[s]}')
 if [[ -n $shared ]]; then
   echo "FAIL: code compiled for one ISA shares its name with code of another object (make it depend on the"
   echo "xsimd architecture, e.g. a member of the per-ISA template):"
   c++filt <<<"$shared"
   exit 1
 fi
-echo "PASS: ${#per_isa[@]} per-ISA objects define no code under a name another object also defines"
+echo "PASS: ${#per_isa[@]} per-ISA objects define no code under a name an object of another ISA also defines"

@@ -5,18 +5,9 @@
 #include <xsimd/xsimd.hpp>
 
 #include "detail/fused.hpp"
+#include "simd/common.hpp"
 
 namespace mfgrad::kernels::fused_simd {
-
-// Vector registers of an architecture: how many factor-row batches can stay in registers.
-template <class Arch>
-constexpr int vector_registers() {
-#if defined(__x86_64__) || defined(__i386__)
-  return std::is_base_of_v<xsimd::avx512f, Arch> ? 32 : 16;
-#else
-  return 32;
-#endif
-}
 
 // N batches of W lanes per factor row (N·W = the row stride), kept in registers; N = 0: any number,
 // looped over at run time with u_i and its gradient sum in an L1-resident buffer.
@@ -25,18 +16,7 @@ struct Pass {
   using B = xsimd::batch<T, Arch>;
   static constexpr std::size_t W = B::size;
 
-  // ‖x‖² over k elements in double, eight partial sums so that no single add chain serialises it.
-  // A member, like everything here: a function whose name is the same in every per-ISA file would be
-  // compiled for each ISA and the linker would keep one of them for all.
-  static double norm2(const T* x, std::size_t k) {
-    double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::size_t l = 0;
-    for (; l + 8 <= k; l += 8)
-#pragma GCC unroll 8
-      for (int b = 0; b < 8; ++b) a[b] += static_cast<double>(x[l + b]) * static_cast<double>(x[l + b]);
-    for (; l < k; ++l) a[0] += static_cast<double>(x[l]) * static_cast<double>(x[l]);
-    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-  }
+  static double norm2(const T* x, std::size_t k) { return simd::norm2<Arch>(x, k); }
 
   static void prefetch(const T* v, const T* dv, std::size_t bytes) {
     const char* a = reinterpret_cast<const char*>(v);
@@ -186,7 +166,7 @@ struct Pass {
 template <class Arch, class T>
 void run(Arch, const detail::FusedView<T>& w) {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
-  constexpr int most = vector_registers<Arch>() / 4;
+  constexpr int most = simd::vector_registers<Arch>() / 4;
   switch (w.stride / W) {
     case 1: return Pass<Arch, T, 1>::run(w);
     case 2: return Pass<Arch, T, 2>::run(w);

@@ -6,18 +6,9 @@
 #include <xsimd/xsimd.hpp>
 
 #include "detail/tiles.hpp"
+#include "simd/common.hpp"
 
 namespace mfgrad::kernels::tiled_simd {
-
-// Vector registers of an architecture: how many factor-row batches fit in registers at once.
-template <class Arch>
-constexpr int vector_registers() {
-#if defined(__x86_64__) || defined(__i386__)
-  return std::is_base_of_v<xsimd::avx512f, Arch> ? 32 : 16;
-#else
-  return 32;
-#endif
-}
 
 // How far ahead the next factor rows are prefetched, in entries. Random row gathers are the cost
 // that dominates both passes; prefetching keeps more of them in flight.
@@ -31,21 +22,12 @@ struct Kernels {
   static constexpr std::size_t W = B::size;
   // Rows too wide for u_i, Σ r v_j and v_j all in registers (3N + 2 of them) take pass 1 in chunks of
   // entries, dots first and gradient sums second; too wide for two interleaved sums in pass 2, one.
-  static constexpr int registers = vector_registers<Arch>();
+  static constexpr int registers = simd::vector_registers<Arch>();
   static constexpr bool wide = 3 * N + 2 > registers;
   static constexpr bool two_sums = 2 * N + 2 <= registers;
   static constexpr offset_t chunk = 32;  // entries: their v_j rows are still in L1 for the second loop
 
-  // ‖x‖² in double with eight independent partial sums, so one add chain does not serialise it.
-  static double norm2(const T* x, std::size_t k) {
-    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::size_t l = 0;
-    for (; l + 8 <= k; l += 8)
-#pragma GCC unroll 8
-      for (int a = 0; a < 8; ++a) acc[a] += static_cast<double>(x[l + a]) * static_cast<double>(x[l + a]);
-    for (; l < k; ++l) acc[0] += static_cast<double>(x[l]) * static_cast<double>(x[l]);
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  }
+  static double norm2(const T* x, std::size_t k) { return simd::norm2<Arch>(x, k); }
 
   static void prefetch_row(const T* row) {
     const char* p = reinterpret_cast<const char*>(row);

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The per-ISA symbol check (isa_objects.sh) on objects made to be caught or let pass: one inline
+# function compiled into a per-ISA object and a baseline one, or into objects of two ISAs, must fail
+# the check; into two objects of the same ISA it must pass.
+# usage: isa_objects_selftest.sh CXX WORK_DIR
+set -euo pipefail
+cxx=$1 work=$2 check="$(dirname "$0")/isa_objects.sh"
+rm -rf "$work" && mkdir -p "$work/simd"
+printf 'inline int tripled(int x) { return 3 * x; }\nint %s(int x) { return tripled(x); }\n' one >"$work/one.cpp"
+printf 'inline int tripled(int x) { return 3 * x; }\nint %s(int x) { return tripled(x); }\n' two >"$work/two.cpp"
+"$cxx" -O0 -c "$work/one.cpp" -o "$work/simd/one_avx2.cpp.o"
+"$cxx" -O0 -c "$work/two.cpp" -o "$work/simd/two_avx2.cpp.o"
+"$cxx" -O0 -c "$work/two.cpp" -o "$work/simd/two_avx512.cpp.o"
+"$cxx" -O0 -c "$work/two.cpp" -o "$work/two.cpp.o"
+expect() {  # expect pass|fail OBJECTS...
+  local want=$1 got=pass
+  shift
+  "$check" "$@" >"$work/out.txt" 2>&1 || got=fail
+  if [[ $got != "$want" ]]; then
+    cat "$work/out.txt"
+    echo "FAIL: the check should $want on ${*##*/}, but did not"
+    exit 1
+  fi
+}
+expect fail "$work/simd/one_avx2.cpp.o" "$work/two.cpp.o"
+expect fail "$work/simd/one_avx2.cpp.o" "$work/simd/two_avx512.cpp.o"
+expect pass "$work/simd/one_avx2.cpp.o" "$work/simd/two_avx2.cpp.o"
+echo "PASS: the per-ISA check fails across ISAs and passes within one"
