@@ -94,8 +94,8 @@ struct Layout : PreparedState {
     const TileSizes sizes =
         choose_tiles({.rows = obs.rows(), .cols = obs.cols(), .entries = obs.nnz()}, k * sizeof(T), tile_caches(caches));
     const std::vector<index_t> band_of = cut(obs, sizes);
-    std::vector<offset_t> row_segments = count_tiles(obs, band_of);
-    std::vector<index_t> entry_row = order_pass1(obs, band_of, std::move(row_segments));
+    count_tiles(obs, band_of);
+    const std::vector<index_t> entry_row = order_pass1(obs, band_of);
     order_pass2(obs.cols(), entry_row);
     list_column_segments(obs.cols());
     renumber_by_degree();
@@ -122,10 +122,9 @@ struct Layout : PreparedState {
     return band_of;
   }
 
-  // Entries and row segments of every tile (tile_first, and the returned first row segment of each
-  // tile), the rows without entries per band, the columns without entries. Sizes the per-entry and
-  // per-segment arrays.
-  std::vector<offset_t> count_tiles(const Observed& obs, const std::vector<index_t>& band_of) {
+  // Entries and row segments of every tile (tile_first, tile_rseg), the rows without entries per band,
+  // the columns without entries. Sizes the per-entry and per-segment arrays.
+  void count_tiles(const Observed& obs, const std::vector<index_t>& band_of) {
     const auto row_ptr = obs.row_ptr(), col_ptr = obs.col_ptr();
     const auto csr_col = obs.col_idx();
     const std::size_t ncb = col_bands(), tiles = row_bands() * ncb;
@@ -156,14 +155,12 @@ struct Layout : PreparedState {
     val.reset(obs.nnz());
     res_slot.reset(obs.nnz());
     row.reset(obs.nnz());
-    return rsegs;
   }
 
   // Pass-1 order: tiles row-band-major, rows ascending, columns ascending within a tile; fills col
   // (caller's ids for now), val and the row segments. A row's first segment is the one in its lowest
   // column band, the first pass 1 visits. Returns each entry's row, in pass-1 order.
-  std::vector<index_t> order_pass1(const Observed& obs, const std::vector<index_t>& band_of,
-                                   std::vector<offset_t> rsegs) {
+  std::vector<index_t> order_pass1(const Observed& obs, const std::vector<index_t>& band_of) {
     const auto row_ptr = obs.row_ptr();
     const auto csr_col = obs.col_idx();
     const auto values = obs.values<T>();
@@ -172,7 +169,7 @@ struct Layout : PreparedState {
 #pragma omp parallel for schedule(dynamic, 1)
     for (std::size_t rb = 0; rb < row_bands(); ++rb) {
       std::vector<offset_t> at(tile_first.begin() + rb * ncb, tile_first.begin() + (rb + 1) * ncb);
-      std::vector<offset_t> seg(rsegs.begin() + rb * ncb, rsegs.begin() + (rb + 1) * ncb);
+      std::vector<offset_t> seg(tile_rseg.begin() + rb * ncb, tile_rseg.begin() + (rb + 1) * ncb);
       for (index_t i = row_band[rb]; i < row_band[rb + 1]; ++i) {
         index_t last = -1;
         for (offset_t q = row_ptr[i]; q < row_ptr[i + 1]; ++q) {
