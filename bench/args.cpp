@@ -8,7 +8,9 @@
 namespace mfgrad::bench {
 
 namespace {
-bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 }  // namespace
 
 Args::Args(const std::string& command, const std::vector<std::string>& argv, const Spec& spec)

@@ -2,6 +2,8 @@
 // data, side by side, with a table), and the Google Benchmark binary mfgrad_bench (bench/main.cpp). One
 // option set selects the cases of both. Instruction counts run each case in bench's own child,
 // mfgrad_count (bench/count.cpp), under callgrind.
+#include "command.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <thread>
 
 #include "args.hpp"
-#include "command.hpp"
 #include "harness.hpp"
 #include "report.hpp"
 #include "util.hpp"
@@ -35,11 +36,13 @@ Config apply(const Args& args, Config c) {
   if (args.has("data")) c.datasets = args.list("data");
   if (args.has("k")) {
     c.ks.clear();
-    for (const std::string& k : args.list("k")) c.ks.push_back(static_cast<std::size_t>(parse_integer("k", k, 1, 1 << 16)));
+    for (const std::string& k : args.list("k"))
+      c.ks.push_back(static_cast<std::size_t>(parse_integer("k", k, 1, 1 << 16)));
   }
   if (args.has("threads")) {
     c.threads.clear();
-    for (const std::string& t : args.list("threads")) c.threads.push_back(static_cast<int>(parse_integer("threads", t, 1, 4096)));
+    for (const std::string& t : args.list("threads"))
+      c.threads.push_back(static_cast<int>(parse_integer("threads", t, 1, 4096)));
   }
   if (args.has("impl")) c.impls = names_or_all(args.list("impl"), all_impls());
   if (args.has("peers")) c.peers = names_or_all(args.list("peers"), all_peers());
@@ -138,7 +141,8 @@ int bench_command(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "mfgrad bench: wrote %s\n", path->c_str());
   }
   if (auto dir = args.get("plot"))
-    for (const std::string& png : plot(rows, ceilings, *dir)) std::fprintf(stderr, "mfgrad bench: wrote %s\n", png.c_str());
+    for (const std::string& png : plot(rows, ceilings, *dir))
+      std::fprintf(stderr, "mfgrad bench: wrote %s\n", png.c_str());
   bool failed = false;
   for (const auto& r : records) failed = failed || !r.passed;
   return failed ? 1 : 0;

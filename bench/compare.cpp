@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -246,7 +246,6 @@ ResultSet read_google_benchmark(const json::Value& doc, const std::string& path)
 
 // ---------------------------------------------------------------------------------------------------
 // Statistics
-
 
 // Ranks of x followed by y in the pooled sample, doubled so that midranks of ties stay integers.
 struct Ranks {

@@ -19,10 +19,9 @@ int main(int argc, char** argv) {
     const std::string dtype = args.get("dtype").value_or("float32");
     const std::optional<Precision> precision = detail::parse_precision(dtype);
     if (!precision) throw bench::UsageError("--dtype expects float32 or float64, got '" + dtype + "'");
-    bench::Suite::evaluate_once_for_callgrind(args.required("impl"), args.required("data"),
-                                              static_cast<std::size_t>(args.integer("k", 16, 1, 1 << 16)), *precision,
-                                              static_cast<std::uint64_t>(args.integer("seed", 1, 0, INT64_MAX)),
-                                              args.number("lambda", 0.05));
+    bench::Suite::evaluate_once_for_callgrind(
+        args.required("impl"), args.required("data"), static_cast<std::size_t>(args.integer("k", 16, 1, 1 << 16)),
+        *precision, static_cast<std::uint64_t>(args.integer("seed", 1, 0, INT64_MAX)), args.number("lambda", 0.05));
     return 0;
   });
 }

@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <valgrind/callgrind.h>
-#include <xsimd/config/xsimd_config.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <xsimd/config/xsimd_config.hpp>
 
 #include "mfgrad/check.hpp"
 #include "mfgrad/dataset.hpp"
@@ -29,9 +29,10 @@ namespace mfgrad::bench {
 
 namespace {
 
-std::string case_name(const std::string& impl, const std::string& dataset, std::size_t k, int threads, Precision dtype) {
-  return std::string(dtype == Precision::f32 ? "eval" : "eval_f64") + "/" + impl + "/" + dataset + "/k:" +
-         std::to_string(k) + "/threads:" + std::to_string(threads);
+std::string case_name(const std::string& impl, const std::string& dataset, std::size_t k, int threads,
+                      Precision dtype) {
+  return std::string(dtype == Precision::f32 ? "eval" : "eval_f64") + "/" + impl + "/" + dataset +
+         "/k:" + std::to_string(k) + "/threads:" + std::to_string(threads);
 }
 
 // A copy in 64-byte aligned storage: factor rows that start on a cache line, as a caller who cares about
@@ -138,10 +139,11 @@ struct Suite::State {
     const EvalFn<T> fn = fn_of<T>(c);
     rec.nnz = obs.nnz();
     if (rec.kind == "plan" && !c.plan) {
-      c.plan = std::make_unique<Plan>(obs, k, precision_of<T>(),
-                                      PlanOptions{.threads = rec.threads,
-                                                  .mode = rec.impl == plan_name ? PlanMode::measure : PlanMode::estimate,
-                                                  .seconds_per_candidate = 0.2});
+      c.plan =
+          std::make_unique<Plan>(obs, k, precision_of<T>(),
+                                 PlanOptions{.threads = rec.threads,
+                                             .mode = rec.impl == plan_name ? PlanMode::measure : PlanMode::estimate,
+                                             .seconds_per_candidate = 0.2});
       rec.note = "picked " + c.plan->choice() + "; " + c.plan->reason();
     }
     const auto evaluate_once = [&] {
@@ -261,8 +263,8 @@ std::vector<std::string> Suite::blocks() const {
       if (std::string_view("\\^$.|?*+()[]{}").find(ch) != std::string_view::npos) dataset += '\\';
       dataset += ch;
     }
-    const std::string filter = "^" + r.name.substr(0, r.name.find('/')) + "/[^/]+/" + dataset + "/k:" +
-                               std::to_string(r.k) + "/";
+    const std::string filter =
+        "^" + r.name.substr(0, r.name.find('/')) + "/[^/]+/" + dataset + "/k:" + std::to_string(r.k) + "/";
     if (std::find(filters.begin(), filters.end(), filter) == filters.end()) filters.push_back(filter);
   }
   return filters;
@@ -273,8 +275,8 @@ void Suite::register_cases() {
   const Config& cfg = s.config;
   const int min_threads = cfg.threads.empty() ? 1 : *std::min_element(cfg.threads.begin(), cfg.threads.end());
   for (const std::string& dataset : cfg.datasets) {
-    const std::string label = std::filesystem::exists(dataset) ? std::filesystem::path(dataset).filename().string()
-                                                               : dataset;
+    const std::string label =
+        std::filesystem::exists(dataset) ? std::filesystem::path(dataset).filename().string() : dataset;
     for (Precision dtype : cfg.dtypes)
       for (std::size_t k : cfg.ks) {
         auto add = [&](const std::string& impl, const char* kind, EvalFn<float> f32, EvalFn<double> f64, int t) {
@@ -345,7 +347,11 @@ class Collector : public benchmark::BenchmarkReporter {
   Collector(std::vector<Record>& records, std::map<std::string, std::size_t>& index,
             std::function<void(const std::string&)> finished, std::size_t total, bool progress,
             benchmark::BenchmarkReporter* next)
-      : records_(records), index_(index), finished_(std::move(finished)), total_(total), progress_(progress),
+      : records_(records),
+        index_(index),
+        finished_(std::move(finished)),
+        total_(total),
+        progress_(progress),
         next_(next) {}
 
   bool ReportContext(const Context& context) override { return next_ == nullptr || next_->ReportContext(context); }
@@ -471,8 +477,8 @@ void count_instructions(const Config& config, std::vector<Record>& records) {
     std::ostringstream cmd;
     cmd << "env MFGRAD_ISA=" << (cpu_supports(Isa::avx2) ? "avx2" : "baseline")
         << " valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=" << out.string() << " '"
-        << child.string() << "' --impl " << r.impl << " --data '" << dataset << "' --k " << r.k
-        << " --dtype " << r.dtype << " --seed " << config.seed << " --lambda " << config.lambda << " 2>"
+        << child.string() << "' --impl " << r.impl << " --data '" << dataset << "' --k " << r.k << " --dtype "
+        << r.dtype << " --seed " << config.seed << " --lambda " << config.lambda << " 2>"
         << (dir / "valgrind.log").string();
     FILE* pipe = ::popen(cmd.str().c_str(), "r");
     if (pipe == nullptr) throw Error("cannot run valgrind");
@@ -484,14 +490,15 @@ void count_instructions(const Config& config, std::vector<Record>& records) {
       std::ifstream log(dir / "valgrind.log");
       std::ostringstream text;
       text << log.rdbuf();
-      throw Error("callgrind run for " + r.name + " failed (is valgrind installed? apt-get install valgrind): " +
-                  text.str().substr(0, 400));
+      throw Error("callgrind run for " + r.name +
+                  " failed (is valgrind installed? apt-get install valgrind): " + text.str().substr(0, 400));
     }
     std::ifstream in(out);
     std::string line;
     double count = -1;
     while (std::getline(in, line))
-      if (line.rfind("summary:", 0) == 0 || line.rfind("totals:", 0) == 0) count = std::stod(line.substr(line.find(':') + 1));
+      if (line.rfind("summary:", 0) == 0 || line.rfind("totals:", 0) == 0)
+        count = std::stod(line.substr(line.find(':') + 1));
     if (count < 0) throw Error("no instruction total in " + out.string());
     r.instructions = count;
     const json::Value verdict = json::parse(child_out);

@@ -1,8 +1,8 @@
 // The benchmark harness behind both `mfgrad bench` and the Google Benchmark binary `mfgrad_bench`.
 //
 // Cases are registered with Google Benchmark in a loop over implementations (the registry, a plan made
-// in measure mode, then the peers) × data sets × k × threads, named eval/<impl>/<dataset>/k:<k>/threads:<t> (eval_f64/... for
-// float64). Each case evaluates once outside the timed loop, checks that result against the oracle
+// in measure mode, then the peers) × data sets × k × threads, named eval/<impl>/<dataset>/k:<k>/threads:<t>
+// (eval_f64/... for float64). Each case evaluates once outside the timed loop, checks that result against the oracle
 // (naive) with the bound of mfgrad/check.hpp and reports an error instead of a time if it disagrees;
 // only then is evaluation timed (wall clock). Data loading, the oracle and every preparation (CSC,
 // tiles, plans) happen outside the timed region.
@@ -27,16 +27,16 @@ struct Config {
   std::vector<std::string> datasets;  // presets or ratings files
   std::vector<std::size_t> ks;
   std::vector<int> threads;
-  std::vector<std::string> impls;     // registered implementations to run, "plan" (mfgrad::Plan, measured) and
-                                      // "plan_estimate" (estimated)
-  std::vector<std::string> peers;     // peers to run (names from peers())
+  std::vector<std::string> impls;  // registered implementations to run, "plan" (mfgrad::Plan, measured) and
+                                   // "plan_estimate" (estimated)
+  std::vector<std::string> peers;  // peers to run (names from peers())
   std::vector<Precision> dtypes = {Precision::f32};
-  std::vector<Isa> isas;              // SIMD implementations once per level (set_simd_level), rows named
-                                      // <impl>@<level>; empty: once, at the default level, no suffix
-  std::optional<int> reps;            // repetitions per case; unset: Google Benchmark's flag
-  std::optional<double> min_time;     // seconds per repetition; unset: Google Benchmark's flag
+  std::vector<Isa> isas;           // SIMD implementations once per level (set_simd_level), rows named
+                                   // <impl>@<level>; empty: once, at the default level, no suffix
+  std::optional<int> reps;         // repetitions per case; unset: Google Benchmark's flag
+  std::optional<double> min_time;  // seconds per repetition; unset: Google Benchmark's flag
   double lambda = 0.05;
-  std::uint64_t seed = 1;             // of the random factors
+  std::uint64_t seed = 1;  // of the random factors
 };
 
 // mfgrad bench's defaults: every supported implementation, a plan and every peer, netflix-25m, k = 64,
@@ -57,7 +57,7 @@ struct Record {
   bool passed = false;            // oracle check
   std::string error;              // why it did not pass
   std::optional<double> instructions;
-  std::string note;               // for the plans: what they picked and why
+  std::string note;  // for the plans: what they picked and why
 };
 
 // The machine and build this run describes (for JSON and Google Benchmark's context).

@@ -77,7 +77,8 @@ std::vector<Summary> summarize(const std::vector<Record>& records, const Ceiling
       s.entries_per_s = static_cast<double>(r.nnz) / s.median_s;
       s.gflops = detail::flops_per_entry(r.k) * s.entries_per_s * 1e-9;
       const auto& peaks = peak_for(ceilings, r.dtype);
-      if (auto it = peaks.find(r.threads); it != peaks.end() && it->second > 0) s.fraction_of_peak = s.gflops / it->second;
+      if (auto it = peaks.find(r.threads); it != peaks.end() && it->second > 0)
+        s.fraction_of_peak = s.gflops / it->second;
     }
     rows.push_back(std::move(s));
   }
@@ -112,7 +113,8 @@ std::string render_table(const std::vector<Summary>& rows, const Ceilings& ceili
 
   std::vector<GroupKey> groups;
   for (const Summary& s : rows)
-    if (std::find(groups.begin(), groups.end(), group_of(s.record)) == groups.end()) groups.push_back(group_of(s.record));
+    if (std::find(groups.begin(), groups.end(), group_of(s.record)) == groups.end())
+      groups.push_back(group_of(s.record));
   for (const GroupKey& g : groups) {
     std::vector<const Summary*> block;
     for (const Summary& s : rows)
@@ -269,8 +271,7 @@ std::vector<std::string> plot(const std::vector<Summary>& rows, const Ceilings& 
         for (const std::string& impl : impls) {
           f << "# k=" << k << " " << impl << "\n";
           for (int t : threads)
-            if (const Summary* s = find(impl, k, t); s && (s->record.threads == t))
-              f << t << " " << s->gflops << "\n";
+            if (const Summary* s = find(impl, k, t); s && (s->record.threads == t)) f << t << " " << s->gflops << "\n";
           f << "\n\n";
         }
       }
@@ -305,7 +306,8 @@ std::vector<std::string> plot(const std::vector<Summary>& rows, const Ceilings& 
       for (std::size_t k : ks) {
         g << "set title 'k = " << k << "'\nplot ";
         for (std::size_t x = 0; x < impls.size(); ++x)
-          g << (x ? ", " : "") << "'" << scaling.string() << "' index " << block + x << " using 1:2 with linespoints lw 2 dt " << x / 8 + 1  // colours repeat after eight: dash the rest
+          g << (x ? ", " : "") << "'" << scaling.string() << "' index " << block + x
+            << " using 1:2 with linespoints lw 2 dt " << x / 8 + 1  // colours repeat after eight: dash the rest
             << " title '" << impls[x] << "'";
         g << ", '" << scaling.string() << "' index " << ks.size() * impls.size()
           << " using 1:2 with lines dt 2 lc rgb 'black' title 'peak'\n";

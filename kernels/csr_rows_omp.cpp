@@ -49,8 +49,8 @@ double run(const Problem<T>& p, Workspace& ws) {
                                acc.residual2 += sq;
                                acc.norm2 += norm2;
                              });
-  return detail::loss_from({part, static_cast<std::size_t>(threads)}, {part + threads, static_cast<std::size_t>(threads)},
-                           p.lambda);
+  return detail::loss_from({part, static_cast<std::size_t>(threads)},
+                           {part + threads, static_cast<std::size_t>(threads)}, p.lambda);
 }
 
 }  // namespace

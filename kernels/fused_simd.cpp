@@ -14,12 +14,13 @@
 // Deterministic for a fixed thread count, not across counts (the parts, and so the order ∂V's
 // partial sums are added in, follow the thread count). Scratch: V's copy and one ∂V copy per thread,
 // rows padded to 64 bytes.
+#include "simd/fused_simd.hpp"
+
 #include "detail/common.hpp"
 #include "detail/degree_order.hpp"
 #include "detail/fused.hpp"
 #include "detail/tiles.hpp"
 #include "simd/dispatch.hpp"
-#include "simd/fused_simd.hpp"
 
 namespace mfgrad::kernels::fused_simd {
 
@@ -35,7 +36,7 @@ constexpr std::size_t prefetch_bytes = 2048;
 template <class T>
 struct Layout : PreparedState {
   detail::DegreeOrder order;
-  Buffer<index_t> col;     // CSR order of rows, new column ids ascending within a row, padded
+  Buffer<index_t> col;  // CSR order of rows, new column ids ascending within a row, padded
   Buffer<T> val;
   std::vector<index_t> part_row, part_col;
   offset_t lookahead;
@@ -75,8 +76,8 @@ double run(const Problem<T>& p, Workspace& ws) {
   const std::size_t m = static_cast<std::size_t>(p.obs.rows()), n = static_cast<std::size_t>(p.obs.cols());
   constexpr std::size_t line = 64 / sizeof(T);
   const std::size_t stride = (p.k + line - 1) / line * line;
-  const auto& layout = ws.prepared<Layout<T>>(
-      p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, stride * sizeof(T), parts); });
+  const auto& layout =
+      ws.prepared<Layout<T>>(p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, stride * sizeof(T), parts); });
   T* v_copy = ws.scratch<T>(0, n * stride);
   T* dv = ws.scratch<T>(1, static_cast<std::size_t>(parts) * n * stride);
   T* row_buf = ws.scratch<T>(2, static_cast<std::size_t>(parts) * 2 * stride);

@@ -18,6 +18,8 @@
 // detail/tile_sizes.hpp) depend on Ω, k and the machine, never on the thread count. The OpenMP driver
 // is compiled once, here; the per-ISA code (simd/tiled_simd.hpp) runs one row band or one column
 // owner per call. Scratch: one residual per entry, one double per column.
+#include "simd/tiled_simd.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -30,7 +32,6 @@
 #include "detail/tile_sizes.hpp"
 #include "detail/tiles.hpp"
 #include "simd/dispatch.hpp"
-#include "simd/tiled_simd.hpp"
 
 namespace mfgrad::kernels::tiled_simd {
 
@@ -48,11 +49,13 @@ TileSizes choose_tiles(const OmegaShape& omega, std::size_t row_bytes, const Til
   TileSizes t{};
   t.band_rows = count(std::max<double>(4, static_cast<double>(l2 / 2 / row_bytes)));
   t.band_entries = std::max<offset_t>(4096, omega.entries / (8 * static_cast<offset_t>(threads)));
-  t.band_cols = count(!caches.column_bands ? cols + 1
-                                           : std::min(cols + 1, std::max<double>(4, static_cast<double>(l3 / 2 / threads / row_bytes))));
+  t.band_cols = count(!caches.column_bands
+                          ? cols + 1
+                          : std::min(cols + 1, std::max<double>(4, static_cast<double>(l3 / 2 / threads / row_bytes))));
   const double for_segments = 16.0 * rows * cols / std::max<double>(1, static_cast<double>(omega.entries));
   const double fewest = std::max<double>(1, static_cast<double>(2 * l2 / row_bytes));
-  t.strip_rows = count(std::clamp<double>(for_segments, fewest, std::max(fewest, static_cast<double>(l3 / 2 / row_bytes))));
+  t.strip_rows =
+      count(std::clamp<double>(for_segments, fewest, std::max(fewest, static_cast<double>(l3 / 2 / row_bytes))));
   return t;
 }
 
@@ -91,8 +94,8 @@ struct Layout : PreparedState {
 
   Layout(const Observed& obs, std::size_t k, int threads, const Workspace::CacheSizes& caches)
       : order(obs), owners(std::max(threads, 1)) {
-    const TileSizes sizes =
-        choose_tiles({.rows = obs.rows(), .cols = obs.cols(), .entries = obs.nnz()}, k * sizeof(T), tile_caches(caches));
+    const TileSizes sizes = choose_tiles({.rows = obs.rows(), .cols = obs.cols(), .entries = obs.nnz()}, k * sizeof(T),
+                                         tile_caches(caches));
     const std::vector<index_t> band_of = cut(obs, sizes);
     count_tiles(obs, band_of);
     const std::vector<index_t> entry_row = order_pass1(obs, band_of);
@@ -312,15 +315,16 @@ void drive(const detail::TilePasses<T>& passes, const detail::Raw<T>& r, const d
 template <class T>
 double run(const Problem<T>& p, Workspace& ws) {
   const int threads = ws.threads();
-  const auto& layout =
-      ws.prepared<Layout<T>>(p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, p.k, threads, ws.cache_sizes()); });
+  const auto& layout = ws.prepared<Layout<T>>(
+      p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, p.k, threads, ws.cache_sizes()); });
   const detail::TileView<T> tv = layout.view(p.v);
   detail::Raw<T> r = detail::raw(p);
   r.v = ws.scratch<T>(3, r.n * r.k);  // V in descending-degree order, filled by the driver
   T* res = ws.scratch<T>(0, static_cast<std::size_t>(p.obs.nnz()));
   double* band = ws.scratch<double>(1, 2 * tv.row_bands);
   double* col_norm = ws.scratch<double>(2, r.n);
-  const detail::TilePasses<T> code = simd::dispatch([&](auto arch) { return tiled_simd::passes<decltype(arch), T>(arch, r.k); });
+  const detail::TilePasses<T> code =
+      simd::dispatch([&](auto arch) { return tiled_simd::passes<decltype(arch), T>(arch, r.k); });
   drive(code, r, tv, res, band, band + tv.row_bands, col_norm);
   double sq = 0, norm_u = 0, norm_v = 0;
   for (std::size_t rb = 0; rb < tv.row_bands; ++rb) sq += band[rb], norm_u += band[tv.row_bands + rb];

@@ -1,8 +1,6 @@
 // The C interface (include/mfgrad/mfgrad.h) over the C++ API: argument checks the C++ types cannot
 // express (NULL pointers, negative sizes, option structures), and every exception turned into a status
 // and a per-thread message before it can reach C.
-#include "mfgrad/mfgrad.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -16,6 +14,7 @@
 #include <utility>
 
 #include "format.hpp"
+#include "mfgrad/mfgrad.h"
 #include "mfgrad/observed.hpp"
 #include "mfgrad/plan.hpp"
 
@@ -88,8 +87,8 @@ void require(const char* function, const void* pointer, const char* name) {
 // An array of `count` elements may be NULL only when it is empty.
 void require_array(const char* function, const void* pointer, const char* name, std::int64_t count) {
   if (pointer == nullptr && count > 0)
-    refuse(function, std::string("argument '") + name + "' is NULL but must hold " + std::to_string(count) +
-                         " elements");
+    refuse(function,
+           std::string("argument '") + name + "' is NULL but must hold " + std::to_string(count) + " elements");
 }
 
 void require_shape(const char* function, std::int32_t rows, std::int32_t cols) {
@@ -99,10 +98,14 @@ void require_shape(const char* function, std::int32_t rows, std::int32_t cols) {
 
 mfgrad::DuplicatePolicy duplicate_policy(const char* function, mfgrad_duplicates d) {
   switch (d) {
-    case MFGRAD_DUPLICATES_ERROR: return mfgrad::DuplicatePolicy::error;
-    case MFGRAD_DUPLICATES_SUM: return mfgrad::DuplicatePolicy::sum;
-    case MFGRAD_DUPLICATES_LAST: return mfgrad::DuplicatePolicy::last;
-    case MFGRAD_DUPLICATES_MAX_ENUM: break;
+    case MFGRAD_DUPLICATES_ERROR:
+      return mfgrad::DuplicatePolicy::error;
+    case MFGRAD_DUPLICATES_SUM:
+      return mfgrad::DuplicatePolicy::sum;
+    case MFGRAD_DUPLICATES_LAST:
+      return mfgrad::DuplicatePolicy::last;
+    case MFGRAD_DUPLICATES_MAX_ENUM:
+      break;
   }
   refuse(function, "duplicates is " + std::to_string(static_cast<int>(d)) +
                        ", not one of MFGRAD_DUPLICATES_ERROR (0), _SUM (1), _LAST (2)");
@@ -151,9 +154,10 @@ mfgrad::PlanOptions plan_options(const char* function, const mfgrad_plan_options
   if (given != nullptr) {
     constexpr std::size_t first_version = offsetof(mfgrad_plan_options, check_factors) + sizeof(o.check_factors);
     if (given->struct_size < first_version || given->struct_size > sizeof(o))
-      refuse(function, "options->struct_size is " + std::to_string(given->struct_size) + ", not a size of "
-                       "mfgrad_plan_options this library knows (" + std::to_string(sizeof(o)) +
-                       "): fill the options with mfgrad_plan_options_init first");
+      refuse(function, "options->struct_size is " + std::to_string(given->struct_size) +
+                           ", not a size of "
+                           "mfgrad_plan_options this library knows (" +
+                           std::to_string(sizeof(o)) + "): fill the options with mfgrad_plan_options_init first");
     std::memcpy(&o, given, given->struct_size);
   }
   mfgrad::PlanOptions p;
@@ -185,8 +189,8 @@ mfgrad_status evaluate(const char* function, mfgrad_plan* plan, std::int64_t m, 
     require(function, plan, "plan");
     require(function, loss, "loss");
     if (m < 0 || n < 0 || k < 0)
-      refuse(function, "shape m = " + std::to_string(m) + ", n = " + std::to_string(n) + ", k = " +
-                           std::to_string(k) + " is negative");
+      refuse(function, "shape m = " + std::to_string(m) + ", n = " + std::to_string(n) + ", k = " + std::to_string(k) +
+                           " is negative");
     // The plan checks the rest, with the C++ API's messages: precision, k and the shapes against its
     // own before any size is used, then NULL arrays, λ and overlaps.
     const auto rows_u = static_cast<std::size_t>(m), rows_v = static_cast<std::size_t>(n);
@@ -207,19 +211,24 @@ const char* mfgrad_last_error(void) { return last_fixed != nullptr ? last_fixed 
 
 const char* mfgrad_status_string(mfgrad_status status) {
   switch (status) {
-    case MFGRAD_OK: return "ok";
-    case MFGRAD_ERROR_INVALID_ARGUMENT: return "invalid argument";
-    case MFGRAD_ERROR_FILE: return "file";
-    case MFGRAD_ERROR_OUT_OF_MEMORY: return "out of memory";
-    case MFGRAD_ERROR_INTERNAL: return "internal";
-    case MFGRAD_STATUS_MAX_ENUM: break;
+    case MFGRAD_OK:
+      return "ok";
+    case MFGRAD_ERROR_INVALID_ARGUMENT:
+      return "invalid argument";
+    case MFGRAD_ERROR_FILE:
+      return "file";
+    case MFGRAD_ERROR_OUT_OF_MEMORY:
+      return "out of memory";
+    case MFGRAD_ERROR_INTERNAL:
+      return "internal";
+    case MFGRAD_STATUS_MAX_ENUM:
+      break;
   }
   return "unknown status";
 }
 
-mfgrad_status mfgrad_observed_from_coo(int32_t rows, int32_t cols, int64_t nnz, const int32_t* row,
-                                       const int32_t* col, const double* value, mfgrad_duplicates duplicates,
-                                       mfgrad_observed** out) {
+mfgrad_status mfgrad_observed_from_coo(int32_t rows, int32_t cols, int64_t nnz, const int32_t* row, const int32_t* col,
+                                       const double* value, mfgrad_duplicates duplicates, mfgrad_observed** out) {
   static constexpr const char* fn = "mfgrad_observed_from_coo";
   return guarded([&] {
     require(fn, out, "out");
@@ -247,9 +256,9 @@ mfgrad_status mfgrad_observed_from_csr(int32_t rows, int32_t cols, const int64_t
     if (row_ptr[0] != 0) refuse(fn, "row_ptr[0] is " + std::to_string(row_ptr[0]) + " but must be 0");
     for (std::int32_t i = 0; i < rows; ++i)
       if (row_ptr[i + 1] < row_ptr[i])
-        refuse(fn, "row_ptr decreases at row " + std::to_string(i) + ": row_ptr[" + std::to_string(i) + "] = " +
-                       std::to_string(row_ptr[i]) + " > row_ptr[" + std::to_string(i + 1) + "] = " +
-                       std::to_string(row_ptr[i + 1]));
+        refuse(fn, "row_ptr decreases at row " + std::to_string(i) + ": row_ptr[" + std::to_string(i) +
+                       "] = " + std::to_string(row_ptr[i]) + " > row_ptr[" + std::to_string(i + 1) +
+                       "] = " + std::to_string(row_ptr[i + 1]));
     const std::int64_t nnz = row_ptr[rows];
     require_array(fn, col_idx, "col_idx", nnz);
     require_array(fn, value, "value", nnz);
@@ -322,8 +331,7 @@ mfgrad_status mfgrad_plan_evaluate_f32(mfgrad_plan* plan, int64_t m, int64_t n, 
 }
 
 mfgrad_status mfgrad_plan_evaluate_f64(mfgrad_plan* plan, int64_t m, int64_t n, int64_t k, const double* u,
-                                       const double* v, double lambda, double* grad_u, double* grad_v,
-                                       double* loss) {
+                                       const double* v, double lambda, double* grad_u, double* grad_v, double* loss) {
   return evaluate("mfgrad_plan_evaluate_f64", plan, m, n, k, u, v, lambda, grad_u, grad_v, loss);
 }
 

@@ -106,9 +106,8 @@ CheckReport check(const Observed& obs, std::size_t k, const ErrorBounds& bounds,
   auto compare = [&](const char* name, const T* g, const T* w, const std::vector<double>& bound, std::size_t rows) {
     for (std::size_t x = 0; x < rows * k; ++x) {
       const double gx = static_cast<double>(g[x]), wx = static_cast<double>(w[x]);
-      note(std::fabs(gx - wx), bound[x], std::string(name) + "[" + std::to_string(x / k) + ", " +
-                                             std::to_string(x % k) + "]",
-           gx, wx);
+      note(std::fabs(gx - wx), bound[x],
+           std::string(name) + "[" + std::to_string(x / k) + ", " + std::to_string(x % k) + "]", gx, wx);
     }
   };
   compare("grad_U", got.grad_u, want.grad_u, bounds.grad_u, static_cast<std::size_t>(obs.rows()));

@@ -27,7 +27,7 @@ class Rng {
   Rng(std::uint64_t seed, Stream stream, std::uint64_t index) noexcept
       : state_(mix(mix(seed ^ (static_cast<std::uint64_t>(stream) << 56)) ^ index)) {}
   std::uint64_t next() noexcept { return mix(state_++); }
-  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }     // [0, 1)
+  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }               // [0, 1)
   double open_uniform() noexcept { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }  // (0, 1)
   std::uint64_t below(std::uint64_t bound) noexcept {  // [0, bound), Lemire's multiply-shift
     return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64);
@@ -53,7 +53,9 @@ std::vector<double> power_law_weights(index_t count, double skew, std::uint64_t 
 
 // Row degrees proportional to the weights, clamped to [min_degree, cols], summing to exactly nnz.
 std::vector<offset_t> degrees(const std::vector<double>& w, offset_t nnz, offset_t min_degree, offset_t cols) {
-  const auto clamped = [&](double s, double wi) { return std::clamp(s * wi, static_cast<double>(min_degree), static_cast<double>(cols)); };
+  const auto clamped = [&](double s, double wi) {
+    return std::clamp(s * wi, static_cast<double>(min_degree), static_cast<double>(cols));
+  };
   const auto total = [&](double s) {
     double t = 0;
     for (double wi : w) t += clamped(s, wi);
@@ -76,7 +78,9 @@ std::vector<offset_t> degrees(const std::vector<double>& w, offset_t nnz, offset
     if (d[i] < cols) frac.emplace_back(x - std::floor(x), i);
   }
   // Largest remainders first; ties by id so the result is fully determined.
-  std::sort(frac.begin(), frac.end(), [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  std::sort(frac.begin(), frac.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
   for (std::size_t x = 0; sum < nnz && x < frac.size(); ++x, ++sum) ++d[frac[x].second];
   for (std::size_t i = 0; sum > nnz && i < d.size(); ++i)  // the bisection overshot by rounding
     while (sum > nnz && d[i] > min_degree) --d[i], --sum;
@@ -154,7 +158,8 @@ std::span<const DataSpec> presets() {
     add("ml-small", 610, 9724, 100836, 0.57, 0.44, 20, "shape of MovieLens latest-small: 610 x 9,724, 100,836 entries");
     add("netflix-25m", 480189, 17770, 25000000, 0.37, 0.44, 1, "Netflix-prize shape, 480,189 x 17,770, 25 M entries");
     add("netflix-100m", 480189, 17770, 100480507, 0.37, 0.44, 1, "Netflix-prize shape and size, 100,480,507 entries");
-    add("wide-50m", 1000990, 624961, 50000000, 0.37, 0.44, 1, "1,000,990 x 624,961, 50 M entries: V and dV leave the caches");
+    add("wide-50m", 1000990, 624961, 50000000, 0.37, 0.44, 1,
+        "1,000,990 x 624,961, 50 M entries: V and dV leave the caches");
     return p;
   }();
   return list;
@@ -173,19 +178,22 @@ void check(const DataSpec& s) {
   const std::string who = "data spec '" + s.name + "': ";
   if (s.rows < 1 || s.cols < 1) throw Error(who + "needs at least one row and one column");
   if (s.nnz < 0 || s.nnz > static_cast<offset_t>(s.rows) * s.cols)
-    throw Error(who + "nnz " + std::to_string(s.nnz) + " does not fit in " + std::to_string(s.rows) + " x " + std::to_string(s.cols));
+    throw Error(who + "nnz " + std::to_string(s.nnz) + " does not fit in " + std::to_string(s.rows) + " x " +
+                std::to_string(s.cols));
   if (s.min_row_degree < 0 || s.min_row_degree > s.cols || s.min_row_degree * s.rows > s.nnz)
     throw Error(who + "min_row_degree " + std::to_string(s.min_row_degree) + " is impossible with these sizes");
   if (!(s.row_skew >= 0) || !(s.col_skew >= 0) || !std::isfinite(s.row_skew) || !std::isfinite(s.col_skew))
     throw Error(who + "skews must be finite and >= 0");
   if (s.rank < 1) throw Error(who + "rank must be at least 1");
-  if (!std::isfinite(s.mean) || !std::isfinite(s.noise) || s.noise < 0) throw Error(who + "mean and noise must be finite, noise >= 0");
+  if (!std::isfinite(s.mean) || !std::isfinite(s.noise) || s.noise < 0)
+    throw Error(who + "mean and noise must be finite, noise >= 0");
 }
 
 Entries generate_entries(const DataSpec& s) {
   check(s);
   const index_t m = s.rows, n = s.cols;
-  const std::vector<offset_t> deg = degrees(power_law_weights(m, s.row_skew, s.seed, row_perm), s.nnz, s.min_row_degree, n);
+  const std::vector<offset_t> deg =
+      degrees(power_law_weights(m, s.row_skew, s.seed, row_perm), s.nnz, s.min_row_degree, n);
   const std::vector<double> col_w = power_law_weights(n, s.col_skew, s.seed, col_perm);
   const AliasTable table(col_w);
   const std::vector<double> a = planted_factors(m, s.rank, s.seed, row_factor);

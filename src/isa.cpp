@@ -4,8 +4,8 @@
 
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -39,9 +39,12 @@ constexpr Family kBuild = Family::any;  // only the baseline applies
 
 const char* family_name(Family f) noexcept {
   switch (f) {
-    case Family::x86_64: return "x86-64";
-    case Family::aarch64: return "aarch64";
-    case Family::any: break;
+    case Family::x86_64:
+      return "x86-64";
+    case Family::aarch64:
+      return "aarch64";
+    case Family::any:
+      break;
   }
   return "this processor";
 }
@@ -69,10 +72,13 @@ Family family_of(Isa isa) noexcept {
 int rank(Isa isa) noexcept {
   switch (isa) {
     case Isa::baseline:
-    case Isa::neon: return 0;
+    case Isa::neon:
+      return 0;
     case Isa::avx2:
-    case Isa::sve: return 1;
-    case Isa::avx512: return 2;
+    case Isa::sve:
+      return 1;
+    case Isa::avx512:
+      return 2;
   }
   return 0;
 }
@@ -142,11 +148,16 @@ Isa parse_ceiling(std::string_view value) {
 
 const char* to_string(Isa isa) noexcept {
   switch (isa) {
-    case Isa::baseline: return "baseline";
-    case Isa::avx2: return "avx2";
-    case Isa::avx512: return "avx512";
-    case Isa::neon: return "neon";
-    case Isa::sve: return "sve";
+    case Isa::baseline:
+      return "baseline";
+    case Isa::avx2:
+      return "avx2";
+    case Isa::avx512:
+      return "avx512";
+    case Isa::neon:
+      return "neon";
+    case Isa::sve:
+      return "sve";
   }
   return "?";
 }

@@ -18,8 +18,8 @@ namespace {
 std::atomic<std::uint64_t> next_observed_id{1};
 
 std::string entry_text(const Entries& e, offset_t t) {
-  return e.describe(t) + ": row " + std::to_string(e.row[t]) + ", column " + std::to_string(e.col[t]) +
-         ", value " + format_number(e.value[t]);
+  return e.describe(t) + ": row " + std::to_string(e.row[t]) + ", column " + std::to_string(e.col[t]) + ", value " +
+         format_number(e.value[t]);
 }
 
 // First entry (in input order) whose ids or value are invalid; -1 when all are fine.
@@ -87,9 +87,12 @@ DuplicatePolicy parse_duplicate_policy(std::string_view name) {
 
 const char* to_string(DuplicatePolicy policy) noexcept {
   switch (policy) {
-    case DuplicatePolicy::error: return "error";
-    case DuplicatePolicy::sum: return "sum";
-    case DuplicatePolicy::last: return "last";
+    case DuplicatePolicy::error:
+      return "error";
+    case DuplicatePolicy::sum:
+      return "sum";
+    case DuplicatePolicy::last:
+      return "last";
   }
   return "?";
 }

@@ -144,7 +144,8 @@ struct Plan::State {
     double round = 0;
     for (const Trial& t : trials)
       if (hopeful(t)) round += t.times.front() * (burst + (burst > 1));
-    const int rounds = static_cast<int>(std::clamp(options.seconds_per_candidate * 3 / std::max(round, 1e-9), 2.0, 50.0));
+    const int rounds =
+        static_cast<int>(std::clamp(options.seconds_per_candidate * 3 / std::max(round, 1e-9), 2.0, 50.0));
     for (int r = 0; r < rounds; ++r)
       for (Trial& t : trials)
         if (hopeful(t)) time_burst(t, burst);
@@ -248,7 +249,8 @@ double Plan::evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matri
   if (precision_of<T>() != s_->precision)
     throw Error(std::string("plan was made for ") + to_string(s_->precision) + ", not " + to_string(precision_of<T>()));
   if (u.cols != s_->k)
-    throw Error("plan was made for k = " + std::to_string(s_->k) + ", but U has " + std::to_string(u.cols) + " columns");
+    throw Error("plan was made for k = " + std::to_string(s_->k) + ", but U has " + std::to_string(u.cols) +
+                " columns");
   return mfgrad::evaluate<T>(*s_->kernel, *s_->obs, u, v, lambda, grad_u, grad_v, *s_->ws, options);
 }
 
@@ -268,8 +270,8 @@ Precision Plan::precision() const noexcept { return s_->precision; }
 bool Plan::from_wisdom() const noexcept { return s_->from_wisdom; }
 
 std::string Plan::machine_signature() {
-  static const std::string sig = cpu_model() + " / " + std::to_string(std::thread::hardware_concurrency()) +
-                                 " threads / " + simd_arch_name();
+  static const std::string sig =
+      cpu_model() + " / " + std::to_string(std::thread::hardware_concurrency()) + " threads / " + simd_arch_name();
   return sig;
 }
 
@@ -313,10 +315,15 @@ void Plan::load_wisdom(const std::string& path) {
     try {
       const std::optional<Precision> precision = f.size() == 11 ? detail::parse_precision(f[5]) : std::nullopt;
       if (!precision) throw std::invalid_argument("fields");
-      const ShapeKey key{f[0], static_cast<index_t>(std::stol(f[1])), static_cast<index_t>(std::stol(f[2])),
-                         std::stoll(f[3]), static_cast<std::size_t>(std::stoull(f[4])),
-                         *precision, std::stoi(f[6])};
-      read[key] = {f[7], {static_cast<std::size_t>(std::stoull(f[8])), static_cast<std::size_t>(std::stoull(f[9]))},
+      const ShapeKey key{f[0],
+                         static_cast<index_t>(std::stol(f[1])),
+                         static_cast<index_t>(std::stol(f[2])),
+                         std::stoll(f[3]),
+                         static_cast<std::size_t>(std::stoull(f[4])),
+                         *precision,
+                         std::stoi(f[6])};
+      read[key] = {f[7],
+                   {static_cast<std::size_t>(std::stoull(f[8])), static_cast<std::size_t>(std::stoull(f[9]))},
                    std::stod(f[10])};
     } catch (const std::exception&) {
       throw Error(path + ":" + std::to_string(number) +

@@ -100,7 +100,8 @@ inline int duration_decimals(double value) { return value >= 100 ? 1 : value >= 
 // A duration for people: "1.234 s", "12.35 ms", "56.70 us".
 inline std::string format_duration(double seconds) {
   DurationUnit unit = duration_unit(seconds);
-  if (unit.seconds < 1 && seconds / unit.seconds >= 999.95) unit = duration_unit(unit.seconds * 1000);  // not "1000.0 ms"
+  if (unit.seconds < 1 && seconds / unit.seconds >= 999.95)
+    unit = duration_unit(unit.seconds * 1000);  // not "1000.0 ms"
   const double value = seconds / unit.seconds;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f %s", duration_decimals(value), value, unit.name);

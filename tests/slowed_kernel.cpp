@@ -10,7 +10,10 @@ mfgrad::EvalFn<double> original_f64;
 template <class T>
 double twice(const mfgrad::Problem<T>& p, mfgrad::Workspace& ws) {
   const auto original = [] {
-    if constexpr (std::is_same_v<T, float>) return original_f32; else return original_f64;
+    if constexpr (std::is_same_v<T, float>)
+      return original_f32;
+    else
+      return original_f64;
   }();
   original(p, ws);
   return original(p, ws);

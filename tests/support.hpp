@@ -7,15 +7,14 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
+#include <ostream>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <tuple>
-#include <limits>
-#include <ostream>
-#include <random>
-#include <string>
 #include <vector>
 
 #include "mfgrad/check.hpp"
@@ -83,8 +82,8 @@ Result<T> run(const Kernel& kernel, const Observed& obs, const Factors<T>& f, do
   Result<T> r{0, std::vector<T>(f.m * f.k, fill), std::vector<T>(f.n * f.k, fill)};
   Workspace ws(threads);
   ws.set_cache_sizes(caches);
-  r.loss = evaluate<T>(kernel, obs, {f.u.data(), f.m, f.k}, {f.v.data(), f.n, f.k}, lambda,
-                       {r.gu.data(), f.m, f.k}, {r.gv.data(), f.n, f.k}, ws);
+  r.loss = evaluate<T>(kernel, obs, {f.u.data(), f.m, f.k}, {f.v.data(), f.n, f.k}, lambda, {r.gu.data(), f.m, f.k},
+                       {r.gv.data(), f.n, f.k}, ws);
   return r;
 }
 
@@ -98,8 +97,7 @@ struct Shape {
 
 inline std::vector<Shape> shapes() {
   std::vector<Shape> s;
-  for (std::size_t k : {1, 3, 7, 8, 15, 16, 17, 31, 33, 48, 64, 65, 96, 128, 256})
-  {
+  for (std::size_t k : {1, 3, 7, 8, 15, 16, 17, 31, 33, 48, 64, 65, 96, 128, 256}) {
     // Built by append: GCC 12 flags `"k" + std::to_string(k)` with a false -Wrestrict warning.
     std::string name = "k";
     name += std::to_string(k);
@@ -108,7 +106,8 @@ inline std::vector<Shape> shapes() {
   s.push_back({"empty_rows_cols", [] { return random_entries(50, 40, 0.2, 12, 10, 5); }, 9});
   s.push_back({"tall", [] { return random_entries(131, 7, 0.4, 13); }, 5});
   s.push_back({"wide", [] { return random_entries(7, 131, 0.4, 14); }, 17});
-  s.push_back({"one_entry", [] {
+  s.push_back({"one_entry",
+               [] {
                  Entries e;
                  e.rows = 4;
                  e.cols = 6;
@@ -116,7 +115,8 @@ inline std::vector<Shape> shapes() {
                  return e;
                },
                16});
-  s.push_back({"empty", [] {
+  s.push_back({"empty",
+               [] {
                  Entries e;
                  e.rows = 5;
                  e.cols = 3;
@@ -126,7 +126,8 @@ inline std::vector<Shape> shapes() {
   s.push_back({"density_0_01", [] { return random_entries(300, 200, 0.01, 15); }, 16});
   s.push_back({"density_0_5", [] { return random_entries(60, 45, 0.5, 16); }, 16});
   s.push_back({"density_1", [] { return random_entries(40, 30, 1.0, 17); }, 33});
-  s.push_back({"power_law", [] {
+  s.push_back({"power_law",
+               [] {
                  DataSpec spec;
                  spec.name = "skewed";
                  spec.rows = 700;

@@ -105,8 +105,8 @@ TEST(CApi, VersionIsTheProjectVersion) { EXPECT_STREQ(mfgrad_version(), MFGRAD_E
 
 TEST(CApi, StatusStringsAreDistinct) {
   std::set<std::string> seen;
-  for (mfgrad_status s : {MFGRAD_OK, MFGRAD_ERROR_INVALID_ARGUMENT, MFGRAD_ERROR_FILE, MFGRAD_ERROR_OUT_OF_MEMORY,
-                          MFGRAD_ERROR_INTERNAL})
+  for (mfgrad_status s :
+       {MFGRAD_OK, MFGRAD_ERROR_INVALID_ARGUMENT, MFGRAD_ERROR_FILE, MFGRAD_ERROR_OUT_OF_MEMORY, MFGRAD_ERROR_INTERNAL})
     EXPECT_TRUE(seen.insert(mfgrad_status_string(s)).second) << mfgrad_status_string(s);
   EXPECT_STREQ(mfgrad_status_string(static_cast<mfgrad_status>(99)), "unknown status");
 }
@@ -173,9 +173,9 @@ TEST_F(CApiPlan, CsrAndCooGiveTheSameResult) {
     row_ptr[i + 1] = static_cast<std::int64_t>(col_idx.size());
   }
   ObservedHandle csr;
-  ASSERT_EQ(mfgrad_observed_from_csr(m, n, row_ptr.data(), col_idx.data(), value.data(), MFGRAD_DUPLICATES_ERROR,
-                                     &csr.p),
-            MFGRAD_OK)
+  ASSERT_EQ(
+      mfgrad_observed_from_csr(m, n, row_ptr.data(), col_idx.data(), value.data(), MFGRAD_DUPLICATES_ERROR, &csr.p),
+      MFGRAD_OK)
       << mfgrad_last_error();
   std::int32_t rows = -1, cols = -1;
   std::int64_t nnz = -1;
@@ -362,11 +362,11 @@ TEST_F(CApiPlan, BadEvaluationsAreRefusedAndWriteNothing) {
   expect_refused(mfgrad_plan_evaluate_f32(plan.p, m, n, k, f.u.data(), f.v.data(), 0.1, f.u.data(), gv.data(), &loss),
                  MFGRAD_ERROR_INVALID_ARGUMENT, cpp_eval(m, n, k, f.u.data(), 0.1, f.u.data(), other_v.data()));
   std::vector<double> du(m * k), dv(n * k), dgu(m * k), dgv(n * k);
-  expect_refused(mfgrad_plan_evaluate_f64(plan.p, m, n, k, du.data(), dv.data(), 0.1, dgu.data(), dgv.data(), &loss),
-                 MFGRAD_ERROR_INVALID_ARGUMENT, cpp_message([&] {
-                   cpp_plan.evaluate<double>({du.data(), m, k}, {dv.data(), n, k}, 0.1, {dgu.data(), m, k},
-                                             {dgv.data(), n, k});
-                 }));
+  expect_refused(
+      mfgrad_plan_evaluate_f64(plan.p, m, n, k, du.data(), dv.data(), 0.1, dgu.data(), dgv.data(), &loss),
+      MFGRAD_ERROR_INVALID_ARGUMENT, cpp_message([&] {
+        cpp_plan.evaluate<double>({du.data(), m, k}, {dv.data(), n, k}, 0.1, {dgu.data(), m, k}, {dgv.data(), n, k});
+      }));
   EXPECT_EQ(loss, 7.0);
   expect_untouched();
 
@@ -383,9 +383,9 @@ TEST_F(CApiPlan, CheckFactorsRefusesNonFiniteFactors) {
   ASSERT_EQ(mfgrad_plan_create(obs.p, k, MFGRAD_FLOAT32, &o, &checking.p), MFGRAD_OK);
   f.u[3 * k + 2] = std::numeric_limits<float>::infinity();
   double loss = 7.0;
-  expect_refused(mfgrad_plan_evaluate_f32(checking.p, m, n, k, f.u.data(), f.v.data(), 0.1, gu.data(), gv.data(),
-                                          &loss),
-                 MFGRAD_ERROR_INVALID_ARGUMENT, "U[3, 2] is inf");
+  expect_refused(
+      mfgrad_plan_evaluate_f32(checking.p, m, n, k, f.u.data(), f.v.data(), 0.1, gu.data(), gv.data(), &loss),
+      MFGRAD_ERROR_INVALID_ARGUMENT, "U[3, 2] is inf");
   expect_untouched();
   // Without the option, infinity propagates per IEEE 754 instead.
   ASSERT_EQ(eval(m, n, k, 0.1, &loss), MFGRAD_OK);

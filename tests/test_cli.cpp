@@ -109,8 +109,8 @@ TEST_F(Cli, Float64FactorsGiveFloat64Gradients) {
 
 TEST_F(Cli, EnvironmentForcesTheKernel) {
   for (const Kernel& k : registry()) {
-    const Outcome o = mfgrad("eval --data tiny --k 4 --lambda 0.1 --out " + path("out"),
-                             std::string("MFGRAD_KERNEL=") + k.name);
+    const Outcome o =
+        mfgrad("eval --data tiny --k 4 --lambda 0.1 --out " + path("out"), std::string("MFGRAD_KERNEL=") + k.name);
     ASSERT_EQ(o.status, 0) << o.err;
     EXPECT_EQ(json::parse(o.out).find("kernel")->as_string(), k.name);
   }
@@ -240,12 +240,14 @@ TEST_F(Cli, InvalidIsaCeilingIsOneLineError) {
 TEST_F(Cli, BenchIsaRunsEachLevelSideBySide) {
   // Where the baseline is the only level (aarch64 today), "baseline,baseline" must run it once.
   const std::string best = cpu_supports(Isa::avx2) ? "avx2" : "baseline";
-  const Outcome o = mfgrad("bench --data tiny --k 16 --threads 1 --impl tiled_simd,csc_cols_omp --peers none "
-                           "--reps 1 --min-time 0.01 --isa baseline," + best + " --json " + path("isa.json"));
+  const Outcome o = mfgrad(
+      "bench --data tiny --k 16 --threads 1 --impl tiled_simd,csc_cols_omp --peers none "
+      "--reps 1 --min-time 0.01 --isa baseline," +
+      best + " --json " + path("isa.json"));
   ASSERT_EQ(o.status, 0) << o.err;
   const std::string json = slurp(dir / "isa.json");
-  for (const std::string& row : std::vector<std::string>{"eval/tiled_simd@baseline/", "eval/tiled_simd@" + best + "/",
-                                                         "eval/csc_cols_omp/"})
+  for (const std::string& row :
+       std::vector<std::string>{"eval/tiled_simd@baseline/", "eval/tiled_simd@" + best + "/", "eval/csc_cols_omp/"})
     EXPECT_NE(json.find(row), std::string::npos) << row;
   EXPECT_EQ(json.find("\"eval/tiled_simd/"), std::string::npos) << "a row without its level";
   EXPECT_EQ(json.find("\"check\": \"failed"), std::string::npos) << "a row failed its check";

@@ -695,4 +695,3 @@ TEST(Durations, FourSignificantDigitsInTheLargestUnitBelow) {
     EXPECT_LE(std::abs(value * it->second - seconds), 5e-4 * seconds) << text << " for " << seconds << " s";
   }
 }
-

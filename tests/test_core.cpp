@@ -460,8 +460,8 @@ TEST(Isa, DetectionMatchesTheCpu) {
       return std::all_of(names.begin(), names.end(), [&](const char* n) { return f.count(n) > 0; });
     };
     want = has({"avx512f", "avx512cd", "avx512dq", "avx512bw", "avx512vl", "fma"}) ? "avx512"
-           : has({"avx2", "fma"})                                                 ? "avx2"
-                                                                                  : "baseline";
+           : has({"avx2", "fma"})                                                  ? "avx2"
+                                                                                   : "baseline";
     want_sve_bits = 0;
 #elif defined(__aarch64__)
     const std::set<std::string> f = cpuinfo_features("Features");

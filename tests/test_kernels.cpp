@@ -22,8 +22,8 @@ std::vector<std::string> kernel_names(bool deterministic_only = false) {
 
 // Each test of an implementation starts here: one whose least ISA this CPU (or MFGRAD_ISA) lacks is
 // skipped, saying so, rather than failing on what the machine cannot run.
-#define SKIP_UNLESS_SUPPORTED(id)                                                                 \
-  if (const Kernel* listed = find_kernel(id); listed != nullptr && !listed->supported())       \
+#define SKIP_UNLESS_SUPPORTED(id)                                                        \
+  if (const Kernel* listed = find_kernel(id); listed != nullptr && !listed->supported()) \
   GTEST_SKIP() << listed->name << " needs " << to_string(listed->isa) << ", which this CPU (or MFGRAD_ISA) lacks"
 
 constexpr double lambda = 0.05;

@@ -21,9 +21,18 @@ using bench::peers;
 
 // A Peer as a Kernel, so that mfgrad::evaluate validates its arguments exactly as for the registry.
 Kernel as_kernel(const Peer& peer) {
-  return Kernel{.name = peer.name, .description = peer.description, .isa = Isa::baseline, .oracle = false,
-                .serial = false, .deterministic = false, .simd = false, .cache_tunable = false, .tier = 0,
-                .prefers = nullptr, .f32 = peer.f32, .f64 = peer.f64};
+  return Kernel{.name = peer.name,
+                .description = peer.description,
+                .isa = Isa::baseline,
+                .oracle = false,
+                .serial = false,
+                .deterministic = false,
+                .simd = false,
+                .cache_tunable = false,
+                .tier = 0,
+                .prefers = nullptr,
+                .f32 = peer.f32,
+                .f64 = peer.f64};
 }
 
 const Peer& peer(const std::string& name) {

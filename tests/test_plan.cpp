@@ -125,7 +125,8 @@ TEST(Plan, MeasureTimesEveryCandidateAndKeepsTheFastest) {
     return p.kernel == &plan.kernel() && p.caches.l2 == plan.cache_sizes().l2 && p.caches.l3 == plan.cache_sizes().l3;
   });
   ASSERT_NE(chosen, c.end());
-  EXPECT_TRUE(chosen == c.begin() || (chosen->kernel == c.front().kernel && chosen->seconds <= 1.05 * c.front().seconds))
+  EXPECT_TRUE(chosen == c.begin() ||
+              (chosen->kernel == c.front().kernel && chosen->seconds <= 1.05 * c.front().seconds))
       << "the plan kept " << chosen->name << " over the faster " << c.front().name;
   for (const Kernel& k : registry())
     if (k.supported() && !k.oracle) {

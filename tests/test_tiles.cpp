@@ -21,8 +21,12 @@ struct Case {
 };
 
 std::vector<Case> grid() {
-  const std::vector<OmegaShape> shapes = {{0, 0, 0},         {1, 1, 1},           {1000, 50, 3000},
-                                          {480189, 17770, 100480507}, {50, 2000000, 50000000}, {10000000, 10, 20000000}};
+  const std::vector<OmegaShape> shapes = {{0, 0, 0},
+                                          {1, 1, 1},
+                                          {1000, 50, 3000},
+                                          {480189, 17770, 100480507},
+                                          {50, 2000000, 50000000},
+                                          {10000000, 10, 20000000}};
   const std::vector<std::size_t> row_bytes = {4, 64, 256, 1024, 8 << 16};
   const std::vector<std::size_t> l2s = {4 << 10, 1 << 20, Workspace::largest_cache};
   const std::vector<std::size_t> l3s = {64 << 10, 32 << 20, Workspace::largest_cache};
@@ -78,8 +82,8 @@ TEST(Tiles, ChooseTilesKeepsItsStatedRules) {
                  most = std::min(cap, std::max(least, std::floor(l3 / 2 / rb)));
     EXPECT_GE(t.strip_rows, least);
     EXPECT_LE(t.strip_rows, most);
-    const double wanted = 16.0 * c.omega.rows * static_cast<double>(c.omega.cols) /
-                          std::max(1.0, static_cast<double>(c.omega.entries));
+    const double wanted =
+        16.0 * c.omega.rows * static_cast<double>(c.omega.cols) / std::max(1.0, static_cast<double>(c.omega.entries));
     if (wanted > least && wanted < most) {
       EXPECT_NEAR(t.strip_rows, wanted, 1.0);
     }

@@ -101,9 +101,9 @@ json::Value evaluate_and_write(const Dataset& data, std::vector<T> u, std::vecto
   }
   const Matrix<const T> um{u.data(), u.size() / k, k}, vm{v.data(), v.size() / k, k};
   const auto start = std::chrono::steady_clock::now();
-  const double loss = plan ? plan->evaluate<T>(um, vm, opt.lambda, {gu.data(), m, k}, {gv.data(), n, k}, opt.eval)
-                           : evaluate<T>(*opt.kernel, obs, um, vm, opt.lambda, {gu.data(), m, k}, {gv.data(), n, k},
-                                         ws, opt.eval);
+  const double loss =
+      plan ? plan->evaluate<T>(um, vm, opt.lambda, {gu.data(), m, k}, {gv.data(), n, k}, opt.eval)
+           : evaluate<T>(*opt.kernel, obs, um, vm, opt.lambda, {gu.data(), m, k}, {gv.data(), n, k}, ws, opt.eval);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   refuse_non_finite(obs, u, v, loss, gu, gv, k, opt);
 
@@ -139,8 +139,8 @@ json::Value evaluate_and_write(const Dataset& data, std::vector<T> u, std::vecto
 // Shapes are checked here too so that the message can name the file.
 void check_factor_file(const std::string& path, const NpyArray& a, index_t want_rows, const char* rows_meaning) {
   if (a.rows != static_cast<std::size_t>(want_rows))
-    throw Error(path + ": has " + std::to_string(a.rows) + " rows but the data has " + std::to_string(want_rows) +
-                " " + rows_meaning);
+    throw Error(path + ": has " + std::to_string(a.rows) + " rows but the data has " + std::to_string(want_rows) + " " +
+                rows_meaning);
   if (a.cols == 0) throw Error(path + ": has 0 columns; k must be at least 1");
 }
 
@@ -152,14 +152,16 @@ int cmd_eval(const std::vector<std::string>& argv) {
                         "duplicates", "out", "plan", "seconds", "wisdom"},
              .flags = {"check-factors"}});
   if (!args.positional().empty()) throw UsageError("eval: unexpected argument '" + args.positional()[0] + "'");
-  if (args.has("ratings") == args.has("data")) throw UsageError("eval: give exactly one of --ratings FILE and --data PRESET");
+  if (args.has("ratings") == args.has("data"))
+    throw UsageError("eval: give exactly one of --ratings FILE and --data PRESET");
   const bool from_files = args.has("u") || args.has("v");
   if (from_files && !(args.has("u") && args.has("v"))) throw UsageError("eval: --u and --v go together");
   if (from_files == args.has("k")) throw UsageError("eval: give either --u U.npy --v V.npy or --k K");
   if (from_files && (args.has("seed") || args.has("dtype")))
     throw UsageError("eval: --seed and --dtype apply to random factors (--k), not to --u/--v");
   if (args.has("format") && !args.has("ratings")) throw UsageError("eval: --format applies to --ratings");
-  if (args.has("plan") && args.has("kernel")) throw UsageError("eval: --plan chooses the implementation; drop --kernel");
+  if (args.has("plan") && args.has("kernel"))
+    throw UsageError("eval: --plan chooses the implementation; drop --kernel");
   if ((args.has("seconds") || args.has("wisdom")) && !args.has("plan"))
     throw UsageError("eval: --seconds and --wisdom apply to --plan");
 

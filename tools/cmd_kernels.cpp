@@ -20,8 +20,9 @@ int cmd_kernels(const std::vector<std::string>& argv) {
   const unsigned sve_bits = sve_vector_bits();
   const std::string vectors = sve_bits ? " (" + std::to_string(sve_bits) + "-bit vectors)" : "";
   std::printf("\nCPU: %s%s; SIMD dispatch: %s%s%s\nbest: %s; default: %s%s\n", to_string(cpu_best_isa()),
-              vectors.c_str(), simd_arch_name(), cap ? " (MFGRAD_ISA=" : "", cap ? (std::string(cap) + ")").c_str() : "",
-              best_kernel().name, default_kernel().name, forced ? " (MFGRAD_KERNEL)" : "");
+              vectors.c_str(), simd_arch_name(), cap ? " (MFGRAD_ISA=" : "",
+              cap ? (std::string(cap) + ")").c_str() : "", best_kernel().name, default_kernel().name,
+              forced ? " (MFGRAD_KERNEL)" : "");
   return 0;
 }
 

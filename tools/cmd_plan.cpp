@@ -44,9 +44,11 @@ Plan make_plan(const Observed& obs, std::size_t k, Precision precision, const Ar
 }
 
 int cmd_plan(const std::vector<std::string>& argv) {
-  Args args("plan", argv, {.values = {"data", "ratings", "format", "k", "dtype", "threads", "plan", "seconds", "wisdom"}});
+  Args args("plan", argv,
+            {.values = {"data", "ratings", "format", "k", "dtype", "threads", "plan", "seconds", "wisdom"}});
   if (!args.positional().empty()) throw UsageError("plan: unexpected argument '" + args.positional()[0] + "'");
-  if (args.has("ratings") == args.has("data")) throw UsageError("plan: give exactly one of --ratings FILE and --data PRESET");
+  if (args.has("ratings") == args.has("data"))
+    throw UsageError("plan: give exactly one of --ratings FILE and --data PRESET");
   const int threads = set_threads(static_cast<int>(args.integer("threads", 0, 1, 4096)));
   const auto k = static_cast<std::size_t>(parse_integer("k", args.required("k"), 1, 1 << 16));
   const std::string dtype = args.get("dtype").value_or("float32");

@@ -23,7 +23,8 @@ struct Command {
 
 const Command commands[] = {
     {"bench", mfgrad::bench::bench_command, "time every implementation and peer side by side (the main job)",
-     "mfgrad bench [--data PRESET|FILE]... [--k 16,64] [--threads 1,2] [--impl a,b|all] [--peers eigen,graphblas|all|none]\n"
+     "mfgrad bench [--data PRESET|FILE]... [--k 16,64] [--threads 1,2] [--impl a,b|all] [--peers "
+     "eigen,graphblas|all|none]\n"
      "             [--dtype float32,float64] [--reps N] [--min-time S] [--json FILE] [--plot DIR]\n"
      "             [--isa avx2,avx512] [--instructions] [--seed S] [--lambda L]\n"
      "  Times one evaluation (loss and both gradients) of each implementation, a measured plan ('plan')\n"

@@ -1,5 +1,5 @@
-#include <oneapi/tbb/global_control.h>
 #include <omp.h>
+#include <oneapi/tbb/global_control.h>
 
 #include <algorithm>
 #include <charconv>

@@ -145,8 +145,8 @@ class Lent {
 
 template <class T>
 struct GraphState : PreparedState {
-  Handle omega;  // M on Ω, CSR
-  Handle neg;    // −R on Ω
+  Handle omega;         // M on Ω, CSR
+  Handle neg;           // −R on Ω
   Handle u, v, gu, gv;  // empty between calls: the caller's buffers are packed in and out
 
   GraphState(const Observed& obs, std::size_t k)
@@ -196,8 +196,7 @@ double squared_values(GrB_Matrix a, int threads) {
 #pragma omp parallel for schedule(static) reduction(+ : sq) num_threads(threads)
   for (std::int64_t e = 0; e < count; ++e) sq += static_cast<double>(x[e]) * x[e];
   if (iso && ap[rows] > 0) sq = static_cast<double>(ap[rows]) * static_cast<double>(x[0]) * x[0];
-  check("GxB_Matrix_pack_CSR",
-        GxB_Matrix_pack_CSR(a, &ap, &aj, &ax, ap_size, aj_size, ax_size, iso, jumbled, nullptr));
+  check("GxB_Matrix_pack_CSR", GxB_Matrix_pack_CSR(a, &ap, &aj, &ax, ap_size, aj_size, ax_size, iso, jumbled, nullptr));
   return sq;
 }
 
@@ -220,14 +219,15 @@ double run(const Problem<T>& p, Workspace& ws) {
     const Lent<T> v(s.v.get(), const_cast<T*>(p.v), n * p.k);
     const Lent<T> gu(s.gu.get(), p.grad_u, m * p.k);
     const Lent<T> gv(s.gv.get(), p.grad_v, n * p.k);
-    check("GrB_Matrix_apply", GrB_Matrix_apply(s.neg.get(), nullptr, nullptr, Typed<T>::ainv(), s.omega.get(), nullptr));
-    check("GrB_mxm", GrB_mxm(s.neg.get(), s.omega.get(), Typed<T>::plus(), Typed<T>::plus_times(), s.u.get(),
-                             s.v.get(), GrB_DESC_ST1));
+    check("GrB_Matrix_apply",
+          GrB_Matrix_apply(s.neg.get(), nullptr, nullptr, Typed<T>::ainv(), s.omega.get(), nullptr));
+    check("GrB_mxm", GrB_mxm(s.neg.get(), s.omega.get(), Typed<T>::plus(), Typed<T>::plus_times(), s.u.get(), s.v.get(),
+                             GrB_DESC_ST1));
     sq = squared_values<T>(s.neg.get(), threads);
     check("GrB_mxm",
           GrB_mxm(s.gu.get(), nullptr, Typed<T>::plus(), Typed<T>::plus_times(), s.neg.get(), s.v.get(), nullptr));
-    check("GrB_mxm", GrB_mxm(s.gv.get(), nullptr, Typed<T>::plus(), Typed<T>::plus_times(), s.neg.get(), s.u.get(),
-                             GrB_DESC_T0));
+    check("GrB_mxm",
+          GrB_mxm(s.gv.get(), nullptr, Typed<T>::plus(), Typed<T>::plus_times(), s.neg.get(), s.u.get(), GrB_DESC_T0));
   }
   return 0.5 * sq + 0.5 * p.lambda * (norm_u + norm_v);
 }

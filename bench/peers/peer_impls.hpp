@@ -17,7 +17,7 @@ extern const Peer graphblas_peer;
 #endif
 // The PyTorch peers live in a module (libmfgrad_torch_peer.so) that exports this function; it returns
 // its peers and sets *count.
-extern "C" using TorchPeersFn = const Peer* (*)(std::size_t* count);
+extern "C" using TorchPeersFn = const Peer * (*)(std::size_t * count);
 inline constexpr const char* torch_peers_symbol = "mfgrad_torch_peers";
 
 }  // namespace mfgrad::bench

@@ -46,8 +46,8 @@ torch::Tensor int64_tensor(std::span<const index_t> x) {
 // Ω as the tensors a PyTorch program would hold: COO ids for the gathers, CSR of Ω and of Ωᵀ.
 template <class T>
 struct TorchState : PreparedState {
-  torch::Tensor rows, cols, values;  // per entry, CSR order
-  torch::Tensor crow;                // m+1
+  torch::Tensor rows, cols, values;    // per entry, CSR order
+  torch::Tensor crow;                  // m+1
   torch::Tensor ccol, rows_t, to_csr;  // Ωᵀ as CSR: n+1 pointers, row ids, CSR position of each entry
 
   explicit TorchState(const Observed& obs)
@@ -127,20 +127,22 @@ double autograd_f64(const Problem<double>& p, Workspace& ws) { return autograd<d
 
 }  // namespace
 
-const Peer torch_peers[] = {{
-    "pytorch",
-    "libtorch: residuals by index_select gathers in chunks, then λU − R·V and λV − Rᵀ·U by addmm_out with sparse "
-    "CSR tensors",
-    TORCH_VERSION,
-    explicit_f32,
-    explicit_f64,
-}, {
-    "pytorch_autograd",
-    "libtorch autograd: the plain loss expression over index_select gathers, backward per chunk of entries",
-    TORCH_VERSION,
-    autograd_f32,
-    autograd_f64,
-}};
+const Peer torch_peers[] = {
+    {
+        "pytorch",
+        "libtorch: residuals by index_select gathers in chunks, then λU − R·V and λV − Rᵀ·U by addmm_out with sparse "
+        "CSR tensors",
+        TORCH_VERSION,
+        explicit_f32,
+        explicit_f64,
+    },
+    {
+        "pytorch_autograd",
+        "libtorch autograd: the plain loss expression over index_select gathers, backward per chunk of entries",
+        TORCH_VERSION,
+        autograd_f32,
+        autograd_f64,
+    }};
 
 }  // namespace mfgrad::bench
 

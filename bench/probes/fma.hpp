@@ -5,9 +5,8 @@
 // with -mavx512* instantiates no inline function that baseline code also uses.
 #pragma once
 
-#include <xsimd/xsimd.hpp>
-
 #include <type_traits>
+#include <xsimd/xsimd.hpp>
 
 namespace mfgrad::bench::probe {
 

@@ -10,12 +10,11 @@
  * evaluations and shows what a refused call looks like. Exit status 0 when every check passes.
  */
 #include <math.h>
+#include <mfgrad/mfgrad.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <mfgrad/mfgrad.h>
 
 enum { M = 120, N = 80, K = 2 };
 

@@ -36,11 +36,16 @@ enum class Stop { max_epochs, by_caller, converged, no_progress, diverged };
 
 inline const char* to_string(Stop s) {
   switch (s) {
-    case Stop::max_epochs: return "maximum number of epochs reached";
-    case Stop::by_caller: return "stopped early";
-    case Stop::converged: return "gradient norm below tolerance";
-    case Stop::no_progress: return "the line search found no lower point along the search direction";
-    case Stop::diverged: return "the loss became infinite or NaN (try a smaller learning rate)";
+    case Stop::max_epochs:
+      return "maximum number of epochs reached";
+    case Stop::by_caller:
+      return "stopped early";
+    case Stop::converged:
+      return "gradient norm below tolerance";
+    case Stop::no_progress:
+      return "the line search found no lower point along the search direction";
+    case Stop::diverged:
+      return "the loss became infinite or NaN (try a smaller learning rate)";
   }
   return "?";
 }
@@ -62,7 +67,7 @@ template <class T>
 class Lbfgs {
  public:
   struct Options {
-    int memory = 5;                 // steps kept for the inverse-Hessian estimate
+    int memory = 5;  // steps kept for the inverse-Hessian estimate
     int max_epochs = 100;
     double grad_tolerance = 1e-6;   // stop when |g| <= this · max(1, |g0|)
     double c1 = 1e-4;               // sufficient decrease
@@ -186,8 +191,7 @@ class Lbfgs {
   }
 
   // On success xt_, gt_ and ft hold a point meeting the strong Wolfe conditions.
-  bool line_search(const std::vector<T>& x, double f0, double slope0, double step, const Objective<T>& f,
-                   double& ft) {
+  bool line_search(const std::vector<T>& x, double f0, double slope0, double step, const Objective<T>& f, double& ft) {
     const Point origin{0, f0, slope0};
     Point previous = origin;
     int budget = o_.max_line_evaluations;

@@ -74,8 +74,8 @@ struct Options {
       used = 0;
     }
     if (used != it->second.size() || !(v >= min && v <= max))
-      throw UsageError("--" + name + " expects a number from " + show(min) + " to " + show(max) +
-                       ", got '" + it->second + "'");
+      throw UsageError("--" + name + " expects a number from " + show(min) + " to " + show(max) + ", got '" +
+                       it->second + "'");
     return v;
   }
   long integer(const std::string& name, long fallback, long min, long max) const {
@@ -92,8 +92,9 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   static const std::vector<std::string> known = {
-      "ratings", "format", "data", "duplicates", "k", "lambda", "biases", "test-fraction", "seed", "max-epochs",
-      "patience", "optimizer", "memory", "learning-rate", "init", "dtype", "threads", "plan", "out"};
+      "ratings",       "format", "data",       "duplicates", "k",         "lambda", "biases",
+      "test-fraction", "seed",   "max-epochs", "patience",   "optimizer", "memory", "learning-rate",
+      "init",          "dtype",  "threads",    "plan",       "out"};
   Options o;
   for (int a = 1; a < argc; ++a) {
     std::string arg = argv[a], value;
@@ -183,8 +184,8 @@ struct Data {
   std::string description;
   mfgrad::index_t rows = 0, cols = 0;
   std::vector<Rating> train, test;
-  double mean = 0;                                // of the training ratings
-  std::vector<std::int64_t> row_ids, col_ids;     // the file's own id of each row and column, when it has ids
+  double mean = 0;                             // of the training ratings
+  std::vector<std::int64_t> row_ids, col_ids;  // the file's own id of each row and column, when it has ids
 };
 
 // Reads (or generates) the ratings, validates them once through mfgrad, and splits them.
@@ -389,10 +390,9 @@ int fit(const Settings& cfg, const Data& d, const std::chrono::steady_clock::tim
       out << "{\"predict\": \"mean + U[i] . V[j]\", \"ids\": \""
           << (d.row_ids.empty() ? "rows and columns are the data's own 0-based indices"
                                 : "row i (from 0) is the id on line i + 1 of row_ids.txt, column j that of col_ids.txt")
-          << "\", \"mean\": " << d.mean << ", \"k\": " << k
-          << ", \"bias_columns\": " << (biases ? "true" : "false") << ", \"lambda\": " << lambda
-          << ", \"rows\": " << d.rows << ", \"cols\": " << d.cols << ", \"best_epoch\": " << s.best_epoch
-          << ", \"train_rmse\": " << s.best_train << ", \"test_rmse\": ";
+          << "\", \"mean\": " << d.mean << ", \"k\": " << k << ", \"bias_columns\": " << (biases ? "true" : "false")
+          << ", \"lambda\": " << lambda << ", \"rows\": " << d.rows << ", \"cols\": " << d.cols
+          << ", \"best_epoch\": " << s.best_epoch << ", \"train_rmse\": " << s.best_train << ", \"test_rmse\": ";
       if (std::isnan(s.best_test))
         out << "null}\n";
       else
@@ -400,12 +400,13 @@ int fit(const Settings& cfg, const Data& d, const std::chrono::steady_clock::tim
       if (!out) throw std::runtime_error("cannot write " + tmp);
     }
     std::filesystem::rename(tmp, json);
-    std::printf("factors: %s/U.npy (%zu x %zu) and V.npy (%zu x %zu); rating of row i, column j = mean + U[i].V[j] "
-                "(model.json, row_ids.txt, col_ids.txt)\n",
-                dir.string().c_str(), m, kk, n, kk);
+    std::printf(
+        "factors: %s/U.npy (%zu x %zu) and V.npy (%zu x %zu); rating of row i, column j = mean + U[i].V[j] "
+        "(model.json, row_ids.txt, col_ids.txt)\n",
+        dir.string().c_str(), m, kk, n, kk);
   }
-  std::printf("result test_rmse=%.6f train_rmse=%.6f best_epoch=%d epochs=%d seconds=%.3f\n", s.best_test,
-              s.best_train, s.best_epoch, s.epochs, s.train_seconds);
+  std::printf("result test_rmse=%.6f train_rmse=%.6f best_epoch=%d epochs=%d seconds=%.3f\n", s.best_test, s.best_train,
+              s.best_epoch, s.epochs, s.train_seconds);
   return 0;
 }
 

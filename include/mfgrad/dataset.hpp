@@ -23,5 +23,4 @@ struct Dataset {
 Dataset load_dataset(const std::string& what, RatingsFormat format = RatingsFormat::automatic,
                      DuplicatePolicy duplicates = DuplicatePolicy::error, std::uint64_t seed = 0);
 
-
 }  // namespace mfgrad

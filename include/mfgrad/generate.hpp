@@ -24,14 +24,14 @@ struct DataSpec {
   index_t rows = 0;
   index_t cols = 0;
   offset_t nnz = 0;
-  double row_skew = 0.4;      // power-law exponent of row degree against rank; 0 = uniform
-  double col_skew = 0.45;     // same for columns
+  double row_skew = 0.4;   // power-law exponent of row degree against rank; 0 = uniform
+  double col_skew = 0.45;  // same for columns
   offset_t min_row_degree = 1;
-  int rank = 8;               // rank of the planted truth
+  int rank = 8;  // rank of the planted truth
   double mean = 3.5;
   double noise = 0.5;
   std::uint64_t seed = 42;
-  std::string summary;        // one line for listings
+  std::string summary;  // one line for listings
 };
 
 // tiny, ml-small, netflix-25m, netflix-100m, wide-50m.

@@ -37,10 +37,10 @@ RatingsFormat parse_ratings_format(std::string_view name);  // auto|udata|dat|cs
 const char* to_string(RatingsFormat format) noexcept;
 
 struct RatingsFile {
-  Entries entries;                     // dense ids; entries.line holds each entry's line number
+  Entries entries;                                  // dense ids; entries.line holds each entry's line number
   RatingsFormat format = RatingsFormat::automatic;  // the format actually read
-  std::vector<std::int64_t> row_ids;   // original id of each row (empty for Matrix Market)
-  std::vector<std::int64_t> col_ids;   // original id of each column (empty for Matrix Market)
+  std::vector<std::int64_t> row_ids;                // original id of each row (empty for Matrix Market)
+  std::vector<std::int64_t> col_ids;                // original id of each column (empty for Matrix Market)
 };
 
 // Looks at the first lines only.

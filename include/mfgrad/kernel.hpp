@@ -30,12 +30,12 @@ namespace mfgrad {
 template <class T>
 struct Problem {
   const Observed& obs;
-  const T* u;       // m×k
-  const T* v;       // n×k
-  std::size_t k;    // ≥ 1
-  double lambda;    // finite, ≥ 0
-  T* grad_u;        // m×k, written
-  T* grad_v;        // n×k, written
+  const T* u;     // m×k
+  const T* v;     // n×k
+  std::size_t k;  // ≥ 1
+  double lambda;  // finite, ≥ 0
+  T* grad_u;      // m×k, written
+  T* grad_v;      // n×k, written
 };
 
 template <class T>

@@ -66,7 +66,7 @@ typedef enum mfgrad_status {
                                         a duplicate entry, an unknown option value or implementation */
   MFGRAD_ERROR_FILE = 2,             /* a wisdom file could not be read or written, or is malformed */
   MFGRAD_ERROR_OUT_OF_MEMORY = 3,
-  MFGRAD_ERROR_INTERNAL = 4,         /* anything else: a fault inside mfgrad; the message says what */
+  MFGRAD_ERROR_INTERNAL = 4, /* anything else: a fault inside mfgrad; the message says what */
   MFGRAD_STATUS_MAX_ENUM = 0x7fffffff
 } mfgrad_status;
 
@@ -110,9 +110,8 @@ const char* mfgrad_status_string(mfgrad_status status);
    `rows` x `cols`. Refused: negative sizes, an id outside the matrix, a NaN or infinite value, and
    under MFGRAD_DUPLICATES_ERROR a repeated (i, j) — the message names the first such entry in input
    order. On success *out is a new handle. */
-mfgrad_status mfgrad_observed_from_coo(int32_t rows, int32_t cols, int64_t nnz, const int32_t* row,
-                                       const int32_t* col, const double* value, mfgrad_duplicates duplicates,
-                                       mfgrad_observed** out);
+mfgrad_status mfgrad_observed_from_coo(int32_t rows, int32_t cols, int64_t nnz, const int32_t* row, const int32_t* col,
+                                       const double* value, mfgrad_duplicates duplicates, mfgrad_observed** out);
 
 /* Ω from compressed sparse rows: the entries of row i are positions row_ptr[i] .. row_ptr[i+1]-1 of
    col_idx and value (columns in any order within a row). row_ptr has rows + 1 elements, starts at 0
@@ -154,8 +153,7 @@ void mfgrad_plan_destroy(mfgrad_plan* plan);
 mfgrad_status mfgrad_plan_evaluate_f32(mfgrad_plan* plan, int64_t m, int64_t n, int64_t k, const float* u,
                                        const float* v, double lambda, float* grad_u, float* grad_v, double* loss);
 mfgrad_status mfgrad_plan_evaluate_f64(mfgrad_plan* plan, int64_t m, int64_t n, int64_t k, const double* u,
-                                       const double* v, double lambda, double* grad_u, double* grad_v,
-                                       double* loss);
+                                       const double* v, double lambda, double* grad_u, double* grad_v, double* loss);
 
 /* The implementation the plan runs (with its cache-size variant when not the default), and why it was
    chosen. The strings belong to the plan and live as long as it does. */

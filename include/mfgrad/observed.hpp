@@ -115,7 +115,7 @@ class Observed {
  private:
   Observed() = default;
   static Observed assemble(const Entries& entries, DuplicatePolicy policy);  // build() after validation
-  struct Assembly;  // assemble()'s steps (src/observed.cpp)
+  struct Assembly;                                                           // assemble()'s steps (src/observed.cpp)
 
   index_t rows_ = 0;
   index_t cols_ = 0;

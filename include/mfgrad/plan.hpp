@@ -27,19 +27,19 @@ enum class PlanMode {
 };
 
 struct PlanOptions {
-  int threads = 0;                   // ≤ 0: all hardware threads
+  int threads = 0;  // ≤ 0: all hardware threads
   PlanMode mode = PlanMode::estimate;
-  std::string kernel = {};           // non-empty: use this implementation, no search
+  std::string kernel = {};             // non-empty: use this implementation, no search
   double seconds_per_candidate = 0.3;  // measure mode: timing budget per candidate
 };
 
 struct PlanCandidate {
-  std::string name;                // implementation, with its cache-size variant when it has one
+  std::string name;  // implementation, with its cache-size variant when it has one
   const Kernel* kernel = nullptr;
-  Workspace::CacheSizes caches;    // the sizes its tiles were made for ({0, 0}: this machine's)
-  double seconds = -1;             // median seconds per evaluation (dropped: its one cold run)
-  bool dropped = false;            // over twice the best on its first run, so not timed further;
-                                   // candidates() lists these after every one that was
+  Workspace::CacheSizes caches;  // the sizes its tiles were made for ({0, 0}: this machine's)
+  double seconds = -1;           // median seconds per evaluation (dropped: its one cold run)
+  bool dropped = false;          // over twice the best on its first run, so not timed further;
+                                 // candidates() lists these after every one that was
 };
 
 class Plan {
@@ -57,8 +57,8 @@ class Plan {
 
   const Kernel& kernel() const noexcept;
   const Workspace::CacheSizes& cache_sizes() const noexcept;  // of the chosen variant
-  std::string choice() const;  // the implementation, and its cache-size variant when not the default
-  const std::string& reason() const noexcept;            // why this implementation
+  std::string choice() const;                  // the implementation, and its cache-size variant when not the default
+  const std::string& reason() const noexcept;  // why this implementation
   const std::vector<PlanCandidate>& candidates() const noexcept;  // measured times (measure mode)
   int threads() const noexcept;
   std::size_t k() const noexcept;

@@ -55,8 +55,7 @@ class Workspace {
   // The prepared state of type S for (obs, k, threads), built by `build()` on first use and kept.
   template <class S, class Build>
   S& prepared(const Observed& obs, std::size_t k, Build&& build) {
-    if (!state_ || state_obs_ != obs.id() || state_k_ != k || state_threads_ != threads_ ||
-        state_type_ != &typeid(S)) {
+    if (!state_ || state_obs_ != obs.id() || state_k_ != k || state_threads_ != threads_ || state_type_ != &typeid(S)) {
       state_.reset();
       state_ = build();
       state_obs_ = obs.id();

@@ -12,8 +12,8 @@
 
 // Defines the two entry points the registry expects from kernels/<name>.cpp, both forwarding to one
 // template `run<T>(const Problem<T>&, Workspace&)` in the same namespace.
-#define MFGRAD_KERNEL_ENTRY_POINTS                                                             \
-  double evaluate(const Problem<float>& p, Workspace& ws) { return run<float>(p, ws); }       \
+#define MFGRAD_KERNEL_ENTRY_POINTS                                                      \
+  double evaluate(const Problem<float>& p, Workspace& ws) { return run<float>(p, ws); } \
   double evaluate(const Problem<double>& p, Workspace& ws) { return run<double>(p, ws); }
 
 namespace mfgrad::kernels::detail {
@@ -59,9 +59,17 @@ struct Chunks : PreparedState {
 // A Problem<T> as the plain pointers per-ISA code works on.
 template <class T>
 Raw<T> raw(const Problem<T>& p) {
-  return Raw<T>{p.obs.row_ptr().data(), p.obs.col_idx().data(), p.obs.template values<T>().data(),
-                static_cast<std::size_t>(p.obs.rows()), static_cast<std::size_t>(p.obs.cols()), p.k,
-                p.u, p.v, p.grad_u, p.grad_v, static_cast<T>(p.lambda)};
+  return Raw<T>{p.obs.row_ptr().data(),
+                p.obs.col_idx().data(),
+                p.obs.template values<T>().data(),
+                static_cast<std::size_t>(p.obs.rows()),
+                static_cast<std::size_t>(p.obs.cols()),
+                p.k,
+                p.u,
+                p.v,
+                p.grad_u,
+                p.grad_v,
+                static_cast<T>(p.lambda)};
 }
 
 // One row range and one column range per thread, each holding about nnz/threads entries.

@@ -20,9 +20,8 @@ struct DegreeOrder {
     const index_t n = obs.cols();
     old_of_new.resize(static_cast<std::size_t>(n));
     std::iota(old_of_new.begin(), old_of_new.end(), index_t{0});
-    std::stable_sort(old_of_new.begin(), old_of_new.end(), [&](index_t a, index_t b) {
-      return col_ptr[a + 1] - col_ptr[a] > col_ptr[b + 1] - col_ptr[b];
-    });
+    std::stable_sort(old_of_new.begin(), old_of_new.end(),
+                     [&](index_t a, index_t b) { return col_ptr[a + 1] - col_ptr[a] > col_ptr[b + 1] - col_ptr[b]; });
     new_of_old.resize(static_cast<std::size_t>(n));
     for (index_t j = 0; j < n; ++j) new_of_old[static_cast<std::size_t>(old_of_new[j])] = j;
   }

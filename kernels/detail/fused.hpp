@@ -14,25 +14,25 @@ namespace mfgrad::kernels::detail {
 template <class T>
 struct FusedView {
   std::size_t m, n, k;
-  std::size_t stride;        // elements per row of the V copy and the ∂V copies: k rounded up to 64 bytes
-  const offset_t* row_ptr;   // m+1
-  const index_t* col;        // per entry, new column ids, ascending in each row; padded past nnz
-  const T* val;              // per entry, M_ij in the same order
-  const index_t* old_col;    // n: the original id of new column j
-  const index_t* new_col;    // n: the new id of original column j
-  const index_t* part_row;   // parts+1 row bounds, about nnz/parts entries each
-  const index_t* part_col;   // parts+1 bounds over original columns for the merge
-  int parts;                 // one ∂V copy per part; the thread count
-  offset_t lookahead;        // entries ahead whose factor rows are prefetched
+  std::size_t stride;       // elements per row of the V copy and the ∂V copies: k rounded up to 64 bytes
+  const offset_t* row_ptr;  // m+1
+  const index_t* col;       // per entry, new column ids, ascending in each row; padded past nnz
+  const T* val;             // per entry, M_ij in the same order
+  const index_t* old_col;   // n: the original id of new column j
+  const index_t* new_col;   // n: the new id of original column j
+  const index_t* part_row;  // parts+1 row bounds, about nnz/parts entries each
+  const index_t* part_col;  // parts+1 bounds over original columns for the merge
+  int parts;                // one ∂V copy per part; the thread count
+  offset_t lookahead;       // entries ahead whose factor rows are prefetched
   const T* u;
   const T* v;
   T* gu;
   T* gv;
   T lambda;
-  T* v_copy;                 // n × stride scratch: V in new column order, 64-byte aligned rows
-  T* dv;                     // parts × n × stride scratch: Σ r_ij u_i per part, new column order
-  T* row_buf;                // parts × 2 × stride scratch for k that is not a whole number of batches
-  Partial* acc;              // 2 × parts: rows, then columns
+  T* v_copy;     // n × stride scratch: V in new column order, 64-byte aligned rows
+  T* dv;         // parts × n × stride scratch: Σ r_ij u_i per part, new column order
+  T* row_buf;    // parts × 2 × stride scratch for k that is not a whole number of batches
+  Partial* acc;  // 2 × parts: rows, then columns
 };
 
 }  // namespace mfgrad::kernels::detail

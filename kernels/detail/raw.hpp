@@ -40,8 +40,8 @@ struct Raw {
 // Parts are handed out with omp for, not by thread id, so a smaller team than asked for (a thread
 // limit) still covers every part; the merge adds the private copies in part order.
 template <class T, class RowFn>
-void per_thread_dv_pass(const Raw<T>& r, const index_t* row_split, const index_t* col_split, int parts,
-                        T* private_dv, Partial* part, RowFn row) {
+void per_thread_dv_pass(const Raw<T>& r, const index_t* row_split, const index_t* col_split, int parts, T* private_dv,
+                        Partial* part, RowFn row) {
   const std::size_t dv_size = r.n * r.k;
 #pragma omp parallel num_threads(parts)
   {

@@ -2,10 +2,9 @@
 // each ISA's copy has its own name (tests/isa_objects.sh allows a name only within one ISA's files).
 #pragma once
 
-#include <xsimd/xsimd.hpp>
-
 #include <cstddef>
 #include <type_traits>
+#include <xsimd/xsimd.hpp>
 
 namespace mfgrad::kernels::simd {
 

@@ -46,7 +46,8 @@ template <class F>
 decltype(auto) dispatch(F&& f) {
   switch (simd_level()) {
     MFGRAD_SIMD_ISA_LIST(MFGRAD_SIMD_CASE, f)
-    default: break;
+    default:
+      break;
   }
   return std::forward<F>(f)(arch_baseline{});
 }

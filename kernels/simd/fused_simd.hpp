@@ -168,15 +168,24 @@ void run(Arch, const detail::FusedView<T>& w) {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
   constexpr int most = simd::vector_registers<Arch>() / 4;
   switch (w.stride / W) {
-    case 1: return Pass<Arch, T, 1>::run(w);
-    case 2: return Pass<Arch, T, 2>::run(w);
-    case 3: return Pass<Arch, T, 3>::run(w);
-    case 4: return Pass<Arch, T, 4>::run(w);
-    case 5: return Pass<Arch, T, most >= 5 ? 5 : 0>::run(w);
-    case 6: return Pass<Arch, T, most >= 6 ? 6 : 0>::run(w);
-    case 7: return Pass<Arch, T, most >= 7 ? 7 : 0>::run(w);
-    case 8: return Pass<Arch, T, most >= 8 ? 8 : 0>::run(w);
-    default: return Pass<Arch, T, 0>::run(w);
+    case 1:
+      return Pass<Arch, T, 1>::run(w);
+    case 2:
+      return Pass<Arch, T, 2>::run(w);
+    case 3:
+      return Pass<Arch, T, 3>::run(w);
+    case 4:
+      return Pass<Arch, T, 4>::run(w);
+    case 5:
+      return Pass < Arch, T, most >= 5 ? 5 : 0 > ::run(w);
+    case 6:
+      return Pass < Arch, T, most >= 6 ? 6 : 0 > ::run(w);
+    case 7:
+      return Pass < Arch, T, most >= 7 ? 7 : 0 > ::run(w);
+    case 8:
+      return Pass < Arch, T, most >= 8 ? 8 : 0 > ::run(w);
+    default:
+      return Pass<Arch, T, 0>::run(w);
   }
 }
 

@@ -102,7 +102,8 @@ struct Kernels {
       }
       auto entry = [&](offset_t q, double& sq) {
         const T* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
-        if (q + prefetch_distance < e) prefetch_row(r.v + static_cast<std::size_t>(col[q + prefetch_distance]) * (N * W));
+        if (q + prefetch_distance < e)
+          prefetch_row(r.v + static_cast<std::size_t>(col[q + prefetch_distance]) * (N * W));
         B v[N];
 #pragma GCC unroll 16
         for (int b = 0; b < N; ++b) v[b] = B::load_unaligned(vj + b * W);
@@ -166,7 +167,8 @@ struct Kernels {
 #pragma GCC unroll 16
       for (int b = 0; b < N; ++b) g[b] = B(T(0));
       for (offset_t p = s; p < e; ++p) {
-        if (p + prefetch_distance < e) prefetch_row(r.u + static_cast<std::size_t>(row[p + prefetch_distance]) * (N * W));
+        if (p + prefetch_distance < e)
+          prefetch_row(r.u + static_cast<std::size_t>(row[p + prefetch_distance]) * (N * W));
         const T* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
         const B r0(res[p]);
 #pragma GCC unroll 16
@@ -291,17 +293,28 @@ detail::TilePasses<T> passes(Arch, std::size_t k) {
   };
   if (!detail::whole_batches(k, W)) return of(std::integral_constant<int, 0>{});
   switch (k / W) {
-    case 1: return of(std::integral_constant<int, 1>{});
-    case 2: return of(std::integral_constant<int, 2>{});
-    case 3: return of(std::integral_constant<int, 3>{});
-    case 4: return of(std::integral_constant<int, 4>{});
-    case 5: return of(std::integral_constant<int, 5>{});
-    case 6: return of(std::integral_constant<int, 6>{});
-    case 7: return of(std::integral_constant<int, 7>{});
-    case 8: return of(std::integral_constant<int, 8>{});
-    case 16: return of(std::integral_constant<int, 16>{});
-    case 32: return of(std::integral_constant<int, 32>{});
-    default: return of(std::integral_constant<int, 0>{});
+    case 1:
+      return of(std::integral_constant<int, 1>{});
+    case 2:
+      return of(std::integral_constant<int, 2>{});
+    case 3:
+      return of(std::integral_constant<int, 3>{});
+    case 4:
+      return of(std::integral_constant<int, 4>{});
+    case 5:
+      return of(std::integral_constant<int, 5>{});
+    case 6:
+      return of(std::integral_constant<int, 6>{});
+    case 7:
+      return of(std::integral_constant<int, 7>{});
+    case 8:
+      return of(std::integral_constant<int, 8>{});
+    case 16:
+      return of(std::integral_constant<int, 16>{});
+    case 32:
+      return of(std::integral_constant<int, 32>{});
+    default:
+      return of(std::integral_constant<int, 0>{});
   }
 }
 

@@ -8,11 +8,10 @@
 // ValueError; the checks that only exist on this side (NumPy dtype, order, writability) raise
 // TypeError or ValueError before anything is written. The GIL is released while a kernel or a plan's
 // measurement runs.
+#include <omp.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -109,7 +108,8 @@ Matrix<T> matrix_view(py::handle obj, const char* name) {
   if (!(a.flags() & py::array::c_style))
     throw py::value_error(std::string(name) +
                           " is not C-contiguous (Fortran order or a strided view); mfgrad uses factors in place "
-                          "and never copies them: pass np.ascontiguousarray(" + name + ")");
+                          "and never copies them: pass np.ascontiguousarray(" +
+                          name + ")");
   if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
     throw py::value_error(std::string(name) + " is not aligned to its dtype; pass a copy (" + name + ".copy())");
   const auto rows = static_cast<std::size_t>(a.shape(0)), cols = static_cast<std::size_t>(a.shape(1));
@@ -133,7 +133,8 @@ struct Arguments {
 // other float precision.
 template <class T, class Mismatch>
 void require_precision(py::handle obj, const char* name, const Mismatch& mismatch) {
-  if (const Precision got = float_precision(obj, name); got != precision_of<T>()) throw py::type_error(mismatch(name, got));
+  if (const Precision got = float_precision(obj, name); got != precision_of<T>())
+    throw py::type_error(mismatch(name, got));
 }
 
 template <class T, class Mismatch>
@@ -158,9 +159,11 @@ Arguments<T> arguments(const Observed& obs, std::size_t k, py::handle u, py::han
 template <class T>
 Arguments<T> plan_arguments(const PyPlan& p, py::handle u, py::handle v, py::object grad_u, py::object grad_v) {
   const Precision want = p.plan->precision();
-  return arguments<T>(*p.obs, p.plan->k(), u, v, std::move(grad_u), std::move(grad_v), [want](const char*, Precision got) {
-    return std::string("plan was made for ") + to_string(want) + ", not " + to_string(got);  // Plan::evaluate's words
-  });
+  return arguments<T>(*p.obs, p.plan->k(), u, v, std::move(grad_u), std::move(grad_v),
+                      [want](const char*, Precision got) {
+                        return std::string("plan was made for ") + to_string(want) + ", not " +
+                               to_string(got);  // Plan::evaluate's words
+                      });
 }
 
 // call(T{}) with T the plan's precision.
@@ -277,8 +280,8 @@ std::vector<index_t> narrow_ids(const py::array& a, const char* what) {
   for (py::ssize_t t = 0; t < view.shape(0); ++t) {
     const Src x = view(t);
     const bool fits = std::is_signed_v<Src> ? (static_cast<std::int64_t>(x) >= std::numeric_limits<index_t>::min() &&
-                                                static_cast<std::int64_t>(x) <= std::numeric_limits<index_t>::max())
-                                             : static_cast<std::uint64_t>(x) <= std::numeric_limits<index_t>::max();
+                                               static_cast<std::int64_t>(x) <= std::numeric_limits<index_t>::max())
+                                            : static_cast<std::uint64_t>(x) <= std::numeric_limits<index_t>::max();
     if (!fits)
       throw py::value_error(std::string(what) + " id " + std::to_string(x) + " at input entry #" + std::to_string(t) +
                             " does not fit in 32 bits (mfgrad's row and column ids are int32)");
@@ -401,16 +404,17 @@ PYBIND11_MODULE(_core, m) {
   py::class_<Kernel>(m, "Kernel", "A registered implementation (read-only).")
       .def_readonly("name", &Kernel::name)
       .def_readonly("description", &Kernel::description)
-      .def_property_readonly("isa", [](const Kernel& k) { return to_string(k.isa); },
-                             "least instruction set it needs")
+      .def_property_readonly(
+          "isa", [](const Kernel& k) { return to_string(k.isa); }, "least instruction set it needs")
       .def_readonly("oracle", &Kernel::oracle, "the reference every other result is compared with")
       .def_readonly("serial", &Kernel::serial, "runs on one thread whatever the thread count")
       .def_readonly("deterministic", &Kernel::deterministic, "bitwise identical results at any thread count")
       .def_readonly("simd", &Kernel::simd, "written on xsimd batches, compiled once per ISA level")
       .def_readonly("tier", &Kernel::tier)
       .def_property_readonly("supported", &Kernel::supported, "whether this CPU (and MFGRAD_ISA) lets it run")
-      .def_property_readonly("invocations", [](const Kernel& k) { return invocations(k); },
-                             "how many evaluations it has run in this process")
+      .def_property_readonly(
+          "invocations", [](const Kernel& k) { return invocations(k); },
+          "how many evaluations it has run in this process")
       .def("__repr__", [](const Kernel& k) { return std::string("<mfgrad kernel ") + k.name + ">"; });
 
   m.def(
@@ -421,12 +425,12 @@ PYBIND11_MODULE(_core, m) {
         return list;
       },
       "Every registered implementation, in registry order.");
-  m.def("simd_arch", &simd_arch_name, "The instruction set the SIMD kernels dispatch to on this CPU (after MFGRAD_ISA).");
+  m.def("simd_arch", &simd_arch_name,
+        "The instruction set the SIMD kernels dispatch to on this CPU (after MFGRAD_ISA).");
 
   py::class_<PyObserved>(m, "Observed",
                          "The observed entries Ω of M, validated and sorted once (CSR and CSC); immutable.")
-      .def(py::init(&make_observed), "rows"_a, "cols"_a, "values"_a, "shape"_a = py::none(),
-           "duplicates"_a = "error",
+      .def(py::init(&make_observed), "rows"_a, "cols"_a, "values"_a, "shape"_a = py::none(), "duplicates"_a = "error",
            "Entries (rows[t], cols[t], values[t]) in any order; ids 0-based. shape=(m, n), by default one past the "
            "largest ids. duplicates: 'error', 'sum' or 'last'.")
       .def_property_readonly("shape", [](const PyObserved& o) { return py::make_tuple(o.obs.rows(), o.obs.cols()); })
@@ -444,7 +448,7 @@ PYBIND11_MODULE(_core, m) {
           [](py::object self, const py::object& dtype) {
             const Observed& o = self.cast<PyObserved&>().obs;
             py::array values = parse_dtype(dtype) == Precision::f32 ? borrowed(o.values<float>(), self)
-                                                                     : borrowed(o.values<double>(), self);
+                                                                    : borrowed(o.values<double>(), self);
             return py::make_tuple(borrowed(o.row_of(), self), borrowed(o.col_idx(), self), values);
           },
           "dtype"_a = py::dtype::of<double>(),
@@ -502,17 +506,18 @@ PYBIND11_MODULE(_core, m) {
            "Seconds of each of `repetitions` evaluations timed inside C++, with no Python between them: the "
            "baseline against which the binding's own cost is measured.")
       .def_property_readonly("kernel", [](const PyPlan& p) { return p.plan->kernel().name; })
-      .def_property_readonly("choice", [](const PyPlan& p) { return p.plan->choice(); },
-                             "the implementation, with its cache-size variant when not the default")
+      .def_property_readonly(
+          "choice", [](const PyPlan& p) { return p.plan->choice(); },
+          "the implementation, with its cache-size variant when not the default")
       .def_property_readonly("reason", [](const PyPlan& p) { return p.plan->reason(); })
-      .def_property_readonly("candidates",
-                             [](const PyPlan& p) {
-                               py::list list;
-                               for (const PlanCandidate& c : p.plan->candidates())
-                                 list.append(py::make_tuple(c.name, c.seconds));
-                               return list;
-                             },
-                             "(name, median seconds) of each measured candidate, fastest first (measure mode)")
+      .def_property_readonly(
+          "candidates",
+          [](const PyPlan& p) {
+            py::list list;
+            for (const PlanCandidate& c : p.plan->candidates()) list.append(py::make_tuple(c.name, c.seconds));
+            return list;
+          },
+          "(name, median seconds) of each measured candidate, fastest first (measure mode)")
       .def_property_readonly("threads", [](const PyPlan& p) { return p.plan->threads(); })
       .def_property_readonly("k", [](const PyPlan& p) { return p.plan->k(); })
       .def_property_readonly("dtype", [](const PyPlan& p) { return numpy_dtype(p.plan->precision()); })

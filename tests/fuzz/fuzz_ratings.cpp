@@ -64,8 +64,8 @@ void evaluate_small(const Observed& obs) {
   std::vector<float> u(m * k, 0.5f), v(n * k, -0.25f), gu(m * k), gv(n * k);
   const bool evaluated = fuzz::attempt(
       [&] {
-        evaluate<float>(oracle(), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1f, {gu.data(), m, k},
-                        {gv.data(), n, k}, ws);
+        evaluate<float>(oracle(), obs, {u.data(), m, k}, {v.data(), n, k}, 0.1f, {gu.data(), m, k}, {gv.data(), n, k},
+                        ws);
       },
       [](const std::string& message) {
         fuzz::check_printable(message);
