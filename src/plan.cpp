@@ -13,6 +13,7 @@
 
 #include "format.hpp"
 #include "mfgrad/dataset.hpp"
+#include "plan_pick.hpp"
 #include "util.hpp"
 
 namespace mfgrad {
@@ -160,18 +161,14 @@ struct Plan::State {
       if ((a.ws != nullptr) != (b.ws != nullptr)) return a.ws != nullptr;
       return a.candidate.seconds < b.candidate.seconds;
     });
-    // A variant with tuned cache sizes must beat the implementation's default clearly to be chosen:
-    // differences of a few percent are within what one machine's timing repeats to (5 % here).
-    std::size_t pick = 0;
-    for (std::size_t x = 0; x < trials.size(); ++x)
-      if (trials[x].candidate.kernel == trials[0].candidate.kernel && trials[x].candidate.caches.l2 == 0 &&
-          trials[x].candidate.caches.l3 == 0 && trials[x].candidate.seconds <= 1.05 * trials[0].candidate.seconds)
-        pick = x;
+    for (Trial& t : trials) t.candidate.dropped = t.ws == nullptr;
+    std::vector<PlanCandidate> ranked;
+    for (const Trial& t : trials) ranked.push_back(t.candidate);
+    const std::size_t pick = detail::pick_candidate(ranked);
     kernel = trials[pick].candidate.kernel;
     caches = trials[pick].candidate.caches;
-    for (Trial& t : trials) t.candidate.dropped = t.ws == nullptr;
     ws = std::move(trials[pick].ws);  // keep the winner's prepared layout
-    for (Trial& t : trials) candidates.push_back(t.candidate);
+    candidates = std::move(ranked);
     reason = "measured on this data, " + std::to_string(rounds) + " interleaved bursts of " + std::to_string(burst) +
              (burst == 1 ? " run of " : " runs of ") + std::to_string(candidates.size()) + " candidates: ";
     for (std::size_t x = 0; x < candidates.size() && x < 3; ++x)

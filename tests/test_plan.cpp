@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "mfgrad/plan.hpp"
+#include "plan_pick.hpp"
 #include "support.hpp"
 
 namespace mfgrad::test {
@@ -134,6 +135,28 @@ TEST(Plan, MeasureTimesEveryCandidateAndKeepsTheFastest) {
     }
   EXPECT_EQ(plan.reason().rfind("measured on this data", 0), 0u) << plan.reason();
   EXPECT_FALSE(plan.from_wisdom());
+}
+
+// The pick rule on rankings that timing noise can produce. The last case is the one a fuzzer met in CI:
+// a tuned variant timed fastest while its implementation's default was dropped after a cold run that
+// happened to be within 5 % of the variant's median; choosing it left the plan without a workspace.
+TEST(Plan, PickNeverChoosesADroppedCandidate) {
+  const Kernel& a = registry().front();
+  const Kernel& b = registry().back();
+  const Workspace::CacheSizes tuned{.l2 = 4 << 20, .l3 = 0};
+  const auto cand = [](const Kernel& k, Workspace::CacheSizes c, double s, bool dropped) {
+    return PlanCandidate{k.name, &k, c, s, dropped};
+  };
+  // The default within 5 % of its own tuned variant is kept.
+  EXPECT_EQ(detail::pick_candidate({cand(a, tuned, 1.00, false), cand(b, {}, 1.02, false), cand(a, {}, 1.04, false)}),
+            2u);
+  // Beyond 5 %, the variant wins.
+  EXPECT_EQ(detail::pick_candidate({cand(a, tuned, 1.00, false), cand(a, {}, 1.10, false)}), 0u);
+  // Another implementation's default is not a stand-in for this one's.
+  EXPECT_EQ(detail::pick_candidate({cand(a, tuned, 1.00, false), cand(b, {}, 1.01, false)}), 0u);
+  // A dropped default, however close its one cold time, is not chosen.
+  EXPECT_EQ(detail::pick_candidate({cand(a, tuned, 1.00, false), cand(b, {}, 1.5, false), cand(a, {}, 1.01, true)}),
+            0u);
 }
 
 TEST(Plan, WisdomSkipsMeasuringAndSurvivesSaveAndLoad) {
