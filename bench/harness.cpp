@@ -22,6 +22,7 @@
 #include "mfgrad/generate.hpp"
 #include "mfgrad/plan.hpp"
 #include "peers.hpp"
+#include "probes.hpp"
 #include "revision.hpp"
 #include "util.hpp"
 
@@ -29,10 +30,23 @@ namespace mfgrad::bench {
 
 namespace {
 
+const char* case_prefix(Precision dtype) {
+  switch (dtype) {
+    case Precision::f64:
+      return "eval_f64";
+    case Precision::bf16:
+      return "eval_bf16";
+    case Precision::f16:
+      return "eval_f16";
+    default:
+      return "eval";
+  }
+}
+
 std::string case_name(const std::string& impl, const std::string& dataset, std::size_t k, int threads,
                       Precision dtype) {
-  return std::string(dtype == Precision::f32 ? "eval" : "eval_f64") + "/" + impl + "/" + dataset +
-         "/k:" + std::to_string(k) + "/threads:" + std::to_string(threads);
+  return std::string(case_prefix(dtype)) + "/" + impl + "/" + dataset + "/k:" + std::to_string(k) +
+         "/threads:" + std::to_string(threads);
 }
 
 // A copy in 64-byte aligned storage: factor rows that start on a cache line, as a caller who cares about
@@ -44,14 +58,19 @@ Buffer<T> aligned(const std::vector<T>& x) {
   return b;
 }
 
-// Factors, the oracle's answer and its error bounds for one (dataset, k, precision).
+// Factors, the oracle's answer and its error bounds for one (dataset, k, precision). For 16-bit
+// storage, `master` holds the float32 factors the stored ones are rounded from (the optimizer's copy),
+// which the refresh row rounds again.
 template <class T>
 struct Reference {
+  using C = compute_t<T>;
   Buffer<T> u, v;
   double loss = 0;
-  std::vector<T> grad_u, grad_v;  // the oracle's
-  Buffer<T> out_u, out_v;         // what the case under test writes
+  std::vector<C> grad_u, grad_v;  // the oracle's
+  Buffer<C> out_u, out_v;         // what the case under test writes
   ErrorBounds bounds;
+  Buffer<float> master_u, master_v;
+  Buffer<T> refreshed_u, refreshed_v;
 };
 
 struct LoadedData {
@@ -59,12 +78,14 @@ struct LoadedData {
   Dataset data;
   std::map<std::size_t, std::unique_ptr<Reference<float>>> f32;
   std::map<std::size_t, std::unique_ptr<Reference<double>>> f64;
+  std::map<std::size_t, std::unique_ptr<Reference<bfloat16>>> bf16;
+  std::map<std::size_t, std::unique_ptr<Reference<float16>>> f16;
   int cases_left = 0;
 };
 
 template <class T>
 Reference<T>& reference(LoadedData& d, std::size_t k, const Config& config) {
-  auto& slot = by_precision<T>(d.f32, d.f64)[k];
+  auto& slot = by_precision<T>(d.f32, d.f64, d.bf16, d.f16)[k];
   if (slot) return *slot;
   const Observed& obs = d.data.observed;
   const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
@@ -79,6 +100,12 @@ Reference<T>& reference(LoadedData& d, std::size_t k, const Config& config) {
   r->loss = evaluate<T>(oracle(), obs, {r->u.data(), m, k}, {r->v.data(), n, k}, config.lambda,
                         {r->grad_u.data(), m, k}, {r->grad_v.data(), n, k}, ws);
   r->bounds = error_bounds<T>(obs, r->u.data(), r->v.data(), k, config.lambda);
+  if constexpr (sizeof(T) == 2) {
+    r->master_u = aligned(random_factor<float>(m, k, config.seed));
+    r->master_v = aligned(random_factor<float>(n, k, config.seed + 1));
+    r->refreshed_u.reset(m * k);
+    r->refreshed_v.reset(n * k);
+  }
   slot = std::move(r);
   return *slot;
 }
@@ -89,16 +116,19 @@ struct Case {
   Precision dtype;
   EvalFn<float> f32;
   EvalFn<double> f64;
+  EvalFn<bfloat16> bf16;
+  EvalFn<float16> f16;
   std::unique_ptr<Workspace> ws;
-  std::unique_ptr<Plan> plan;  // kind "plan": made (and, for "plan", measured) before the first evaluation
-  std::optional<Isa> isa;      // the SIMD level it runs at (--isa); unset: the default
+  std::unique_ptr<GatherBound> bound;  // kind "bound": prepared (and calibrated) before the first run
+  std::unique_ptr<Plan> plan;          // kind "plan": made (and, for "plan", measured) before the first evaluation
+  std::optional<Isa> isa;              // the SIMD level it runs at (--isa); unset: the default
   bool checked = false;
   std::string error;
 };
 
 template <class T>
 EvalFn<T> fn_of(const Case& c) {
-  return by_precision<T>(c.f32, c.f64);
+  return by_precision<T>(c.f32, c.f64, c.bf16, c.f16);
 }
 
 std::string env_or(const char* name, const char* fallback) {
@@ -134,10 +164,15 @@ struct Suite::State {
     Reference<T>& ref = reference<T>(d, k, config);
     const Observed& obs = d.data.observed;
     const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
+    rec.nnz = obs.nnz();
+    const double nnz = static_cast<double>(obs.nnz());
+    if (rec.kind == "bound" || rec.kind == "refresh") {
+      run_probe<T>(st, c, ref, obs);
+      return;
+    }
     if (!c.ws) c.ws = std::make_unique<Workspace>(rec.threads);
     const Problem<T> p{obs, ref.u.data(), ref.v.data(), k, config.lambda, ref.out_u.data(), ref.out_v.data()};
     const EvalFn<T> fn = fn_of<T>(c);
-    rec.nnz = obs.nnz();
     if (rec.kind == "plan" && !c.plan) {
       c.plan =
           std::make_unique<Plan>(obs, k, precision_of<T>(),
@@ -153,10 +188,11 @@ struct Suite::State {
     if (!c.checked) {
       c.checked = true;
       validate<T>(obs, {p.u, m, k}, {p.v, n, k}, p.lambda, {p.grad_u, m, k}, {p.grad_v, n, k});
-      std::fill_n(ref.out_u.data(), ref.out_u.size(), std::numeric_limits<T>::quiet_NaN());
-      std::fill_n(ref.out_v.data(), ref.out_v.size(), std::numeric_limits<T>::quiet_NaN());
+      using C = compute_t<T>;
+      std::fill_n(ref.out_u.data(), ref.out_u.size(), std::numeric_limits<C>::quiet_NaN());
+      std::fill_n(ref.out_v.data(), ref.out_v.size(), std::numeric_limits<C>::quiet_NaN());
       const double loss = evaluate_once();  // also the warm-up: preparation happens here, untimed
-      const CheckReport report = check<T>(obs, k, ref.bounds, {ref.loss, ref.grad_u.data(), ref.grad_v.data()},
+      const CheckReport report = check<C>(obs, k, ref.bounds, {ref.loss, ref.grad_u.data(), ref.grad_v.data()},
                                           {loss, ref.out_u.data(), ref.out_v.data()});
       if (!report.passed) c.error = "disagrees with the oracle: " + report.message;
     }
@@ -169,10 +205,44 @@ struct Suite::State {
       benchmark::DoNotOptimize(loss);
       benchmark::ClobberMemory();
     }
-    const double nnz = static_cast<double>(obs.nnz());
     st.counters["entries/s"] = benchmark::Counter(nnz, benchmark::Counter::kIsIterationInvariantRate);
     st.counters["GFLOP/s"] =
         benchmark::Counter(detail::flops_per_entry(k) * nnz * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  }
+
+  // The rows beside the implementations: the gather bound (GatherBound, at the stored row size) and,
+  // for 16-bit storage, the optimizer's refresh (round_to of the float32 U and V into the stored copy).
+  template <class T>
+  void run_probe(benchmark::State& st, Case& c, Reference<T>& ref, const Observed& obs) {
+    const Record& rec = records[c.record];
+    if (rec.kind == "bound") {
+      if (!c.bound) c.bound = std::make_unique<GatherBound>(obs, rec.k * sizeof(T), rec.threads);
+      for (auto _ : st) c.bound->run();
+    } else if constexpr (sizeof(T) == 2) {
+      const std::span<const float> mu(ref.master_u.data(), ref.master_u.size()),
+          mv(ref.master_v.data(), ref.master_v.size());
+      const std::span<T> ru(ref.refreshed_u.data(), ref.refreshed_u.size()),
+          rv(ref.refreshed_v.data(), ref.refreshed_v.size());
+      if (!c.checked) {  // the refreshed copy must be the stored one, bit for bit
+        c.checked = true;
+        round_to(mu, ru, rec.threads);
+        round_to(mv, rv, rec.threads);
+        if (!std::equal(ru.begin(), ru.end(), ref.u.data(), [](T a, T b) { return a.bits == b.bits; }) ||
+            !std::equal(rv.begin(), rv.end(), ref.v.data(), [](T a, T b) { return a.bits == b.bits; }))
+          c.error = "round_to disagrees with the rounding of the stored factors";
+      }
+      if (!c.error.empty()) {
+        st.SkipWithError(c.error.c_str());
+        return;
+      }
+      for (auto _ : st) {
+        round_to(mu, ru, rec.threads);
+        round_to(mv, rv, rec.threads);
+        benchmark::ClobberMemory();
+      }
+    }
+    st.counters["entries/s"] =
+        benchmark::Counter(static_cast<double>(obs.nnz()), benchmark::Counter::kIsIterationInvariantRate);
   }
 
   void finished(const std::string& case_name) {
@@ -180,6 +250,7 @@ struct Suite::State {
       if (records[c->record].name == case_name) {
         c->ws.reset();
         c->plan.reset();
+        c->bound.reset();
         auto it = data.find(c->dataset);
         if (it != data.end() && --it->second->cases_left <= 0) data.erase(it);  // free memory early
       }
@@ -279,12 +350,19 @@ void Suite::register_cases() {
         std::filesystem::exists(dataset) ? std::filesystem::path(dataset).filename().string() : dataset;
     for (Precision dtype : cfg.dtypes)
       for (std::size_t k : cfg.ks) {
-        auto add = [&](const std::string& impl, const char* kind, EvalFn<float> f32, EvalFn<double> f64, int t) {
+        const auto add = [&](const std::string& impl, const char* kind, const Kernel* kern, const Peer* peer, int t) {
           auto c = std::make_unique<Case>();
           c->dataset = dataset;
           c->dtype = dtype;
-          c->f32 = f32;
-          c->f64 = f64;
+          if (kern != nullptr) {
+            c->f32 = kern->f32;
+            c->f64 = kern->f64;
+            c->bf16 = kern->bf16;
+            c->f16 = kern->f16;
+          } else if (peer != nullptr) {
+            c->f32 = peer->f32;
+            c->f64 = peer->f64;
+          }
           c->record = s.records.size();
           Record r;
           r.name = case_name(impl, label, k, t, dtype);
@@ -299,15 +377,17 @@ void Suite::register_cases() {
           Case* raw = c.get();
           s.cases.push_back(std::move(c));
           auto* b = benchmark::RegisterBenchmark(s.records.back().name.c_str(), [this, raw](benchmark::State& st) {
-            if (raw->dtype == Precision::f32)
-              state_->run<float>(st, *raw);
-            else
-              state_->run<double>(st, *raw);
+            with_precision(raw->dtype, [&](auto t) { state_->run<decltype(t)>(st, *raw); });
           });
           b->UseRealTime()->Unit(benchmark::kMillisecond);
           if (cfg.reps) b->Repetitions(*cfg.reps);
           if (cfg.min_time) b->MinTime(*cfg.min_time);
         };
+        // The ceiling first, then (16-bit storage) the optimizer's refresh, then the implementations.
+        if (cfg.bound)
+          for (int t : cfg.threads) add(gather_bound_name, "bound", nullptr, nullptr, t);
+        if (element_bytes(dtype) == 2)
+          for (int t : cfg.threads) add(refresh_name, "refresh", nullptr, nullptr, t);
         for (const std::string& impl : cfg.impls) {
           if (impl == plan_name || impl == plan_estimate_name) {
             for (int t : cfg.threads) add(impl, "plan", nullptr, nullptr, t);
@@ -318,14 +398,15 @@ void Suite::register_cases() {
           const bool serial = kern.serial;
           for (int t : cfg.threads) {
             if (serial && t != min_threads) continue;
-            if (!kern.simd || cfg.isas.empty()) add(impl, "mfgrad", kern.f32, kern.f64, serial ? 1 : t);
+            if (!kern.simd || cfg.isas.empty()) add(impl, "mfgrad", &kern, nullptr, serial ? 1 : t);
             for (Isa isa : kern.simd ? cfg.isas : std::vector<Isa>{}) {
-              add(impl + "@" + to_string(isa), "mfgrad", kern.f32, kern.f64, serial ? 1 : t);
+              add(impl + "@" + to_string(isa), "mfgrad", &kern, nullptr, serial ? 1 : t);
               s.cases.back()->isa = isa;
             }
           }
         }
-        for (const std::string& name : cfg.peers) {
+        // No peer offers 16-bit factor storage for this objective.
+        for (const std::string& name : element_bytes(dtype) == 2 ? std::vector<std::string>{} : cfg.peers) {
           const Peer* peer = nullptr;
           for (const Peer& p : peers())
             if (name == p.name) peer = &p;
@@ -334,7 +415,7 @@ void Suite::register_cases() {
             for (const Peer& p : peers()) known += (known.empty() ? "" : ", ") + std::string(p.name);
             throw Error("unknown or unavailable peer '" + name + "' (built: " + (known.empty() ? "none" : known) + ")");
           }
-          for (int t : cfg.threads) add(name, "peer", peer->f32, peer->f64, t);
+          for (int t : cfg.threads) add(name, "peer", nullptr, peer, t);
         }
       }
   }
@@ -427,17 +508,14 @@ void Suite::evaluate_once_for_callgrind(const std::string& impl, const std::stri
     CALLGRIND_TOGGLE_COLLECT;
     const double loss = kern.fn<T>()(p, ws);
     CALLGRIND_TOGGLE_COLLECT;
-    const CheckReport report = check<T>(obs, k, ref.bounds, {ref.loss, ref.grad_u.data(), ref.grad_v.data()},
-                                        {loss, ref.out_u.data(), ref.out_v.data()});
+    const CheckReport report = check<compute_t<T>>(obs, k, ref.bounds, {ref.loss, ref.grad_u.data(), ref.grad_v.data()},
+                                                   {loss, ref.out_u.data(), ref.out_v.data()});
     json::Value line;
     line["nnz"] = obs.nnz();
     line["check"] = report.passed ? std::string("passed") : "failed: disagrees with the oracle: " + report.message;
     std::printf("%s\n", line.dump().c_str());
   };
-  if (dtype == Precision::f32)
-    measure(float{});
-  else
-    measure(double{});
+  with_precision(dtype, measure);
 }
 
 namespace {

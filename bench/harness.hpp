@@ -37,7 +37,13 @@ struct Config {
   std::optional<double> min_time;  // seconds per repetition; unset: Google Benchmark's flag
   double lambda = 0.05;
   std::uint64_t seed = 1;  // of the random factors
+  bool bound = true;       // a gather_bound row in every block (probes.hpp, GatherBound)
 };
+
+// The rows that are not implementations: the gather bound of each block (kind "bound") and, for 16-bit
+// storage, the optimizer's refresh of its copy, round_to of U and V (kind "refresh").
+inline constexpr const char* gather_bound_name = "gather_bound";
+inline constexpr const char* refresh_name = "round_to";
 
 // mfgrad bench's defaults: every supported implementation, a plan and every peer, netflix-25m, k = 64,
 // 1 and all hardware threads, 5 repetitions of at least 0.2 s (a few minutes on 2 cores).

@@ -75,18 +75,22 @@ std::vector<Summary> summarize(const std::vector<Record>& records, const Ceiling
       s.mad_s = spread.mad;
       s.min_s = *std::min_element(r.samples_s.begin(), r.samples_s.end());
       s.entries_per_s = static_cast<double>(r.nnz) / s.median_s;
-      s.gflops = detail::flops_per_entry(r.k) * s.entries_per_s * 1e-9;
-      const auto& peaks = peak_for(ceilings, r.dtype);
-      if (auto it = peaks.find(r.threads); it != peaks.end() && it->second > 0)
-        s.fraction_of_peak = s.gflops / it->second;
+      if (r.kind != "bound" && r.kind != "refresh") {
+        s.gflops = detail::flops_per_entry(r.k) * s.entries_per_s * 1e-9;
+        const auto& peaks = peak_for(ceilings, r.dtype);
+        if (auto it = peaks.find(r.threads); it != peaks.end() && it->second > 0)
+          s.fraction_of_peak = s.gflops / it->second;
+      }
     }
     rows.push_back(std::move(s));
   }
   for (Summary& s : rows) {
-    if (s.median_s <= 0) continue;
+    if (s.median_s <= 0 || s.record.kind == "bound" || s.record.kind == "refresh") continue;
     std::optional<double> naive, best_peer;
     for (const Summary& o : rows) {
       if (group_of(o.record) != group_of(s.record) || o.median_s <= 0 || !o.record.passed) continue;
+      if (o.record.kind == "bound" && o.record.threads == s.record.threads)
+        s.fraction_of_bound = o.median_s / s.median_s;
       if (o.record.impl == oracle().name) naive = o.median_s;
       if (o.record.kind == "peer" && o.record.threads == s.record.threads && (!best_peer || o.median_s < *best_peer))
         best_peer = o.median_s;
@@ -121,6 +125,10 @@ std::string render_table(const std::vector<Summary>& rows, const Ceilings& ceili
       if (group_of(s.record) == g) block.push_back(&s);
     std::stable_sort(block.begin(), block.end(), [](const Summary* a, const Summary* b) {
       if (a->record.threads != b->record.threads) return a->record.threads < b->record.threads;
+      // The bound and the refresh lead their thread count's rows; then the fastest first.
+      const int ra = a->record.kind == "bound" ? 0 : a->record.kind == "refresh" ? 1 : 2;
+      const int rb = b->record.kind == "bound" ? 0 : b->record.kind == "refresh" ? 1 : 2;
+      if (ra != rb) return ra < rb;
       const double ta = a->median_s > 0 ? a->median_s : HUGE_VAL, tb = b->median_s > 0 ? b->median_s : HUGE_VAL;
       return ta < tb;
     });
@@ -132,8 +140,9 @@ std::string render_table(const std::vector<Summary>& rows, const Ceilings& ceili
     int name_width = 16;  // wider for names like tiled_simd@baseline (mfgrad bench --isa)
     for (const Summary* s : block) name_width = std::max(name_width, static_cast<int>(s->record.impl.size()));
     char line[384];
-    std::snprintf(line, sizeof line, "  %-*s %7s %12s %6s %12s %9s %7s %9s %9s  %s\n", name_width, "implementation",
-                  "threads", "median", "MAD", "M entries/s", "GFLOP/s", "% peak", "vs naive", "vs peer", "check");
+    std::snprintf(line, sizeof line, "  %-*s %7s %12s %6s %12s %9s %7s %8s %9s %9s  %s\n", name_width, "implementation",
+                  "threads", "median", "MAD", "M entries/s", "GFLOP/s", "% peak", "% bound", "vs naive", "vs peer",
+                  "check");
     out << line;
     for (const Summary* s : block) {
       const Record& r = s->record;
@@ -141,16 +150,23 @@ std::string render_table(const std::vector<Summary>& rows, const Ceilings& ceili
         return v ? fixed(*v, *v < 10 ? 2 : 1) + "x" : std::string("-");
       };
       if (r.samples_s.empty()) {
-        std::snprintf(line, sizeof line, "  %-*s %7d %12s %6s %12s %9s %7s %9s %9s  %s\n", name_width, r.impl.c_str(),
-                      r.threads, "-", "-", "-", "-", "-", "-", "-",
+        std::snprintf(line, sizeof line, "  %-*s %7d %12s %6s %12s %9s %7s %8s %9s %9s  %s\n", name_width,
+                      r.impl.c_str(), r.threads, "-", "-", "-", "-", "-", "-", "-", "-",
                       r.passed ? "not timed" : ("FAILED: " + r.error).c_str());
       } else {
-        std::snprintf(
-            line, sizeof line, "  %-*s %7d %12s %5s%% %12s %9s %6s%% %9s %9s  %s\n", name_width, r.impl.c_str(),
-            r.threads, detail::format_duration(s->median_s).c_str(), fixed(100 * s->mad_s / s->median_s, 1).c_str(),
-            fixed(s->entries_per_s * 1e-6, 1).c_str(), fixed(s->gflops, 1).c_str(),
-            s->fraction_of_peak ? fixed(100 * *s->fraction_of_peak, 1).c_str() : "-",
-            ratio(s->speedup_vs_naive).c_str(), ratio(s->speedup_vs_best_peer).c_str(), r.passed ? "ok" : "FAILED");
+        const bool probe = r.kind == "bound" || r.kind == "refresh";
+        const auto percent = [](const std::optional<double>& v) {
+          return v ? fixed(100 * *v, 1) + "%" : std::string("-");
+        };
+        std::snprintf(line, sizeof line, "  %-*s %7d %12s %5s%% %12s %9s %7s %8s %9s %9s  %s\n", name_width,
+                      r.impl.c_str(), r.threads, detail::format_duration(s->median_s).c_str(),
+                      fixed(100 * s->mad_s / s->median_s, 1).c_str(), fixed(s->entries_per_s * 1e-6, 1).c_str(),
+                      probe ? "-" : fixed(s->gflops, 1).c_str(), percent(s->fraction_of_peak).c_str(),
+                      percent(s->fraction_of_bound).c_str(), ratio(s->speedup_vs_naive).c_str(),
+                      ratio(s->speedup_vs_best_peer).c_str(),
+                      r.kind == "bound" ? "ceiling"
+                      : r.passed        ? "ok"
+                                        : "FAILED");
       }
       out << line;
     }
@@ -200,6 +216,7 @@ json::Value results_json(const std::vector<Summary>& rows, const Ceilings& ceili
     x["gflops"] = timed ? json::Value(s.gflops) : json::Value();
     x["entries_per_s"] = timed ? json::Value(s.entries_per_s) : json::Value();
     x["fraction_of_peak"] = opt(s.fraction_of_peak);
+    x["fraction_of_bound"] = opt(s.fraction_of_bound);
     x["speedup_vs_naive"] = opt(s.speedup_vs_naive);
     x["speedup_vs_best_peer"] = opt(s.speedup_vs_best_peer);
     x["check"] = r.passed ? std::string("passed") : "failed: " + r.error;

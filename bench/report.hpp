@@ -25,6 +25,7 @@ struct Summary {
   double median_s = 0, min_s = 0, mad_s = 0;
   double gflops = 0, entries_per_s = 0;        // from the median, 6·k flops per entry
   std::optional<double> fraction_of_peak;      // of the FMA peak in the case's precision, same threads
+  std::optional<double> fraction_of_bound;     // the block's gather_bound median / this median, same threads
   std::optional<double> speedup_vs_naive;      // naive's median / this median (same data, k, dtype)
   std::optional<double> speedup_vs_best_peer;  // fastest peer's median at the same threads / this median
 };

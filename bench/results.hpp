@@ -9,11 +9,11 @@
 //                 "bandwidth_gbs": {"1": ..., "2": ...} },        keyed by thread count
 //   "results": [
 //     { "name": "eval/fused_simd/tiny/k:16/threads:1",        also the Google Benchmark name
-//       "impl": "fused_simd", "kind": "mfgrad" | "peer",
-//       "dataset": "tiny", "dtype": "float32", "k": 16, "threads": 1, "nnz": 60000,
-//       "samples_s": [ ... one wall time per repetition ... ],
-//       "median_s": ..., "min_s": ..., "mad_s": ...,           median absolute deviation
-//       "gflops": ..., "entries_per_s": ..., "fraction_of_peak": ...,   from the median, 6·k flops/entry
+//       "impl": "fused_simd", "kind": "mfgrad" | "peer" | "plan" | "bound" (gather_bound) | "refresh" (round_to),
+//       "dataset": "tiny", "dtype": "float32" | "float64" | "bfloat16" | "float16", "k": 16, "threads": 1, "nnz":
+//       60000, "samples_s": [ ... one wall time per repetition ... ], "median_s": ..., "min_s": ..., "mad_s": ...,
+//       median absolute deviation "gflops": ..., "entries_per_s": ..., "fraction_of_peak": ...,   from the median, 6·k
+//       flops/entry "fraction_of_bound": ...,  the block's gather_bound median / this median (same threads)
 //       "speedup_vs_naive": ..., "speedup_vs_best_peer": ...,  null when not measured
 //       "check": "passed" | "failed: <why>",
 //       "instructions": 1234567 }                              only in --instructions mode

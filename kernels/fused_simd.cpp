@@ -25,6 +25,7 @@
 namespace mfgrad::kernels::fused_simd {
 
 MFGRAD_SIMD_EXTERN(MFGRAD_FUSED_SIMD_RUN)
+MFGRAD_SIMD_EXTERN_HALF(MFGRAD_FUSED_SIMD_RUN)
 
 namespace {
 
@@ -70,19 +71,22 @@ struct Layout : PreparedState {
   }
 };
 
-template <class T>
-double run(const Problem<T>& p, Workspace& ws) {
+// S: how U and V are stored; T: what they are computed in. 16-bit rows are widened as they are loaded,
+// and the V copy stays 16-bit: half the bytes per gathered v_j (the ∂V copies stay float32).
+template <class S>
+double run(const Problem<S>& p, Workspace& ws) {
+  using T = compute_t<S>;
   const int parts = ws.threads();
   const std::size_t m = static_cast<std::size_t>(p.obs.rows()), n = static_cast<std::size_t>(p.obs.cols());
   constexpr std::size_t line = 64 / sizeof(T);
   const std::size_t stride = (p.k + line - 1) / line * line;
   const auto& layout =
       ws.prepared<Layout<T>>(p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, stride * sizeof(T), parts); });
-  T* v_copy = ws.scratch<T>(0, n * stride);
+  S* v_copy = ws.scratch<S>(0, n * stride);
   T* dv = ws.scratch<T>(1, static_cast<std::size_t>(parts) * n * stride);
   T* row_buf = ws.scratch<T>(2, static_cast<std::size_t>(parts) * 2 * stride);
   detail::Partial* acc = ws.scratch<detail::Partial>(3, 2 * static_cast<std::size_t>(parts));
-  const detail::FusedView<T> w{m,
+  const detail::FusedView<S> w{m,
                                n,
                                p.k,
                                stride,
@@ -111,7 +115,7 @@ double run(const Problem<T>& p, Workspace& ws) {
 
 }  // namespace
 
-MFGRAD_KERNEL_ENTRY_POINTS
+MFGRAD_KERNEL_ENTRY_POINTS_HALF
 
 // Narrow rows, or a k tiled_simd runs in its slow loop: the single pass wins as long as the per-thread
 // ∂V copies are small next to the work (at least 16 entries per column per thread); at an odd k it

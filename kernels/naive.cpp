@@ -3,7 +3,8 @@
 //   F     = ½ Σ_{(i,j)∈Ω} r_ij² + λ/2 (‖U‖²_F + ‖V‖²_F),   r_ij = M_ij − u_i·v_j
 //   ∂F/∂U = λU − R V          ∂F/∂V = λV − Rᵀ U
 //
-// Walks Ω in input order with every product and sum in double, then rounds ∂U and ∂V to T once.
+// Walks Ω in input order with every product and sum in double, then rounds ∂U and ∂V to compute_t<T>
+// once. 16-bit factors are read as they are stored and widened exactly to double.
 // Serial, so it is trivially identical at any thread count. Everything else is compared with it.
 //
 // To add an implementation: copy this file to kernels/<name>.cpp, rename the namespace to
@@ -27,7 +28,7 @@ double run(const Problem<T>& p, Workspace& ws) {
   const std::size_t m = static_cast<std::size_t>(p.obs.rows()), n = static_cast<std::size_t>(p.obs.cols());
   const std::size_t k = p.k;
   const std::span<const index_t> row_of = p.obs.row_of(), col = p.obs.col_idx();
-  const std::span<const T> val = p.obs.template values<T>();
+  const std::span<const compute_t<T>> val = p.obs.template values<compute_t<T>>();
 
   // Double accumulators so the oracle's own rounding stays far below any kernel's.
   double* gu = ws.scratch<double>(0, m * k);
@@ -59,13 +60,13 @@ double run(const Problem<T>& p, Workspace& ws) {
     }
   }
 
-  for (std::size_t x = 0; x < m * k; ++x) p.grad_u[x] = static_cast<T>(gu[x]);
-  for (std::size_t x = 0; x < n * k; ++x) p.grad_v[x] = static_cast<T>(gv[x]);
+  for (std::size_t x = 0; x < m * k; ++x) p.grad_u[x] = static_cast<compute_t<T>>(gu[x]);
+  for (std::size_t x = 0; x < n * k; ++x) p.grad_v[x] = static_cast<compute_t<T>>(gv[x]);
   return 0.5 * sq + 0.5 * p.lambda * (norm_u + norm_v);
 }
 
 }  // namespace
 
-MFGRAD_KERNEL_ENTRY_POINTS
+MFGRAD_KERNEL_ENTRY_POINTS_HALF
 
 }  // namespace mfgrad::kernels::naive

@@ -19,13 +19,14 @@ constexpr double merge_terms = 64;
 
 template <class T>
 ErrorBounds error_bounds(const Observed& obs, const T* u, const T* v, std::size_t k, double lambda) {
-  const double unit_t = std::numeric_limits<T>::epsilon() / 2, unit_d = DBL_EPSILON / 2;
+  // 16-bit factors are computed in float32: the float32 rule, on the stored (exactly widened) values.
+  const double unit_t = std::numeric_limits<compute_t<T>>::epsilon() / 2, unit_d = DBL_EPSILON / 2;
   const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
   const auto row_ptr = obs.row_ptr(), col_ptr = obs.col_ptr();
   const auto col = obs.col_idx();
   const auto row = obs.row_idx();
   const auto to_csr = obs.csc_to_csr();
-  const auto val = obs.values<T>();
+  const auto val = obs.values<compute_t<T>>();
   const double dot_gamma = gamma(k + 1.0, unit_t) + gamma(k + 1.0, unit_d);
 
   // Per entry: |r_ij| and a_ij, in double.
@@ -117,6 +118,8 @@ CheckReport check(const Observed& obs, std::size_t k, const ErrorBounds& bounds,
 
 template ErrorBounds error_bounds<float>(const Observed&, const float*, const float*, std::size_t, double);
 template ErrorBounds error_bounds<double>(const Observed&, const double*, const double*, std::size_t, double);
+template ErrorBounds error_bounds<bfloat16>(const Observed&, const bfloat16*, const bfloat16*, std::size_t, double);
+template ErrorBounds error_bounds<float16>(const Observed&, const float16*, const float16*, std::size_t, double);
 template CheckReport check<float>(const Observed&, std::size_t, const ErrorBounds&, const Evaluation<float>&,
                                   const Evaluation<float>&);
 template CheckReport check<double>(const Observed&, std::size_t, const ErrorBounds&, const Evaluation<double>&,

@@ -39,7 +39,7 @@ template <class T>
 void check_finite(const char* what, const T* data, std::size_t rows, std::size_t cols) {
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t c = 0; c < cols; ++c)
-      if (!std::isfinite(data[r * cols + c]))
+      if (!std::isfinite(static_cast<double>(data[r * cols + c])))
         throw Error(std::string(what) + "[" + std::to_string(r) + ", " + std::to_string(c) + "] is " +
                     format_number(static_cast<double>(data[r * cols + c])) + " (factors were asked to be finite)");
 }
@@ -47,8 +47,8 @@ void check_finite(const char* what, const T* data, std::size_t rows, std::size_t
 }  // namespace
 
 template <class T>
-void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<T> grad_u,
-              Matrix<T> grad_v, const EvalOptions& options) {
+void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<compute_t<T>> grad_u,
+              Matrix<compute_t<T>> grad_v, const EvalOptions& options) {
   const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
   if (u.cols == 0) throw Error("k must be at least 1, but U has 0 columns");
   const std::size_t k = u.cols;
@@ -63,8 +63,8 @@ void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double 
     throw Error("grad_U overlaps an input factor (U or V); outputs must be separate buffers");
   if (overlap(grad_v.data, n * k, u.data, m * k) || overlap(grad_v.data, n * k, v.data, n * k))
     throw Error("grad_V overlaps an input factor (U or V); outputs must be separate buffers");
-  if (std::is_same_v<T, float> && !obs.float32_overflow().empty())
-    throw Error("float32 evaluation refused: " + obs.float32_overflow());
+  if (std::is_same_v<compute_t<T>, float> && !obs.float32_overflow().empty())
+    throw Error(std::string(to_string(precision_of<T>())) + " evaluation refused: " + obs.float32_overflow());
   if (options.check_factors) {
     check_finite("U", u.data, m, k);
     check_finite("V", v.data, n, k);
@@ -73,7 +73,7 @@ void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double 
 
 template <class T>
 double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda,
-                Matrix<T> grad_u, Matrix<T> grad_v, Workspace& ws, const EvalOptions& options) {
+                Matrix<compute_t<T>> grad_u, Matrix<compute_t<T>> grad_v, Workspace& ws, const EvalOptions& options) {
   validate(obs, u, v, lambda, grad_u, grad_v, options);
   isa_ceiling();  // an invalid MFGRAD_ISA is an error, not a silent cap at the baseline
   if (!kernel.supported())
@@ -95,13 +95,15 @@ double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Ma
   }
 }
 
-template void validate<float>(const Observed&, Matrix<const float>, Matrix<const float>, double, Matrix<float>,
-                              Matrix<float>, const EvalOptions&);
-template void validate<double>(const Observed&, Matrix<const double>, Matrix<const double>, double, Matrix<double>,
-                               Matrix<double>, const EvalOptions&);
-template double evaluate<float>(const Kernel&, const Observed&, Matrix<const float>, Matrix<const float>, double,
-                                Matrix<float>, Matrix<float>, Workspace&, const EvalOptions&);
-template double evaluate<double>(const Kernel&, const Observed&, Matrix<const double>, Matrix<const double>, double,
-                                 Matrix<double>, Matrix<double>, Workspace&, const EvalOptions&);
+#define MFGRAD_EVALUATE_INSTANCES(T)                                                                         \
+  template void validate<T>(const Observed&, Matrix<const T>, Matrix<const T>, double, Matrix<compute_t<T>>, \
+                            Matrix<compute_t<T>>, const EvalOptions&);                                       \
+  template double evaluate<T>(const Kernel&, const Observed&, Matrix<const T>, Matrix<const T>, double,      \
+                              Matrix<compute_t<T>>, Matrix<compute_t<T>>, Workspace&, const EvalOptions&);
+MFGRAD_EVALUATE_INSTANCES(float)
+MFGRAD_EVALUATE_INSTANCES(double)
+MFGRAD_EVALUATE_INSTANCES(bfloat16)
+MFGRAD_EVALUATE_INSTANCES(float16)
+#undef MFGRAD_EVALUATE_INSTANCES
 
 }  // namespace mfgrad

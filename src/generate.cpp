@@ -257,12 +257,20 @@ std::vector<T> random_factor(std::size_t rows, std::size_t k, std::uint64_t seed
 #pragma omp parallel for schedule(static)
   for (std::size_t x = 0; x < rows * k; ++x) {
     Rng rng(seed, factor_value, x);  // keyed by position: the same at any thread count
-    f[x] = static_cast<T>((2 * rng.uniform() - 1) * half_width);
+    const double value = (2 * rng.uniform() - 1) * half_width;
+    if constexpr (std::is_same_v<T, bfloat16>)
+      f[x] = to_bfloat16(static_cast<float>(value));
+    else if constexpr (std::is_same_v<T, float16>)
+      f[x] = to_float16(static_cast<float>(value));
+    else
+      f[x] = static_cast<T>(value);
   }
   return f;
 }
 
 template std::vector<float> random_factor<float>(std::size_t, std::size_t, std::uint64_t);
 template std::vector<double> random_factor<double>(std::size_t, std::size_t, std::uint64_t);
+template std::vector<bfloat16> random_factor<bfloat16>(std::size_t, std::size_t, std::uint64_t);
+template std::vector<float16> random_factor<float16>(std::size_t, std::size_t, std::uint64_t);
 
 }  // namespace mfgrad

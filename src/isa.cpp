@@ -98,7 +98,8 @@ std::string accepted_names() {
 Isa detect() noexcept {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return Isa::baseline;
-  const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28);
+  // F16C (float16 conversions) came with the first AVX2 CPUs; the avx2 and avx512 levels require it.
+  const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28), f16c = c & (1u << 29);
   if (!osxsave || !avx) return Isa::baseline;
   unsigned xcr0_lo, xcr0_hi;
   __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
@@ -109,8 +110,8 @@ Isa detect() noexcept {
   const bool avx2 = b & (1u << 5);
   const bool avx512 = (b & (1u << 16)) && (b & (1u << 17)) && (b & (1u << 28)) && (b & (1u << 30)) &&
                       (b & (1u << 31));  // F, DQ, CD, BW, VL
-  if (avx512 && fma && os_zmm) return Isa::avx512;
-  if (avx2 && fma) return Isa::avx2;
+  if (avx512 && fma && f16c && os_zmm) return Isa::avx512;
+  if (avx2 && fma && f16c) return Isa::avx2;
   return Isa::baseline;
 }
 unsigned detect_sve_bits() noexcept { return 0; }

@@ -107,17 +107,21 @@ MemoryNeed observed_memory(std::int64_t m, std::int64_t n, std::int64_t nnz) {
 }
 
 // Scratch, the largest any implementation takes: the oracle's double accumulators for both gradients,
-// or per-thread copies of ∂V; plus residuals and a tiled copy of Ω's indices and values per entry.
+// or per-thread copies of ∂V; plus residuals and a tiled copy of Ω's indices and values per entry. For
+// 16-bit factors the gradients, copies and residuals are float32, and an implementation that does not
+// read 16-bit rows itself holds float32 copies of U and V besides.
 MemoryNeed evaluation_memory(std::int64_t m, std::int64_t n, std::int64_t nnz, std::size_t k, Precision precision,
                              int threads, bool plan) {
-  const std::size_t item = precision == Precision::f32 ? sizeof(float) : sizeof(double);
+  const std::size_t stored = element_bytes(precision), item = precision == Precision::f64 ? 8 : 4;
   const std::size_t rows = add(count(m), count(n));
   MemoryNeed need;
-  need.factors = mul(mul(rows, k), item);
-  need.gradients = need.factors;
+  need.factors = mul(mul(rows, k), stored);
+  need.gradients = mul(mul(rows, k), item);
   const std::size_t accumulators = mul(mul(rows, k), sizeof(double));
   const std::size_t private_copies = mul(mul(count(threads - 1), count(n)), mul(k, item));
-  need.scratch = add(add(std::max(accumulators, private_copies), mul(count(nnz), 24 + 2 * item)), mul(rows, 40));
+  const std::size_t widened = stored < item ? mul(mul(rows, k), item) : 0;
+  need.scratch =
+      add(add(add(std::max(accumulators, private_copies), mul(count(nnz), 24 + 2 * item)), mul(rows, 40)), widened);
   if (plan) need.scratch = add(need.scratch, add(need.factors, need.gradients));
   return need;
 }

@@ -54,12 +54,15 @@ std::string variant_name(const Kernel& k, Workspace::CacheSizes c) {
 // column ranks the shape (mfgrad/kernel.hpp, Preference) and the highest rank wins. The ranks encode
 // what was measured on every preset at k = 4…256 (README, "The plan").
 std::pair<const Kernel*, std::string> estimate(const Observed& obs, std::size_t k, Precision precision, int threads) {
-  const std::size_t bytes = precision == Precision::f32 ? 4 : 8;
-  const ShapeHint shape{obs.nnz(), obs.rows(), obs.cols(), k, bytes, simd_bytes() / bytes, threads};
+  const std::size_t bytes = element_bytes(precision), compute = precision == Precision::f64 ? 8 : 4;
+  const ShapeHint shape{obs.nnz(), obs.rows(), obs.cols(), k, bytes, compute, simd_bytes() / compute, threads};
+  const bool half = bytes == 2;
   const Kernel* pick = nullptr;
   Preference best;
   for (const Kernel& kern : registry()) {
-    if (kern.prefers == nullptr || !kern.supported()) continue;
+    // 16-bit factors: only the implementations that read them in their own loops (the others widen
+    // whole copies of U and V first and are never faster).
+    if (kern.prefers == nullptr || !kern.supported() || (half && !kern.native_half)) continue;
     const Preference p = kern.prefers(shape);
     if (p.rank > best.rank) pick = &kern, best = p;
   }
@@ -99,7 +102,8 @@ struct Plan::State {
   void measure(const PlanOptions& options) {
     using clock = std::chrono::steady_clock;
     const std::size_t m = static_cast<std::size_t>(obs->rows()), n = static_cast<std::size_t>(obs->cols());
-    Buffer<T> u(m * k), v(n * k), gu(m * k), gv(n * k);
+    Buffer<T> u(m * k), v(n * k);
+    Buffer<compute_t<T>> gu(m * k), gv(n * k);
     const std::vector<T> u0 = random_factor<T>(m, k, 1), v0 = random_factor<T>(n, k, 2);
     std::copy(u0.begin(), u0.end(), u.data());
     std::copy(v0.begin(), v0.end(), v.data());
@@ -180,7 +184,8 @@ struct Plan::State {
   template <class T>
   void prepare() {
     const std::size_t m = static_cast<std::size_t>(obs->rows()), n = static_cast<std::size_t>(obs->cols());
-    std::vector<T> u(m * k, T(0)), v(n * k, T(0)), gu(m * k), gv(n * k);
+    std::vector<T> u(m * k, T{}), v(n * k, T{});
+    std::vector<compute_t<T>> gu(m * k), gv(n * k);
     kernel->fn<T>()({*obs, u.data(), v.data(), k, 0.0, gu.data(), gv.data()}, *ws);
   }
 };
@@ -188,8 +193,8 @@ struct Plan::State {
 Plan::Plan(const Observed& obs, std::size_t k, Precision precision, const PlanOptions& options)
     : s_(std::make_unique<State>()) {
   if (k == 0) throw Error("k must be at least 1");
-  if (precision == Precision::f32 && !obs.float32_overflow().empty())
-    throw Error("float32 plan refused: " + obs.float32_overflow());
+  if (precision != Precision::f64 && !obs.float32_overflow().empty())
+    throw Error(std::string(to_string(precision)) + " plan refused: " + obs.float32_overflow());
   s_->obs = &obs;
   s_->k = k;
   s_->precision = precision;
@@ -214,10 +219,7 @@ Plan::Plan(const Observed& obs, std::size_t k, Precision precision, const PlanOp
         }
     }
     if (s_->kernel == nullptr) {
-      if (precision == Precision::f32)
-        s_->measure<float>(options);
-      else
-        s_->measure<double>(options);
+      with_precision(precision, [&](auto t) { s_->measure<decltype(t)>(options); });
       prepared = true;
       std::lock_guard lock(wisdom_mutex);
       double chosen = 0;
@@ -229,10 +231,7 @@ Plan::Plan(const Observed& obs, std::size_t k, Precision precision, const PlanOp
   s_->ws->set_cache_sizes(s_->caches);
   // The chosen layout is built now, so that no evaluate() pays for it.
   if (!prepared) {
-    if (precision == Precision::f32)
-      s_->prepare<float>();
-    else
-      s_->prepare<double>();
+    with_precision(precision, [&](auto t) { s_->prepare<decltype(t)>(); });
   }
 }
 
@@ -241,8 +240,8 @@ Plan& Plan::operator=(Plan&&) noexcept = default;
 Plan::~Plan() = default;
 
 template <class T>
-double Plan::evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<T> grad_u, Matrix<T> grad_v,
-                      const EvalOptions& options) {
+double Plan::evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<compute_t<T>> grad_u,
+                      Matrix<compute_t<T>> grad_v, const EvalOptions& options) {
   if (precision_of<T>() != s_->precision)
     throw Error(std::string("plan was made for ") + to_string(s_->precision) + ", not " + to_string(precision_of<T>()));
   if (u.cols != s_->k)
@@ -251,10 +250,14 @@ double Plan::evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matri
   return mfgrad::evaluate<T>(*s_->kernel, *s_->obs, u, v, lambda, grad_u, grad_v, *s_->ws, options);
 }
 
-template double Plan::evaluate<float>(Matrix<const float>, Matrix<const float>, double, Matrix<float>, Matrix<float>,
-                                      const EvalOptions&);
-template double Plan::evaluate<double>(Matrix<const double>, Matrix<const double>, double, Matrix<double>,
-                                       Matrix<double>, const EvalOptions&);
+#define MFGRAD_PLAN_EVALUATE(T)                                                                     \
+  template double Plan::evaluate<T>(Matrix<const T>, Matrix<const T>, double, Matrix<compute_t<T>>, \
+                                    Matrix<compute_t<T>>, const EvalOptions&);
+MFGRAD_PLAN_EVALUATE(float)
+MFGRAD_PLAN_EVALUATE(double)
+MFGRAD_PLAN_EVALUATE(bfloat16)
+MFGRAD_PLAN_EVALUATE(float16)
+#undef MFGRAD_PLAN_EVALUATE
 
 const Kernel& Plan::kernel() const noexcept { return *s_->kernel; }
 std::string Plan::choice() const { return variant_name(*s_->kernel, s_->caches); }

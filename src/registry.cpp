@@ -10,11 +10,13 @@
 
 // Every kernels/<name>.cpp defines these in mfgrad::kernels::<name>; prefers only where its line
 // names it (a declaration nobody uses costs nothing).
-#define MFGRAD_KERNEL(name, ...)                       \
-  namespace mfgrad::kernels::name {                    \
-  double evaluate(const Problem<float>&, Workspace&);  \
-  double evaluate(const Problem<double>&, Workspace&); \
-  Preference prefers(const ShapeHint&);                \
+#define MFGRAD_KERNEL(name, ...)                         \
+  namespace mfgrad::kernels::name {                      \
+  double evaluate(const Problem<float>&, Workspace&);    \
+  double evaluate(const Problem<double>&, Workspace&);   \
+  double evaluate(const Problem<bfloat16>&, Workspace&); \
+  double evaluate(const Problem<float16>&, Workspace&);  \
+  Preference prefers(const ShapeHint&);                  \
   }
 #include "kernels.inc"
 #undef MFGRAD_KERNEL
@@ -30,6 +32,7 @@ struct KernelTraits {
   bool deterministic = false;
   bool simd = false;
   bool cache_tunable = false;
+  bool native_half = false;
   int tier = 1;
   PrefersFn prefers = nullptr;
   const char* description = "";
@@ -48,15 +51,17 @@ static_assert(oracle_lines == 1, "kernels/kernels.inc: exactly one line must be 
 #include "kernels.inc"
 #undef MFGRAD_KERNEL
 
-Kernel entry(const char* name, const KernelTraits& t, EvalFn<float> f32, EvalFn<double> f64) {
-  return Kernel{name,   t.description,   t.isa,  t.oracle,  t.serial, t.deterministic,
-                t.simd, t.cache_tunable, t.tier, t.prefers, f32,      f64};
+Kernel entry(const char* name, const KernelTraits& t, EvalFn<float> f32, EvalFn<double> f64, EvalFn<bfloat16> bf16,
+             EvalFn<float16> f16) {
+  return Kernel{name,      t.description, t.isa, t.oracle, t.serial, t.deterministic, t.simd, t.cache_tunable, t.tier,
+                t.prefers, f32,           f64,   bf16,     f16,      t.native_half};
 }
 
 // The list, expanded where kernels::<name> is in scope for the prefers column.
 std::vector<Kernel> listed() {
   return {
-#define MFGRAD_KERNEL(name, ...) entry(#name, KernelTraits{__VA_ARGS__}, &name::evaluate, &name::evaluate),
+#define MFGRAD_KERNEL(name, ...) \
+  entry(#name, KernelTraits{__VA_ARGS__}, &name::evaluate, &name::evaluate, &name::evaluate, &name::evaluate),
 #include "kernels.inc"
 #undef MFGRAD_KERNEL
   };

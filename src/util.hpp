@@ -108,10 +108,10 @@ inline std::string format_duration(double seconds) {
   return buf;
 }
 
-// "float32" / "float64" (to_string's names); nullopt for anything else.
+// "float32", "float64", "bfloat16", "float16" (to_string's names); nullopt for anything else.
 inline std::optional<Precision> parse_precision(std::string_view name) {
-  if (name == to_string(Precision::f32)) return Precision::f32;
-  if (name == to_string(Precision::f64)) return Precision::f64;
+  for (Precision p : {Precision::f32, Precision::f64, Precision::bf16, Precision::f16})
+    if (name == to_string(p)) return p;
   return std::nullopt;
 }
 

@@ -11,12 +11,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <numeric>
+#include <vector>
 
 #include "fma.hpp"
+#include "gather.hpp"
+#include "mfgrad/buffer.hpp"
 #include "simd/dispatch.hpp"
 
 namespace mfgrad::bench {
@@ -26,6 +31,7 @@ namespace probe {
 namespace simd = kernels::simd;
 
 MFGRAD_SIMD_EXTERN(MFGRAD_PROBE_FMA_RUN)
+MFGRAD_SIMD_EXTERN(MFGRAD_PROBE_GATHER_RUN)
 
 }  // namespace probe
 
@@ -219,5 +225,83 @@ Bandwidth measure_bandwidth(int threads, double seconds) {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Gather bound
+
+struct GatherBound::State {
+  std::size_t width = 0;  // floats per row
+  int threads = 1;
+  std::size_t distance = 0;
+  Buffer<float> rows;
+  Buffer<std::int32_t> ids;
+  std::vector<std::size_t> bounds;  // threads + 1 entry bounds
+
+  double pass(std::size_t d) {
+    double sum = 0;
+#pragma omp parallel for schedule(static, 1) num_threads(threads) reduction(+ : sum)
+    for (int t = 0; t < threads; ++t) {
+      const std::size_t begin = bounds[t], count = bounds[t + 1] - begin;
+      const float* r = rows.data();
+      const std::int32_t* id = ids.data() + begin;
+      const std::size_t w = width;
+      sum += probe::simd::dispatch(
+          [&](auto arch) { return probe::gather_rows<decltype(arch), float>(arch, r, w, id, count, d); });
+    }
+    return sum;
+  }
+};
+
+namespace {
+volatile double gather_sink;
+}
+
+GatherBound::GatherBound(const Observed& obs, std::size_t row_bytes, int threads) : s_(std::make_unique<State>()) {
+  State& s = *s_;
+  s.width = (std::max<std::size_t>(row_bytes, 1) + 15) / 16 * 4;
+  s.threads = requested_threads(threads);
+  const std::size_t n = static_cast<std::size_t>(obs.cols()), nnz = static_cast<std::size_t>(obs.nnz());
+  // Columns by descending degree, ties by id.
+  const auto col_ptr = obs.col_ptr();
+  std::vector<std::int32_t> by_degree(n), new_of_old(n);
+  std::iota(by_degree.begin(), by_degree.end(), 0);
+  std::stable_sort(by_degree.begin(), by_degree.end(), [&](std::int32_t a, std::int32_t b) {
+    return col_ptr[a + 1] - col_ptr[a] > col_ptr[b + 1] - col_ptr[b];
+  });
+  for (std::size_t j = 0; j < n; ++j) new_of_old[static_cast<std::size_t>(by_degree[j])] = static_cast<std::int32_t>(j);
+  s.ids.reset(std::max<std::size_t>(nnz, 1));
+  const auto row_ptr = obs.row_ptr();
+  const auto col = obs.col_idx();
+#pragma omp parallel for schedule(dynamic, 1024)
+  for (std::int64_t i = 0; i < obs.rows(); ++i) {
+    std::int32_t* out = s.ids.data() + row_ptr[i];
+    for (offset_t q = row_ptr[i]; q < row_ptr[i + 1]; ++q)
+      out[q - row_ptr[i]] = new_of_old[static_cast<std::size_t>(col[q])];
+    std::sort(out, out + (row_ptr[i + 1] - row_ptr[i]));
+  }
+  // Entry-balanced parts; the rows' first touch spread the same way as the kernels' copies.
+  s.bounds.resize(static_cast<std::size_t>(s.threads) + 1);
+  for (int t = 0; t <= s.threads; ++t)
+    s.bounds[t] = nnz * static_cast<std::size_t>(t) / static_cast<std::size_t>(s.threads);
+  s.rows.reset(std::max<std::size_t>(n, 1) * s.width);
+#pragma omp parallel for schedule(static) num_threads(s.threads)
+  for (std::int64_t x = 0; x < static_cast<std::int64_t>(n * s.width); ++x)
+    s.rows[x] = 1.0f / static_cast<float>(1 + x % 7);
+  // Calibration: a warm-up pass, then one timed pass per distance; the fastest distance is kept.
+  gather_sink = s.pass(0);
+  double best = HUGE_VAL;
+  for (std::size_t d : {0, 4, 8, 16}) {
+    const Clock::time_point start = Clock::now();
+    gather_sink = s.pass(d);
+    if (const double t = seconds_since(start); t < best) best = t, s.distance = d;
+  }
+}
+
+GatherBound::~GatherBound() = default;
+
+void GatherBound::run() { gather_sink = s_->pass(s_->distance); }
+std::size_t GatherBound::row_bytes() const noexcept { return s_->width * sizeof(float); }
+std::size_t GatherBound::distance() const noexcept { return s_->distance; }
+int GatherBound::threads() const noexcept { return s_->threads; }
 
 }  // namespace mfgrad::bench

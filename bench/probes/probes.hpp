@@ -1,8 +1,12 @@
 // Machine ceilings measured by small built-in probes, so that "fraction of peak" is honest.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 
+#include "mfgrad/observed.hpp"
 #include "mfgrad/types.hpp"
 
 namespace mfgrad::bench {
@@ -34,5 +38,30 @@ struct Bandwidth {
 // each thread first touches the pages it streams. `seconds` bounds the timed passes (at least 3 of
 // each); allocating and first touching the 3 arrays comes on top.
 Bandwidth measure_bandwidth(int threads, double seconds = 0.5);
+
+// The gather bound of a data set at one row size: the time to read, for every entry of Ω, one whole
+// factor row of `row_bytes` (rounded up to 16) picked by its column — the v_j every evaluation must
+// bring to the core — from an array of n such rows, and nothing else. The rows are numbered by
+// descending column degree and each row's ids sorted, the most cache-friendly order any
+// implementation here uses, and the pass is split into `threads` entry-balanced parts run in
+// parallel. Prefetching `distance` ids ahead is calibrated once (0, 4, 8 or 16: the fastest). No
+// evaluation of Ω can move less than this, so an implementation's time over it is its efficiency
+// against the memory system rather than against the FMA units.
+class GatherBound {
+ public:
+  GatherBound(const Observed& obs, std::size_t row_bytes, int threads);
+  ~GatherBound();
+  GatherBound(const GatherBound&) = delete;
+  GatherBound& operator=(const GatherBound&) = delete;
+
+  void run();  // one pass (what the benchmark times)
+  std::size_t row_bytes() const noexcept;
+  std::size_t distance() const noexcept;  // the calibrated prefetch distance
+  int threads() const noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 
 }  // namespace mfgrad::bench

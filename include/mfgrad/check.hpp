@@ -25,7 +25,9 @@ struct ErrorBounds {
   std::vector<double> grad_v;  // n×k
 };
 
-// Bounds for evaluating at (U, V, λ) in precision T, following the rule above. Parallel (OpenMP).
+// Bounds for evaluating at (U, V, λ) stored as T, following the rule above with the unit roundoff of
+// compute_t<T> (float32 for bfloat16 and float16 factors, whose stored values are exact in float32).
+// Parallel (OpenMP). Results of 16-bit factors are checked with check<float>.
 template <class T>
 ErrorBounds error_bounds(const Observed& obs, const T* u, const T* v, std::size_t k, double lambda);
 

@@ -49,7 +49,8 @@ Entries generate_entries(const DataSpec& spec);
 Observed generate(const DataSpec& spec);
 
 // Factor matrix (rows × k, row-major) with entries uniform in ±√3·k^(−1/4), so that u_i·v_j has
-// variance about 1 at any k; the same for a given (rows, k, seed) on every machine.
+// variance about 1 at any k; the same for a given (rows, k, seed) on every machine. For bfloat16 and
+// float16, the float32 draw rounded to nearest even.
 template <class T>
 std::vector<T> random_factor(std::size_t rows, std::size_t k, std::uint64_t seed);
 

@@ -9,6 +9,8 @@
 // accumulated in double, whatever T is.
 //
 // Layout: U, V, ∂U, ∂V are dense, row-major, contiguous (row i of U starts at u + i·k).
+// Precision: U and V are float, double, bfloat16 or float16 (mfgrad/half.hpp); ∂U, ∂V and every product
+// and sum are compute_t<T> (float for the 16-bit formats), the loss double.
 // Ownership: the caller owns all four; the kernel keeps no pointer after returning.
 // Aliasing: ∂U and ∂V must not overlap each other, U or V. They are overwritten, never read, so
 // whatever they held before (NaN included) cannot leak into the result.
@@ -26,16 +28,16 @@
 
 namespace mfgrad {
 
-// What a kernel function receives, already validated by evaluate().
+// What a kernel function receives, already validated by evaluate(). T is the stored element type.
 template <class T>
 struct Problem {
   const Observed& obs;
-  const T* u;     // m×k
-  const T* v;     // n×k
-  std::size_t k;  // ≥ 1
-  double lambda;  // finite, ≥ 0
-  T* grad_u;      // m×k, written
-  T* grad_v;      // n×k, written
+  const T* u;            // m×k
+  const T* v;            // n×k
+  std::size_t k;         // ≥ 1
+  double lambda;         // finite, ≥ 0
+  compute_t<T>* grad_u;  // m×k, written
+  compute_t<T>* grad_v;  // n×k, written
 };
 
 template <class T>
@@ -46,8 +48,9 @@ struct ShapeHint {
   offset_t nnz;               // observed entries
   index_t rows, cols;         // m, n
   std::size_t k;              // factor columns, ≥ 1
-  std::size_t element_bytes;  // 4 (float32) or 8 (float64)
-  std::size_t lanes;          // elements per SIMD register at the dispatched level (simd_bytes() / element_bytes)
+  std::size_t element_bytes;  // stored: 2 (bfloat16, float16), 4 (float32) or 8 (float64)
+  std::size_t compute_bytes;  // of the type products are computed in: 4 or 8
+  std::size_t lanes;          // compute elements per SIMD register at the dispatched level
   int threads;                // threads the evaluation will run on
 };
 
@@ -77,11 +80,15 @@ struct Kernel {
   PrefersFn prefers;   // estimate mode's question (nullptr: never estimated, only measured)
   EvalFn<float> f32;
   EvalFn<double> f64;
+  EvalFn<bfloat16> bf16;
+  EvalFn<float16> f16;
+  bool native_half;  // reads 16-bit factors in its own loops; otherwise they are widened to float32
+                     // scratch copies first and its float32 code runs (correct, not faster)
 
   bool supported() const noexcept { return cpu_supports(isa); }
   template <class T>
   EvalFn<T> fn() const noexcept {
-    return by_precision<T>(f32, f64);
+    return by_precision<T>(f32, f64, bf16, f16);
   }
 };
 
@@ -128,12 +135,13 @@ struct EvalOptions {
 // kernel and returns F.
 template <class T>
 double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda,
-                Matrix<T> grad_u, Matrix<T> grad_v, Workspace& ws, const EvalOptions& options = {});
+                Matrix<compute_t<T>> grad_u, Matrix<compute_t<T>> grad_v, Workspace& ws,
+                const EvalOptions& options = {});
 
 // The checks of evaluate(), alone.
 template <class T>
-void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<T> grad_u,
-              Matrix<T> grad_v, const EvalOptions& options = {});
+void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<compute_t<T>> grad_u,
+              Matrix<compute_t<T>> grad_v, const EvalOptions& options = {});
 
 namespace testing {
 // Swaps the functions behind a registered name (e.g. for a deliberately slowed build that proves the

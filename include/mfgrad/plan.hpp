@@ -50,10 +50,11 @@ class Plan {
   ~Plan();
 
   // As mfgrad::evaluate() with the chosen implementation; T must be the plan's precision and the
-  // shapes those the plan was made for.
+  // shapes those the plan was made for. A plan never changes the precision: a bfloat16 plan chooses
+  // among implementations run on bfloat16 factors.
   template <class T>
-  double evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<T> grad_u, Matrix<T> grad_v,
-                  const EvalOptions& options = {});
+  double evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<compute_t<T>> grad_u,
+                  Matrix<compute_t<T>> grad_v, const EvalOptions& options = {});
 
   const Kernel& kernel() const noexcept;
   const Workspace::CacheSizes& cache_sizes() const noexcept;  // of the chosen variant

@@ -47,9 +47,9 @@ class Workspace {
   // Grows, never shrinks; pointers stay valid until the same slot is asked for more.
   template <class U>
   U* scratch(std::size_t slot, std::size_t count) {
-    constexpr std::size_t words = (sizeof(U) + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
     static_assert(alignof(U) <= Buffer<std::uint64_t>::alignment);
-    return reinterpret_cast<U*>(slots_.at(slot).reserve(count * words));
+    const std::size_t words = (count * sizeof(U) + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
+    return reinterpret_cast<U*>(slots_.at(slot).reserve(words));
   }
 
   // The prepared state of type S for (obs, k, threads), built by `build()` on first use and kept.

@@ -8,13 +8,28 @@
 #include <vector>
 
 #include "detail/raw.hpp"
+#include "mfgrad/half.hpp"
 #include "mfgrad/kernel.hpp"
 
-// Defines the two entry points the registry expects from kernels/<name>.cpp, both forwarding to one
-// template `run<T>(const Problem<T>&, Workspace&)` in the same namespace.
-#define MFGRAD_KERNEL_ENTRY_POINTS                                                      \
-  double evaluate(const Problem<float>& p, Workspace& ws) { return run<float>(p, ws); } \
-  double evaluate(const Problem<double>& p, Workspace& ws) { return run<double>(p, ws); }
+// Defines the entry points the registry expects from kernels/<name>.cpp. MFGRAD_KERNEL_ENTRY_POINTS
+// forwards float and double to one template `run<T>(const Problem<T>&, Workspace&)` in the same
+// namespace, and serves 16-bit factors by widening them into float32 scratch and running run<float>.
+// A kernel that reads 16-bit factors in its own loops (.native_half in kernels.inc) uses
+// MFGRAD_KERNEL_ENTRY_POINTS_HALF instead: run<T> for all four element types.
+#define MFGRAD_KERNEL_ENTRY_POINTS                                                        \
+  double evaluate(const Problem<float>& p, Workspace& ws) { return run<float>(p, ws); }   \
+  double evaluate(const Problem<double>& p, Workspace& ws) { return run<double>(p, ws); } \
+  double evaluate(const Problem<bfloat16>& p, Workspace& ws) {                            \
+    return ::mfgrad::kernels::detail::run_widened(p, ws, &run<float>);                    \
+  }                                                                                       \
+  double evaluate(const Problem<float16>& p, Workspace& ws) {                             \
+    return ::mfgrad::kernels::detail::run_widened(p, ws, &run<float>);                    \
+  }
+#define MFGRAD_KERNEL_ENTRY_POINTS_HALF                                                       \
+  double evaluate(const Problem<float>& p, Workspace& ws) { return run<float>(p, ws); }       \
+  double evaluate(const Problem<double>& p, Workspace& ws) { return run<double>(p, ws); }     \
+  double evaluate(const Problem<bfloat16>& p, Workspace& ws) { return run<bfloat16>(p, ws); } \
+  double evaluate(const Problem<float16>& p, Workspace& ws) { return run<float16>(p, ws); }
 
 namespace mfgrad::kernels::detail {
 
@@ -37,6 +52,19 @@ inline std::vector<index_t> split_by_entries(std::span<const offset_t> ptr, int 
 
 // Chunks whose count depends only on the data, never on the thread count: summing per-chunk partial
 // results in chunk order is what keeps a kernel bitwise identical across thread counts.
+// 16-bit factors for a kernel whose loops read float32: U and V widened (exactly) into scratch slots 6
+// and 7, then the float32 code runs on the copies.
+template <class S>
+double run_widened(const Problem<S>& p, Workspace& ws, double (*run)(const Problem<float>&, Workspace&)) {
+  const std::size_t mk = static_cast<std::size_t>(p.obs.rows()) * p.k,
+                    nk = static_cast<std::size_t>(p.obs.cols()) * p.k;
+  float* u = ws.scratch<float>(6, mk);
+  float* v = ws.scratch<float>(7, nk);
+  widen(std::span<const S>(p.u, mk), std::span<float>(u, mk), ws.threads());
+  widen(std::span<const S>(p.v, nk), std::span<float>(v, nk), ws.threads());
+  return run({p.obs, u, v, p.k, p.lambda, p.grad_u, p.grad_v}, ws);
+}
+
 inline int data_chunk_count(offset_t nnz, index_t lines) {
   constexpr offset_t entries_per_chunk = 16384;
   const offset_t by_entries = nnz / entries_per_chunk + 1;
@@ -45,7 +73,7 @@ inline int data_chunk_count(offset_t nnz, index_t lines) {
 
 // Estimate mode's notion of narrow factor rows: at most two 64-byte lines once padded to lines, where
 // the one-pass kernels keep a whole row and its sum in registers (README, "The plan").
-inline bool narrow_rows(const ShapeHint& s) { return (s.k * s.element_bytes + 63) / 64 * 64 <= 128; }
+inline bool narrow_rows(const ShapeHint& s) { return (s.k * s.compute_bytes + 63) / 64 * 64 <= 128; }
 
 // Fixed row chunks and column chunks of one Observed, kept in the Workspace between evaluations.
 struct Chunks : PreparedState {

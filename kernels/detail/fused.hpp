@@ -11,7 +11,8 @@
 
 namespace mfgrad::kernels::detail {
 
-template <class T>
+// S: the stored element type of U and V (and of the V copy); T = compute_t<S> for everything else.
+template <class S, class T = compute_t<S>>
 struct FusedView {
   std::size_t m, n, k;
   std::size_t stride;       // elements per row of the V copy and the ∂V copies: k rounded up to 64 bytes
@@ -24,12 +25,12 @@ struct FusedView {
   const index_t* part_col;  // parts+1 bounds over original columns for the merge
   int parts;                // one ∂V copy per part; the thread count
   offset_t lookahead;       // entries ahead whose factor rows are prefetched
-  const T* u;
-  const T* v;
+  const S* u;
+  const S* v;
   T* gu;
   T* gv;
   T lambda;
-  T* v_copy;     // n × stride scratch: V in new column order, 64-byte aligned rows
+  S* v_copy;     // n × stride scratch: V in new column order, aligned rows, still stored as S
   T* dv;         // parts × n × stride scratch: Σ r_ij u_i per part, new column order
   T* row_buf;    // parts × 2 × stride scratch for k that is not a whole number of batches
   Partial* acc;  // 2 × parts: rows, then columns

@@ -37,6 +37,12 @@ MFGRAD_SIMD_ISA_LIST(MFGRAD_SIMD_BASELINE)
   extern template RUN(simd::ARCH, float); \
   extern template RUN(simd::ARCH, double);
 #define MFGRAD_SIMD_EXTERN(RUN) MFGRAD_SIMD_ARCHS(MFGRAD_SIMD_EXTERN_ONE, RUN)
+// The same for the 16-bit storage types, for a kernel whose header defines RUN##_HALF (the generated
+// files then instantiate those too).
+#define MFGRAD_SIMD_EXTERN_HALF_ONE(ARCH, RUN)         \
+  extern template RUN(simd::ARCH, ::mfgrad::bfloat16); \
+  extern template RUN(simd::ARCH, ::mfgrad::float16);
+#define MFGRAD_SIMD_EXTERN_HALF(RUN) MFGRAD_SIMD_ARCHS(MFGRAD_SIMD_EXTERN_HALF_ONE, RUN)
 
 // Calls f(Arch{}) for simd_level(): the level src/isa.cpp's detector, MFGRAD_ISA and set_simd_level()
 // decide. xsimd is not asked to detect anything itself.

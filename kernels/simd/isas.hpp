@@ -10,8 +10,8 @@
 
 // clang-format off
 #define MFGRAD_SIMD_ISA_LIST(X, ...) \
-  X(avx512, x86_64, avx512, xsimd::avx512bw, "-mavx512f -mavx512cd -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma -mbmi2 -Wno-maybe-uninitialized", __VA_ARGS__) \
-  X(avx2, x86_64, avx2, xsimd::fma3<xsimd::avx2>, "-mavx2 -mfma", __VA_ARGS__) \
+  X(avx512, x86_64, avx512, xsimd::avx512bw, "-mavx512f -mavx512cd -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma -mf16c -mbmi2 -Wno-maybe-uninitialized", __VA_ARGS__) \
+  X(avx2, x86_64, avx2, xsimd::fma3<xsimd::avx2>, "-mavx2 -mfma -mf16c", __VA_ARGS__) \
   X(sse2, x86_64, baseline, xsimd::sse2, "", __VA_ARGS__) \
   X(neon, aarch64, baseline, xsimd::neon64, "", __VA_ARGS__)
 // clang-format on
