@@ -36,6 +36,7 @@
 namespace mfgrad::kernels::tiled_simd {
 
 MFGRAD_SIMD_EXTERN(MFGRAD_TILED_SIMD_RUN)
+MFGRAD_SIMD_EXTERN_HALF(MFGRAD_TILED_SIMD_RUN)
 
 TileSizes choose_tiles(const OmegaShape& omega, std::size_t row_bytes, const TileCaches& caches) {
   row_bytes = std::max<std::size_t>(row_bytes, 1);
@@ -80,7 +81,9 @@ std::vector<index_t> cut_bands(std::span<const offset_t> ptr, index_t count, ind
 
 // The tile layout of Ω for one (k, precision, machine): the orders and segment lists of
 // detail/tiles.hpp, built by the steps below in this order.
-template <class T>
+// S: how the factors are stored, which sizes the tiles (rows of k·sizeof(S) bytes); the values are
+// T = compute_t<S>.
+template <class S, class T = compute_t<S>>
 struct Layout : PreparedState {
   detail::DegreeOrder order;
   std::vector<index_t> row_band, col_band, owner_col, empty_row, empty_col, rseg_row, cseg_col;
@@ -94,7 +97,7 @@ struct Layout : PreparedState {
 
   Layout(const Observed& obs, std::size_t k, int threads, const Workspace::CacheSizes& caches)
       : order(obs), owners(std::max(threads, 1)) {
-    const TileSizes sizes = choose_tiles({.rows = obs.rows(), .cols = obs.cols(), .entries = obs.nnz()}, k * sizeof(T),
+    const TileSizes sizes = choose_tiles({.rows = obs.rows(), .cols = obs.cols(), .entries = obs.nnz()}, k * sizeof(S),
                                          tile_caches(caches));
     const std::vector<index_t> band_of = cut(obs, sizes);
     count_tiles(obs, band_of);
@@ -260,7 +263,7 @@ struct Layout : PreparedState {
     for (offset_t q = 0; q < nnz; ++q) col[q] = order.new_of_old[static_cast<std::size_t>(col[q])];
   }
 
-  detail::TileView<T> view(const T* v_in) const {
+  detail::TileView<S> view(const S* v_in) const {
     return {.row_bands = row_bands(),
             .col_bands = col_bands(),
             .strips = strips(),
@@ -295,16 +298,16 @@ struct Layout : PreparedState {
 // The OpenMP driver, compiled once: V copied into degree order, then pass 1 with threads taking whole
 // row bands (dynamic: power-law rows), then pass 2 with column owners fixed, not scheduled, since each
 // owner's ∂V rows must see the strips in order. The per-ISA code runs one band or one owner at a time.
-template <class T>
-void drive(const detail::TilePasses<T>& passes, const detail::Raw<T>& r, const detail::TileView<T>& tv, T* res,
+template <class S, class T = compute_t<S>>
+void drive(const detail::TilePasses<S>& passes, const detail::Raw<S>& r, const detail::TileView<S>& tv, T* res,
            double* band_sq, double* band_norm, double* col_norm) {
   const std::size_t k = r.k;
-  T* v_copy = const_cast<T*>(r.v);
+  S* v_copy = const_cast<S*>(r.v);
 #pragma omp parallel num_threads(tv.owners)
   {
 #pragma omp for schedule(static)
     for (std::size_t j = 0; j < r.n; ++j)
-      std::memcpy(v_copy + j * k, tv.v_in + static_cast<std::size_t>(tv.old_col[j]) * k, k * sizeof(T));
+      std::memcpy(v_copy + j * k, tv.v_in + static_cast<std::size_t>(tv.old_col[j]) * k, k * sizeof(S));
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t rb = 0; rb < tv.row_bands; ++rb) passes.rows(r, tv, rb, res, band_sq, band_norm);
 #pragma omp for schedule(static, 1)
@@ -312,19 +315,22 @@ void drive(const detail::TilePasses<T>& passes, const detail::Raw<T>& r, const d
   }
 }
 
-template <class T>
-double run(const Problem<T>& p, Workspace& ws) {
+// S: how U and V are stored (16-bit rows are read as they are and widened in registers, so both passes
+// gather half the bytes; the residuals stay compute_t<S>).
+template <class S>
+double run(const Problem<S>& p, Workspace& ws) {
+  using T = compute_t<S>;
   const int threads = ws.threads();
-  const auto& layout = ws.prepared<Layout<T>>(
-      p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, p.k, threads, ws.cache_sizes()); });
-  const detail::TileView<T> tv = layout.view(p.v);
-  detail::Raw<T> r = detail::raw(p);
-  r.v = ws.scratch<T>(3, r.n * r.k);  // V in descending-degree order, filled by the driver
+  const auto& layout = ws.prepared<Layout<S>>(
+      p.obs, p.k, [&] { return std::make_unique<Layout<S>>(p.obs, p.k, threads, ws.cache_sizes()); });
+  const detail::TileView<S> tv = layout.view(p.v);
+  detail::Raw<S> r = detail::raw(p);
+  r.v = ws.scratch<S>(3, r.n * r.k);  // V in descending-degree order, filled by the driver
   T* res = ws.scratch<T>(0, static_cast<std::size_t>(p.obs.nnz()));
   double* band = ws.scratch<double>(1, 2 * tv.row_bands);
   double* col_norm = ws.scratch<double>(2, r.n);
-  const detail::TilePasses<T> code =
-      simd::dispatch([&](auto arch) { return tiled_simd::passes<decltype(arch), T>(arch, r.k); });
+  const detail::TilePasses<S> code =
+      simd::dispatch([&](auto arch) { return tiled_simd::passes<decltype(arch), S>(arch, r.k); });
   drive(code, r, tv, res, band, band + tv.row_bands, col_norm);
   double sq = 0, norm_u = 0, norm_v = 0;
   for (std::size_t rb = 0; rb < tv.row_bands; ++rb) sq += band[rb], norm_u += band[tv.row_bands + rb];
@@ -334,7 +340,7 @@ double run(const Problem<T>& p, Workspace& ws) {
 
 }  // namespace
 
-MFGRAD_KERNEL_ENTRY_POINTS
+MFGRAD_KERNEL_ENTRY_POINTS_HALF
 
 // Built for rows wider than two cache lines at a compiled-in k; elsewhere the fallback, whose
 // run-time loop the one-pass kernels beat on narrow rows or odd k.

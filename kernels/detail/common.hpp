@@ -89,7 +89,7 @@ template <class T>
 Raw<T> raw(const Problem<T>& p) {
   return Raw<T>{p.obs.row_ptr().data(),
                 p.obs.col_idx().data(),
-                p.obs.template values<T>().data(),
+                p.obs.template values<compute_t<T>>().data(),
                 static_cast<std::size_t>(p.obs.rows()),
                 static_cast<std::size_t>(p.obs.cols()),
                 p.k,
@@ -97,7 +97,7 @@ Raw<T> raw(const Problem<T>& p) {
                 p.v,
                 p.grad_u,
                 p.grad_v,
-                static_cast<T>(p.lambda)};
+                static_cast<compute_t<T>>(p.lambda)};
 }
 
 // One row range and one column range per thread, each holding about nnz/threads entries.

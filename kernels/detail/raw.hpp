@@ -17,15 +17,16 @@ struct alignas(64) Partial {
   double norm2 = 0;      // Σ ‖factor row‖²
 };
 
-// A validated Problem<T> flattened to pointers and sizes.
-template <class T>
+// A validated Problem<S> flattened to pointers and sizes: U and V as stored (S), everything else in
+// T = compute_t<S>.
+template <class S, class T = compute_t<S>>
 struct Raw {
   const offset_t* row_ptr;  // m+1
   const index_t* col;       // nnz, CSR order
   const T* val;             // nnz, CSR order
   std::size_t m, n, k;
-  const T* u;
-  const T* v;
+  const S* u;
+  const S* v;
   T* gu;
   T* gv;
   T lambda;

@@ -25,7 +25,8 @@ namespace mfgrad::kernels::detail {
 // tail. Estimate mode (the prefers column of kernels.inc) reads the same rule.
 constexpr bool whole_batches(std::size_t k, std::size_t lanes) { return k % lanes == 0; }
 
-template <class T>
+// S: how V is stored (v_in); the values are compute_t<S>.
+template <class S>
 struct TileView {
   std::size_t row_bands, col_bands, strips;
   const index_t* row_band;         // row_bands+1 bounds
@@ -37,7 +38,7 @@ struct TileView {
   const offset_t* rseg_end;        // per row segment: one past its last entry (pass-1 order)
   const std::uint8_t* rseg_first;  // per row segment: 1 when it is its row's first
   const index_t* col;              // per entry, pass-1 order: column, descending-degree id
-  const T* val;                    // per entry, pass-1 order: M_ij
+  const compute_t<S>* val;         // per entry, pass-1 order: M_ij
   const std::uint32_t* res_slot;   // per entry, pass-1 order: its place in its strip's pass-2 order
   const offset_t* strip_first;     // strips+1: first entry of each strip, pass-2 order
   const offset_t* strip_cseg;      // strips+1: first column segment of each strip
@@ -52,16 +53,16 @@ struct TileView {
   const index_t* owner_col;        // owners+1 bounds: the columns each thread owns in pass 2
   int owners;                      // number of column owners (the thread count)
   const index_t* old_col;          // n: the caller's id of pass 1's column j
-  const T* v_in;                   // the caller's V (n × k); the kernel reads the copy it makes of it
+  const S* v_in;                   // the caller's V (n × k); the kernel reads the copy it makes of it
 };
 
 // One ISA's code for the two passes, for one k: what the OpenMP driver (kernels/tiled_simd.cpp,
 // compiled once) hands each thread. Pass 1 runs rows(rb) for every row band, pass 2 columns(owner) for
 // every column owner; the loss partials land per band and per column, summed by the caller.
-template <class T>
+template <class S, class T = compute_t<S>>
 struct TilePasses {
-  void (*rows)(const Raw<T>& r, const TileView<T>& tv, std::size_t rb, T* res, double* band_sq, double* band_norm);
-  void (*columns)(const Raw<T>& r, const TileView<T>& tv, int owner, const T* res, double* col_norm);
+  void (*rows)(const Raw<S>& r, const TileView<S>& tv, std::size_t rb, T* res, double* band_sq, double* band_norm);
+  void (*columns)(const Raw<S>& r, const TileView<S>& tv, int owner, const T* res, double* col_norm);
 };
 
 }  // namespace mfgrad::kernels::detail

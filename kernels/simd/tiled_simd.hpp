@@ -7,6 +7,7 @@
 
 #include "detail/tiles.hpp"
 #include "simd/common.hpp"
+#include "simd/storage.hpp"
 
 namespace mfgrad::kernels::tiled_simd {
 
@@ -15,10 +16,14 @@ namespace mfgrad::kernels::tiled_simd {
 constexpr offset_t prefetch_distance = 8;
 
 // N = k / W batches per factor row when k is that multiple of the SIMD width W (rows then live in
-// registers), else N = 0 and loops run over k at run time with a scalar tail.
-template <class Arch, class T, int N>
+// registers), else N = 0 and loops run over k at run time with a scalar tail. S is how U and V are
+// stored; T = compute_t<S> everything else (16-bit rows are widened as they are loaded: storage.hpp).
+template <class Arch, class S, int N>
 struct Kernels {
+  using T = compute_t<S>;
   using B = xsimd::batch<T, Arch>;
+  static B load(const S* p) { return simd::load_row<Arch>(p); }
+  static T one(S x) { return simd::widen_one<Arch>(x); }
   static constexpr std::size_t W = B::size;
   // Rows too wide for u_i, Σ r v_j and v_j all in registers (3N + 2 of them) take pass 1 in chunks of
   // entries, dots first and gradient sums second; too wide for two interleaved sums in pass 2, one.
@@ -27,29 +32,29 @@ struct Kernels {
   static constexpr bool two_sums = 2 * N + 2 <= registers;
   static constexpr offset_t chunk = 32;  // entries: their v_j rows are still in L1 for the second loop
 
-  static double norm2(const T* x, std::size_t k) { return simd::norm2<Arch>(x, k); }
+  static double norm2(const S* x, std::size_t k) { return simd::norm2_stored<Arch>(x, k); }
 
-  static void prefetch_row(const T* row) {
+  static void prefetch_row(const S* row) {
     const char* p = reinterpret_cast<const char*>(row);
-    for (std::size_t b = 0; b < (N > 0 ? N * W : 0) * sizeof(T); b += 64) __builtin_prefetch(p + b);
+    for (std::size_t b = 0; b < (N > 0 ? N * W : 0) * sizeof(S); b += 64) __builtin_prefetch(p + b);
   }
 
   // g ← first ? λx − s : g − s, for the sum s of one segment.
-  static void fold(T* g, const T* x, const B* s, bool first, T lambda) {
+  static void fold(T* g, const S* x, const B* s, bool first, T lambda) {
     const B lam(lambda);
 #pragma GCC unroll 16
     for (int b = 0; b < N; ++b) {
-      const B base = first ? lam * B::load_unaligned(x + b * W) : B::load_unaligned(g + b * W);
+      const B base = first ? lam * load(x + b * W) : B::load_unaligned(g + b * W);
       (base - s[b]).store_unaligned(g + b * W);
     }
   }
 
   // Pass 1, one row segment: u_i in registers; for each entry r = M_ij − u_i·v_j goes to its pass-2
   // slot, and Σ r v_j accumulates in registers, folded into ∂U row i at the end. Returns Σ r².
-  static double row_segment(const detail::Raw<T>& r, std::size_t i, const index_t* col, const T* val,
+  static double row_segment(const detail::Raw<S>& r, std::size_t i, const index_t* col, const T* val,
                             const std::uint32_t* slot, T* res, offset_t s, offset_t e, bool first) {
     const std::size_t k = r.k;
-    const T* ui = r.u + i * k;
+    const S* ui = r.u + i * k;
     T* gi = r.gu + i * k;
     double sq0 = 0, sq1 = 0;
     if constexpr (N > 0 && wide) {
@@ -57,23 +62,23 @@ struct Kernels {
       // (kept in ∂U's row between chunks: it is in L1).
       const T lam = r.lambda;
       if (first)
-        for (std::size_t l = 0; l < N * W; ++l) gi[l] = lam * ui[l];
+        for (std::size_t l = 0; l < N * W; ++l) gi[l] = lam * one(ui[l]);
       T rs[chunk];
       for (offset_t c = s; c < e; c += chunk) {
         const offset_t ce = c + chunk < e ? c + chunk : e;
         {
           B u[N];
 #pragma GCC unroll 16
-          for (int b = 0; b < N; ++b) u[b] = B::load_unaligned(ui + b * W);
+          for (int b = 0; b < N; ++b) u[b] = load(ui + b * W);
           for (offset_t q = c; q < ce; ++q) {
-            const T* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
+            const S* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
             if (q + prefetch_distance < e)
               prefetch_row(r.v + static_cast<std::size_t>(col[q + prefetch_distance]) * (N * W));
-            B d0 = u[0] * B::load_unaligned(vj), d1 = u[1] * B::load_unaligned(vj + W);
+            B d0 = u[0] * load(vj), d1 = u[1] * load(vj + W);
 #pragma GCC unroll 16
             for (int b = 2; b < N; b += 2) {
-              d0 = xsimd::fma(u[b], B::load_unaligned(vj + b * W), d0);
-              if (b + 1 < N) d1 = xsimd::fma(u[b + 1], B::load_unaligned(vj + (b + 1) * W), d1);
+              d0 = xsimd::fma(u[b], load(vj + b * W), d0);
+              if (b + 1 < N) d1 = xsimd::fma(u[b + 1], load(vj + (b + 1) * W), d1);
             }
             const T rq = val[q] - xsimd::hadd(d0 + d1);
             rs[q - c] = rq;
@@ -85,10 +90,10 @@ struct Kernels {
 #pragma GCC unroll 16
         for (int b = 0; b < N; ++b) g[b] = B::load_unaligned(gi + b * W);
         for (offset_t q = c; q < ce; ++q) {
-          const T* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
+          const S* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
           const B rb(rs[q - c]);
 #pragma GCC unroll 16
-          for (int b = 0; b < N; ++b) g[b] = xsimd::fnma(rb, B::load_unaligned(vj + b * W), g[b]);
+          for (int b = 0; b < N; ++b) g[b] = xsimd::fnma(rb, load(vj + b * W), g[b]);
         }
 #pragma GCC unroll 16
         for (int b = 0; b < N; ++b) g[b].store_unaligned(gi + b * W);
@@ -97,16 +102,16 @@ struct Kernels {
       B u[N], g[N];
 #pragma GCC unroll 16
       for (int b = 0; b < N; ++b) {
-        u[b] = B::load_unaligned(ui + b * W);
+        u[b] = load(ui + b * W);
         g[b] = B(T(0));
       }
       auto entry = [&](offset_t q, double& sq) {
-        const T* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
+        const S* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
         if (q + prefetch_distance < e)
           prefetch_row(r.v + static_cast<std::size_t>(col[q + prefetch_distance]) * (N * W));
         B v[N];
 #pragma GCC unroll 16
-        for (int b = 0; b < N; ++b) v[b] = B::load_unaligned(vj + b * W);
+        for (int b = 0; b < N; ++b) v[b] = load(vj + b * W);
         B d0 = u[0] * v[0];
         B d1 = N > 1 ? u[N > 1 ? 1 : 0] * v[N > 1 ? 1 : 0] : B(T(0));
 #pragma GCC unroll 16
@@ -131,25 +136,24 @@ struct Kernels {
     } else {
       const std::size_t full = k - k % W;
       if (first)
-        for (std::size_t l = 0; l < k; ++l) gi[l] = r.lambda * ui[l];
+        for (std::size_t l = 0; l < k; ++l) gi[l] = r.lambda * one(ui[l]);
       for (offset_t q = s; q < e; ++q) {
-        const T* vj = r.v + static_cast<std::size_t>(col[q]) * k;
+        const S* vj = r.v + static_cast<std::size_t>(col[q]) * k;
         B d0(T(0)), d1(T(0));
         std::size_t l = 0;
         for (; l + 2 * W <= full; l += 2 * W) {
-          d0 = xsimd::fma(B::load_unaligned(ui + l), B::load_unaligned(vj + l), d0);
-          d1 = xsimd::fma(B::load_unaligned(ui + l + W), B::load_unaligned(vj + l + W), d1);
+          d0 = xsimd::fma(load(ui + l), load(vj + l), d0);
+          d1 = xsimd::fma(load(ui + l + W), load(vj + l + W), d1);
         }
-        for (; l < full; l += W) d0 = xsimd::fma(B::load_unaligned(ui + l), B::load_unaligned(vj + l), d0);
+        for (; l < full; l += W) d0 = xsimd::fma(load(ui + l), load(vj + l), d0);
         T dot = xsimd::hadd(d0 + d1);
-        for (; l < k; ++l) dot += ui[l] * vj[l];
+        for (; l < k; ++l) dot += one(ui[l]) * one(vj[l]);
         const T rq = val[q] - dot;
         res[slot[q]] = rq;
         sq0 += static_cast<double>(rq) * rq;
         const B rb(rq);
-        for (l = 0; l < full; l += W)
-          xsimd::fnma(rb, B::load_unaligned(vj + l), B::load_unaligned(gi + l)).store_unaligned(gi + l);
-        for (; l < k; ++l) gi[l] -= rq * vj[l];
+        for (l = 0; l < full; l += W) xsimd::fnma(rb, load(vj + l), B::load_unaligned(gi + l)).store_unaligned(gi + l);
+        for (; l < k; ++l) gi[l] -= rq * one(vj[l]);
       }
     }
     return sq0 + sq1;
@@ -157,11 +161,11 @@ struct Kernels {
 
   // Pass 2, one column segment: Σ_i r_ij u_i in registers (two interleaved sets, so FMA latency does
   // not serialise consecutive entries), folded into ∂V row j.
-  static void col_segment(const detail::Raw<T>& r, const detail::TileView<T>& tv, std::size_t j, const index_t* row,
+  static void col_segment(const detail::Raw<S>& r, const detail::TileView<S>& tv, std::size_t j, const index_t* row,
                           const T* res, offset_t s, offset_t e, bool first) {
     const std::size_t k = r.k;
     T* gj = r.gv + j * k;
-    const T* vj = tv.v_in + j * k;
+    const S* vj = tv.v_in + j * k;
     if constexpr (N > 0 && !two_sums) {
       B g[N];
 #pragma GCC unroll 16
@@ -169,10 +173,10 @@ struct Kernels {
       for (offset_t p = s; p < e; ++p) {
         if (p + prefetch_distance < e)
           prefetch_row(r.u + static_cast<std::size_t>(row[p + prefetch_distance]) * (N * W));
-        const T* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
+        const S* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
         const B r0(res[p]);
 #pragma GCC unroll 16
-        for (int b = 0; b < N; ++b) g[b] = xsimd::fma(r0, B::load_unaligned(u0 + b * W), g[b]);
+        for (int b = 0; b < N; ++b) g[b] = xsimd::fma(r0, load(u0 + b * W), g[b]);
       }
       fold(gj, vj, g, first, r.lambda);
     } else if constexpr (N > 0) {
@@ -185,20 +189,20 @@ struct Kernels {
           prefetch_row(r.u + static_cast<std::size_t>(row[p + prefetch_distance]) * (N * W));
           prefetch_row(r.u + static_cast<std::size_t>(row[p + prefetch_distance + 1]) * (N * W));
         }
-        const T* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
-        const T* u1 = r.u + static_cast<std::size_t>(row[p + 1]) * (N * W);
+        const S* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
+        const S* u1 = r.u + static_cast<std::size_t>(row[p + 1]) * (N * W);
         const B r0(res[p]), r1(res[p + 1]);
 #pragma GCC unroll 16
         for (int b = 0; b < N; ++b) {
-          g0[b] = xsimd::fma(r0, B::load_unaligned(u0 + b * W), g0[b]);
-          g1[b] = xsimd::fma(r1, B::load_unaligned(u1 + b * W), g1[b]);
+          g0[b] = xsimd::fma(r0, load(u0 + b * W), g0[b]);
+          g1[b] = xsimd::fma(r1, load(u1 + b * W), g1[b]);
         }
       }
       if (p < e) {
-        const T* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
+        const S* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
         const B r0(res[p]);
 #pragma GCC unroll 16
-        for (int b = 0; b < N; ++b) g0[b] = xsimd::fma(r0, B::load_unaligned(u0 + b * W), g0[b]);
+        for (int b = 0; b < N; ++b) g0[b] = xsimd::fma(r0, load(u0 + b * W), g0[b]);
       }
 #pragma GCC unroll 16
       for (int b = 0; b < N; ++b) g0[b] = g0[b] + g1[b];
@@ -206,27 +210,26 @@ struct Kernels {
     } else {
       const std::size_t full = k - k % W;
       if (first)
-        for (std::size_t l = 0; l < k; ++l) gj[l] = r.lambda * vj[l];
+        for (std::size_t l = 0; l < k; ++l) gj[l] = r.lambda * one(vj[l]);
       for (offset_t p = s; p < e; ++p) {
-        const T* ui = r.u + static_cast<std::size_t>(row[p]) * k;
+        const S* ui = r.u + static_cast<std::size_t>(row[p]) * k;
         const B rb(res[p]);
         std::size_t l = 0;
-        for (; l < full; l += W)
-          xsimd::fnma(rb, B::load_unaligned(ui + l), B::load_unaligned(gj + l)).store_unaligned(gj + l);
-        for (; l < k; ++l) gj[l] -= res[p] * ui[l];
+        for (; l < full; l += W) xsimd::fnma(rb, load(ui + l), B::load_unaligned(gj + l)).store_unaligned(gj + l);
+        for (; l < k; ++l) gj[l] -= res[p] * one(ui[l]);
       }
     }
   }
 
   // Pass 1 for row band rb: its rows without entries get λu_i, then its tiles' row segments run in
   // order; the band's Σ r² and ‖U rows‖² go to band_sq[rb] and band_norm[rb].
-  static void rows(const detail::Raw<T>& r, const detail::TileView<T>& tv, std::size_t rb, T* res, double* band_sq,
+  static void rows(const detail::Raw<S>& r, const detail::TileView<S>& tv, std::size_t rb, T* res, double* band_sq,
                    double* band_norm) {
     const std::size_t k = r.k;
     double sq = 0, norm = 0;
     for (offset_t x = tv.empty_rows[rb]; x < tv.empty_rows[rb + 1]; ++x) {
       const std::size_t i = static_cast<std::size_t>(tv.empty_row[x]);
-      for (std::size_t l = 0; l < k; ++l) r.gu[i * k + l] = r.lambda * r.u[i * k + l];
+      for (std::size_t l = 0; l < k; ++l) r.gu[i * k + l] = r.lambda * one(r.u[i * k + l]);
       norm += norm2(r.u + i * k, k);
     }
     std::size_t strip = 0;
@@ -249,14 +252,14 @@ struct Kernels {
   // Pass 2 for the columns [owner_col[owner], owner_col[owner+1]): those without entries get λv_j,
   // then the strips are swept in order, so each ∂V row is summed in the same order whoever runs it;
   // ‖v_j‖² goes to col_norm[j].
-  static void columns(const detail::Raw<T>& r, const detail::TileView<T>& tv, int owner, const T* res,
+  static void columns(const detail::Raw<S>& r, const detail::TileView<S>& tv, int owner, const T* res,
                       double* col_norm) {
     const std::size_t k = r.k;
     const index_t c0 = tv.owner_col[owner], c1 = tv.owner_col[owner + 1];
     for (std::size_t x = 0; x < tv.empty_cols; ++x) {
       const index_t j = tv.empty_col[x];
       if (j < c0 || j >= c1) continue;
-      for (std::size_t l = 0; l < k; ++l) r.gv[j * k + l] = r.lambda * tv.v_in[j * k + l];
+      for (std::size_t l = 0; l < k; ++l) r.gv[j * k + l] = r.lambda * one(tv.v_in[j * k + l]);
       col_norm[j] = norm2(tv.v_in + static_cast<std::size_t>(j) * k, k);
     }
     for (std::size_t st = 0; st < tv.strips; ++st) {
@@ -286,7 +289,7 @@ struct Kernels {
 // driver that calls them is compiled once, in kernels/tiled_simd.cpp.
 template <class Arch, class T>
 detail::TilePasses<T> passes(Arch, std::size_t k) {
-  constexpr std::size_t W = xsimd::batch<T, Arch>::size;
+  constexpr std::size_t W = xsimd::batch<compute_t<T>, Arch>::size;
   const auto of = [](auto n) {
     using K = Kernels<Arch, T, decltype(n)::value>;
     return detail::TilePasses<T>{&K::rows, &K::columns};
@@ -320,6 +323,8 @@ detail::TilePasses<T> passes(Arch, std::size_t k) {
 
 // passes' signature for one (ARCH, T), written once: the generated per-ISA files instantiate it and
 // kernels/tiled_simd.cpp declares it extern (simd/dispatch.hpp, MFGRAD_SIMD_EXTERN).
+// T is the stored type; MFGRAD_TILED_SIMD_RUN_HALF asks for the bfloat16 and float16 instances too.
 #define MFGRAD_TILED_SIMD_RUN(ARCH, T) detail::TilePasses<T> passes<ARCH, T>(ARCH, std::size_t)
+#define MFGRAD_TILED_SIMD_RUN_HALF
 
 }  // namespace mfgrad::kernels::tiled_simd
