@@ -57,29 +57,42 @@ struct Factors {
   std::vector<T> u, v;
 };
 
-// Entries uniform in [−scale, scale]; scale 1/√k keeps u·v of order one at any k.
+// A double as element type T: rounded to nearest (even) for the 16-bit formats.
+template <class T>
+T element(double x) {
+  if constexpr (std::is_same_v<T, bfloat16>)
+    return to_bfloat16(static_cast<float>(x));
+  else if constexpr (std::is_same_v<T, float16>)
+    return to_float16(static_cast<float>(x));
+  else
+    return static_cast<T>(x);
+}
+
+// Entries uniform in [−scale, scale]; scale 1/√k keeps u·v of order one at any k. For 16-bit T, the
+// same draws as float32, rounded.
 template <class T>
 Factors<T> random_factors(std::size_t m, std::size_t n, std::size_t k, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   const double scale = 1.0 / std::sqrt(static_cast<double>(k));
   std::uniform_real_distribution<double> d(-scale, scale);
   Factors<T> f{m, n, k, std::vector<T>(m * k), std::vector<T>(n * k)};
-  for (T& x : f.u) x = static_cast<T>(d(rng));
-  for (T& x : f.v) x = static_cast<T>(d(rng));
+  for (T& x : f.u) x = element<T>(d(rng));
+  for (T& x : f.v) x = element<T>(d(rng));
   return f;
 }
 
+// Gradients are compute_t<T>: float for 16-bit factors.
 template <class T>
 struct Result {
   double loss = 0;
-  std::vector<T> gu, gv;
+  std::vector<compute_t<T>> gu, gv;
 };
 
 // Runs `kernel` through mfgrad::evaluate with the gradient buffers pre-filled with `fill`.
 template <class T>
 Result<T> run(const Kernel& kernel, const Observed& obs, const Factors<T>& f, double lambda, int threads,
-              T fill = std::numeric_limits<T>::quiet_NaN(), Workspace::CacheSizes caches = {}) {
-  Result<T> r{0, std::vector<T>(f.m * f.k, fill), std::vector<T>(f.n * f.k, fill)};
+              compute_t<T> fill = std::numeric_limits<compute_t<T>>::quiet_NaN(), Workspace::CacheSizes caches = {}) {
+  Result<T> r{0, std::vector<compute_t<T>>(f.m * f.k, fill), std::vector<compute_t<T>>(f.n * f.k, fill)};
   Workspace ws(threads);
   ws.set_cache_sizes(caches);
   r.loss = evaluate<T>(kernel, obs, {f.u.data(), f.m, f.k}, {f.v.data(), f.n, f.k}, lambda, {r.gu.data(), f.m, f.k},
@@ -166,8 +179,8 @@ inline std::vector<std::string> shape_names() {
 template <class T>
 void expect_not_trivial(const Result<T>& want) {
   std::size_t nonzero = 0;
-  for (T x : want.gu) nonzero += x != T(0);
-  for (T x : want.gv) nonzero += x != T(0);
+  for (auto x : want.gu) nonzero += x != 0;
+  for (auto x : want.gv) nonzero += x != 0;
   EXPECT_GT(nonzero, 9 * (want.gu.size() + want.gv.size()) / 10) << "test data too trivial";
   EXPECT_GT(want.loss, 0.0);
 }

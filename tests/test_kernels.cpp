@@ -1,4 +1,6 @@
-// Every registered implementation × float/double × shapes that break kernels, compared with `naive`.
+// Every registered implementation × float/double/bfloat16/float16 × shapes that break kernels, compared
+// with `naive`. For 16-bit factors the oracle widens the stored values exactly and the bound is the
+// float32 rule (mfgrad/check.hpp).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -27,6 +29,8 @@ std::vector<std::string> kernel_names(bool deterministic_only = false) {
   GTEST_SKIP() << listed->name << " needs " << to_string(listed->isa) << ", which this CPU (or MFGRAD_ISA) lacks"
 
 constexpr double lambda = 0.05;
+
+const auto kAllPrecisions = ::testing::Values(Precision::f32, Precision::f64, Precision::bf16, Precision::f16);
 
 template <class T>
 bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
@@ -67,8 +71,8 @@ class Kernels : public ::testing::TestWithParam<Param> {
     expect_within("grad_V", got.gv, want.gv, b.grad_v, k);
 
     // Outputs are written, not read: garbage or NaN already there changes nothing, bit for bit.
-    const Result<T> zero_filled = run(impl, obs, f, lambda, 3, T(0));
-    const Result<T> big_filled = run(impl, obs, f, lambda, 3, T(1e30));
+    const Result<T> zero_filled = run(impl, obs, f, lambda, 3, compute_t<T>(0));
+    const Result<T> big_filled = run(impl, obs, f, lambda, 3, compute_t<T>(1e30));
     EXPECT_TRUE(bitwise_equal(got.gu, zero_filled.gu) && bitwise_equal(got.gu, big_filled.gu));
     EXPECT_TRUE(bitwise_equal(got.gv, zero_filled.gv) && bitwise_equal(got.gv, big_filled.gv));
     EXPECT_EQ(got.loss, zero_filled.loss);
@@ -77,15 +81,12 @@ class Kernels : public ::testing::TestWithParam<Param> {
 
 TEST_P(Kernels, MatchesOracle) {
   SKIP_UNLESS_SUPPORTED(std::get<0>(GetParam()));
-  if (std::get<2>(GetParam()) == Precision::f32)
-    matches_oracle<float>();
-  else
-    matches_oracle<double>();
+  with_precision(std::get<2>(GetParam()), [&](auto t) { matches_oracle<decltype(t)>(); });
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, Kernels,
                          ::testing::Combine(::testing::ValuesIn(kernel_names()), ::testing::ValuesIn(shape_names()),
-                                            ::testing::Values(Precision::f32, Precision::f64)),
+                                            kAllPrecisions),
                          param_name);
 
 // Bitwise identity across thread counts for implementations that promise it; a fixed thread count
@@ -113,15 +114,10 @@ class Threads : public ::testing::TestWithParam<std::tuple<std::string, Precisio
 
 TEST_P(Threads, Reproducible) {
   SKIP_UNLESS_SUPPORTED(std::get<0>(GetParam()));
-  if (std::get<1>(GetParam()) == Precision::f32)
-    check<float>();
-  else
-    check<double>();
+  with_precision(std::get<1>(GetParam()), [&](auto t) { check<decltype(t)>(); });
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, Threads,
-                         ::testing::Combine(::testing::ValuesIn(kernel_names()),
-                                            ::testing::Values(Precision::f32, Precision::f64)),
+INSTANTIATE_TEST_SUITE_P(Registry, Threads, ::testing::Combine(::testing::ValuesIn(kernel_names()), kAllPrecisions),
                          [](const auto& info) {
                            return std::get<0>(info.param) + "_" + to_string(std::get<1>(info.param));
                          });
@@ -141,11 +137,11 @@ class SmallTiles : public ::testing::TestWithParam<std::tuple<std::string, std::
     const Workspace::CacheSizes tiny{.l2 = 2048, .l3 = 4096};
     const Result<T> want = run(oracle(), obs, f, lambda, 1);
     const ErrorBounds b = error_bounds(obs, f, lambda);
-    const Result<T> one = run(impl, obs, f, lambda, 1, std::numeric_limits<T>::quiet_NaN(), tiny);
+    const Result<T> one = run(impl, obs, f, lambda, 1, std::numeric_limits<compute_t<T>>::quiet_NaN(), tiny);
     EXPECT_LE(std::fabs(one.loss - want.loss), b.loss);
     expect_within("grad_U", one.gu, want.gu, b.grad_u, k);
     expect_within("grad_V", one.gv, want.gv, b.grad_v, k);
-    const Result<T> three = run(impl, obs, f, lambda, 3, std::numeric_limits<T>::quiet_NaN(), tiny);
+    const Result<T> three = run(impl, obs, f, lambda, 3, std::numeric_limits<compute_t<T>>::quiet_NaN(), tiny);
     if (impl.deterministic) {
       EXPECT_TRUE(bitwise_equal(one.gu, three.gu) && bitwise_equal(one.gv, three.gv) && one.loss == three.loss)
           << "small tiles: 1 and 3 threads differ";
@@ -158,17 +154,14 @@ class SmallTiles : public ::testing::TestWithParam<std::tuple<std::string, std::
 
 TEST_P(SmallTiles, MatchesOracle) {
   SKIP_UNLESS_SUPPORTED(std::get<0>(GetParam()));
-  if (std::get<2>(GetParam()) == Precision::f32)
-    check<float>();
-  else
-    check<double>();
+  with_precision(std::get<2>(GetParam()), [&](auto t) { check<decltype(t)>(); });
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, SmallTiles,
                          ::testing::Combine(::testing::ValuesIn(kernel_names()),
                                             ::testing::Values("empty_rows_cols", "power_law", "k16", "k64", "k7",
                                                               "wide", "tall"),
-                                            ::testing::Values(Precision::f32, Precision::f64)),
+                                            kAllPrecisions),
                          param_name);
 
 // Central differences in double. F is a quadratic polynomial in any single coordinate of U or V,
@@ -240,6 +233,17 @@ TEST(SimdLevels, EachAllowedLevelMatchesTheOracleInOneProcess) {
   const Factors<float> f = random_factors<float>(obs.rows(), obs.cols(), k, 5);
   const Result<float> want = run(oracle(), obs, f, lambda, 1);
   const ErrorBounds b = error_bounds(obs, f, lambda);
+  // 16-bit rows are widened per level (shift, F16C, software on SSE2): each level against the oracle.
+  const auto half_matches = [&](auto tag, const Kernel& impl, Isa isa) {
+    using S = decltype(tag);
+    const Factors<S> h = random_factors<S>(obs.rows(), obs.cols(), k, 6);
+    const Result<S> hw = run(oracle(), obs, h, lambda, 1), hg = run(impl, obs, h, lambda, 2);
+    const ErrorBounds hb = error_bounds(obs, h, lambda);
+    EXPECT_LE(std::fabs(hg.loss - hw.loss), hb.loss)
+        << impl.name << " " << to_string(precision_of<S>()) << " at " << to_string(isa);
+    expect_within("grad_U", hg.gu, hw.gu, hb.grad_u, k);
+    expect_within("grad_V", hg.gv, hw.gv, hb.grad_v, k);
+  };
   std::set<std::string> names;
   for (Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512, Isa::neon}) {
     if (!cpu_supports(isa)) {
@@ -260,6 +264,10 @@ TEST(SimdLevels, EachAllowedLevelMatchesTheOracleInOneProcess) {
         EXPECT_LE(std::fabs(got.loss - want.loss), b.loss) << impl.name << " at " << to_string(isa);
         expect_within("grad_U", got.gu, want.gu, b.grad_u, k);
         expect_within("grad_V", got.gv, want.gv, b.grad_v, k);
+        if (impl.native_half) {
+          half_matches(bfloat16{}, impl, isa);
+          half_matches(float16{}, impl, isa);
+        }
       }
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("no code"), std::string::npos) << e.what();  // neon on x86-64, …
@@ -269,6 +277,60 @@ TEST(SimdLevels, EachAllowedLevelMatchesTheOracleInOneProcess) {
   EXPECT_EQ(simd_arch_name(), before_name);
   EXPECT_GE(names.size(), 1u);
 }
+
+// What 16-bit storage trades: the same float32 factors, rounded to bfloat16 or float16, move the answer
+// (both computed by the oracle, in double). Each factor element moves by at most h relative (h the
+// format's unit roundoff, 2^-9 or 2^-11), so each u_i·v_j by at most δ = (2h + h²)·Σ_l |u_il v_jl|, each
+// r² by at most 2|r|δ + δ², and each ‖row‖² term x² by (2h + h²)x². The loss must move, and by no more
+// than half the sum of those.
+class HalfStorage : public ::testing::TestWithParam<Precision> {
+ protected:
+  template <class S>
+  void check(double h) {
+    const Observed& obs = observed("power_law");
+    const std::size_t k = 24;
+    const Factors<float> f = random_factors<float>(obs.rows(), obs.cols(), k, 11);
+    Factors<S> r{f.m, f.n, k, std::vector<S>(f.u.size()), std::vector<S>(f.v.size())};
+    round_to(std::span<const float>(f.u), std::span<S>(r.u));
+    round_to(std::span<const float>(f.v), std::span<S>(r.v));
+    const Result<float> exact = run(oracle(), obs, f, lambda, 1);
+    const Result<S> rounded = run(oracle(), obs, r, lambda, 1);
+    const double grow = 2 * h + h * h;
+    double bound = 0;
+    const auto row_ptr = obs.row_ptr();
+    const auto col = obs.col_idx();
+    const auto val = obs.values<double>();
+    for (std::size_t i = 0; i < f.m; ++i)
+      for (offset_t q = row_ptr[i]; q < row_ptr[i + 1]; ++q) {
+        double dot = 0, mag = 0;
+        for (std::size_t l = 0; l < k; ++l) {
+          const double p = static_cast<double>(f.u[i * k + l]) * f.v[static_cast<std::size_t>(col[q]) * k + l];
+          dot += p;
+          mag += std::fabs(p);
+        }
+        const double delta = grow * mag, res = std::fabs(val[q] - dot);
+        bound += 0.5 * (2 * res * delta + delta * delta);
+      }
+    double norms = 0;
+    for (float x : f.u) norms += static_cast<double>(x) * x;
+    for (float x : f.v) norms += static_cast<double>(x) * x;
+    bound += 0.5 * lambda * grow * norms;
+    const double moved = std::fabs(rounded.loss - exact.loss);
+    EXPECT_GT(moved, 0.0) << "rounding to " << to_string(precision_of<S>()) << " changed nothing: test too weak";
+    EXPECT_LE(moved, bound) << "loss " << exact.loss << " (float32) vs " << rounded.loss;
+    RecordProperty("relative_loss_change", std::to_string(moved / exact.loss));
+  }
+};
+
+TEST_P(HalfStorage, MovesTheLossWithinTheRoundingBound) {
+  if (GetParam() == Precision::bf16)
+    check<bfloat16>(0x1p-9);
+  else
+    check<float16>(0x1p-11);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, HalfStorage, ::testing::Values(Precision::bf16, Precision::f16),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
 
 }  // namespace
 }  // namespace mfgrad::test
