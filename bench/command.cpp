@@ -96,6 +96,7 @@ int bench_command(const std::vector<std::string>& argv) {
   if (counting) {  // callgrind counts the registered implementations only
     std::erase_if(config.impls, [](const std::string& i) { return i == plan_name || i == plan_estimate_name; });
     config.peers.clear();
+    config.probes = false;  // the gather bound and the refresh are timed, not counted
   }
   const json::Value context = machine_context();
 

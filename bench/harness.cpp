@@ -384,9 +384,9 @@ void Suite::register_cases() {
           if (cfg.min_time) b->MinTime(*cfg.min_time);
         };
         // The ceiling first, then (16-bit storage) the optimizer's refresh, then the implementations.
-        if (cfg.bound)
+        if (cfg.probes)
           for (int t : cfg.threads) add(gather_bound_name, "bound", nullptr, nullptr, t);
-        if (element_bytes(dtype) == 2)
+        if (cfg.probes && element_bytes(dtype) == 2)
           for (int t : cfg.threads) add(refresh_name, "refresh", nullptr, nullptr, t);
         for (const std::string& impl : cfg.impls) {
           if (impl == plan_name || impl == plan_estimate_name) {

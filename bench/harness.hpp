@@ -37,7 +37,8 @@ struct Config {
   std::optional<double> min_time;  // seconds per repetition; unset: Google Benchmark's flag
   double lambda = 0.05;
   std::uint64_t seed = 1;  // of the random factors
-  bool bound = true;       // a gather_bound row in every block (probes.hpp, GatherBound)
+  bool probes = true;      // a gather_bound row in every block (probes.hpp, GatherBound) and, for
+                           // 16-bit storage, a round_to row
 };
 
 // The rows that are not implementations: the gather bound of each block (kind "bound") and, for 16-bit
