@@ -13,7 +13,8 @@ set(MFGRAD_SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
 add_library(mfgrad_shared SHARED $<TARGET_OBJECTS:mfgrad>)
 add_library(mfgrad::mfgrad ALIAS mfgrad_shared)
 add_library(mfgrad::mfgrad_static ALIAS mfgrad)
-target_include_directories(mfgrad_shared PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)
+target_include_directories(mfgrad_shared PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+                                                 $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>)
 # The same libraries the static one links (OpenMP, oneTBB), private here: they are loaded through the
 # shared library's own dependencies and users compile without them.
 target_link_libraries(mfgrad_shared PRIVATE $<TARGET_PROPERTY:mfgrad,LINK_LIBRARIES>)
@@ -35,10 +36,10 @@ set_target_properties(mfgrad PROPERTIES EXPORT_NAME mfgrad_static)
 # The C++ headers use C++20 (std::span): code that includes them is compiled as C++20 at least.
 target_compile_features(mfgrad PUBLIC cxx_std_20)
 target_compile_features(mfgrad_shared PUBLIC cxx_std_20)
-set_source_files_properties(${PROJECT_SOURCE_DIR}/src/c_api.cpp PROPERTIES
-                            COMPILE_DEFINITIONS MFGRAD_VERSION="${PROJECT_VERSION}")  # for mfgrad_version()
 
 install(DIRECTORY include/mfgrad TYPE INCLUDE)
+install(FILES ${PROJECT_BINARY_DIR}/include/mfgrad/version.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mfgrad)
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})  # Apache-2.0
 install(TARGETS mfgrad_shared mfgrad EXPORT mfgradTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -17,6 +17,7 @@
 #include "mfgrad/mfgrad.h"
 #include "mfgrad/observed.hpp"
 #include "mfgrad/plan.hpp"
+#include "mfgrad/version.h"
 
 struct mfgrad_observed {
   std::shared_ptr<const mfgrad::Observed> observed;
@@ -205,7 +206,13 @@ mfgrad_status evaluate(const char* function, mfgrad_plan* plan, std::int64_t m, 
 
 extern "C" {
 
-const char* mfgrad_version(void) { return MFGRAD_VERSION; }
+const char* mfgrad_version(void) { return MFGRAD_VERSION_STRING; }
+
+void mfgrad_version_numbers(int* major, int* minor, int* patch) {
+  if (major != nullptr) *major = MFGRAD_VERSION_MAJOR;
+  if (minor != nullptr) *minor = MFGRAD_VERSION_MINOR;
+  if (patch != nullptr) *patch = MFGRAD_VERSION_PATCH;
+}
 
 const char* mfgrad_last_error(void) { return last_fixed != nullptr ? last_fixed : last_message.c_str(); }
 

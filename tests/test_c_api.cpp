@@ -103,6 +103,17 @@ TEST(CApiFromC, HeaderIsCAndResultsMatchTheFormula) {
 
 TEST(CApi, VersionIsTheProjectVersion) { EXPECT_STREQ(mfgrad_version(), MFGRAD_EXPECTED_VERSION); }
 
+// The numbers of the loaded library, those of the header it was compiled with and the string agree.
+TEST(CApi, VersionNumbersMatchTheHeaderAndTheString) {
+  int major = -1, minor = -1, patch = -1;
+  mfgrad_version_numbers(&major, &minor, &patch);
+  EXPECT_EQ(major, MFGRAD_VERSION_MAJOR);
+  EXPECT_EQ(minor, MFGRAD_VERSION_MINOR);
+  EXPECT_EQ(patch, MFGRAD_VERSION_PATCH);
+  EXPECT_EQ(std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch), mfgrad_version());
+  mfgrad_version_numbers(nullptr, nullptr, nullptr);  // any pointer may be NULL
+}
+
 TEST(CApi, StatusStringsAreDistinct) {
   std::set<std::string> seen;
   for (mfgrad_status s :

@@ -8,6 +8,7 @@
 
 #include "../bench/json.hpp"
 #include "mfgrad/io.hpp"
+#include "mfgrad/mfgrad.h"
 #include "support.hpp"
 
 namespace mfgrad::test {
@@ -254,6 +255,65 @@ TEST_F(Cli, BenchIsaRunsEachLevelSideBySide) {
   EXPECT_NE(json.find("\"check\": \"passed\""), std::string::npos);
   expect_one_error_line(mfgrad("bench --data tiny --k 16 --impl tiled_simd --isa avx2", "MFGRAD_ISA=baseline"),
                         "SIMD level avx2");
+}
+
+// `mfgrad --version` names the version of the library the tool carries, as the C call gives it.
+TEST_F(Cli, VersionIsTheLibrarysVersion) {
+  for (const char* spelling : {"--version", "version"}) {
+    const Outcome o = mfgrad(spelling);
+    EXPECT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.out, "mfgrad " + std::string(mfgrad_version()) + "\n") << spelling;
+  }
+}
+
+// Two runs side by side (the second with two threads, as a second machine would differ): both in the
+// context table and in each block, the plot written; runs that cannot be compared are refused.
+TEST_F(Cli, ReportPutsRunsSideBySideAndRefusesWhatCannotBeCompared) {
+  const std::string bench = "bench --data tiny --k 4 --impl naive,csr_rows_omp --peers none --reps 3 --min-time 0.001";
+  ASSERT_EQ(mfgrad(bench + " --threads 1 --json " + path("one.json")).status, 0);
+  ASSERT_EQ(mfgrad(bench + " --threads 1,2 --json " + path("two.json")).status, 0);
+  const Outcome o = mfgrad("report " + path("one.json") + " " + path("two.json") + " --out " + path("report"));
+  ASSERT_EQ(o.status, 0) << o.err;
+  const std::string md = slurp(dir / "report" / "report.md");
+  EXPECT_NE(md.find("| CPU |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| one | two |"), std::string::npos) << md;
+  EXPECT_NE(md.find("**The runs differ in:** threads measured"), std::string::npos) << md;
+  EXPECT_NE(md.find("## tiny, float32, k = 4"), std::string::npos) << md;
+  EXPECT_NE(md.find("| csr_rows_omp |"), std::string::npos) << md;
+  EXPECT_NE(md.find("(2 t)"), std::string::npos) << md;  // the second run's most threads
+  EXPECT_GT(fs::file_size(dir / "report" / "tiny_float32_k4.png"), 1000u);
+
+  // Another mfgrad version: refused unless allowed; other data under the same name: refused.
+  std::string other = slurp(path("two.json"));
+  const std::string version = "\"mfgrad\": \"" + std::string(mfgrad_version()) + "\"";
+  ASSERT_NE(other.find(version), std::string::npos);
+  other.replace(other.find(version), version.size(), "\"mfgrad\": \"0.0.1\"");
+  std::ofstream(path("old.json")) << other;
+  expect_one_error_line(mfgrad("report " + path("one.json") + " " + path("old.json") + " --out " + path("r2")),
+                        "from mfgrad 0.0.1");
+  EXPECT_EQ(
+      mfgrad("report " + path("one.json") + " " + path("old.json") + " --allow-mixed-versions --out " + path("r3"))
+          .status,
+      0);
+  std::string data = slurp(path("two.json"));
+  const std::string nnz = "\"nnz\": 60000";
+  for (std::size_t at = data.find(nnz); at != std::string::npos; at = data.find(nnz))
+    data.replace(at, nnz.size(), "\"nnz\": 60001");
+  std::ofstream(path("other.json")) << data;
+  expect_one_error_line(mfgrad("report " + path("one.json") + " " + path("other.json") + " --out " + path("r4")),
+                        "not the same data");
+  EXPECT_EQ(mfgrad("report --out " + path("r5")).status, 2);
+}
+
+// compare's exit status tells a broken gate (2: input it cannot read) from a regression (1).
+TEST_F(Cli, CompareExitsTwoForInputItCannotRead) {
+  std::ofstream(path("broken.json")) << "{\"mfgrad_results\": 1, \"results\": [";
+  const Outcome missing = mfgrad("compare " + path("absent.json") + " " + path("broken.json"));
+  EXPECT_EQ(missing.status, 2) << missing.err;
+  EXPECT_NE(missing.err.find("absent.json"), std::string::npos) << missing.err;
+  const Outcome broken = mfgrad("compare " + path("broken.json") + " " + path("broken.json"));
+  EXPECT_EQ(broken.status, 2) << broken.err;
+  EXPECT_NE(broken.err.find("broken.json"), std::string::npos) << broken.err;
 }
 
 TEST_F(Cli, UsageErrorsExitWithTwo) {

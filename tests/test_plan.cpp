@@ -41,7 +41,7 @@ void expect_same(const Result<T>& a, const Result<T>& b) {
   EXPECT_EQ(std::memcmp(a.gv.data(), b.gv.data(), a.gv.size() * sizeof(T)), 0);
 }
 
-// Estimate mode against its rule as the README ("The plan") states it, with W the SIMD width in
+// Estimate mode against its rule as docs/cpp.md ("The contract and the plan") states it, with W the SIMD width in
 // elements at the dispatched level:
 //   rows narrow = k elements padded to 64-byte lines take at most 128 bytes; k odd = not a multiple of W;
 //   copies pay = at least 16 · threads entries per column.

@@ -35,5 +35,6 @@ int cmd_eval(const std::vector<std::string>& argv);
 int cmd_gen(const std::vector<std::string>& argv);
 int cmd_compare(const std::vector<std::string>& argv);
 int cmd_plan(const std::vector<std::string>& argv);
+int cmd_report(const std::vector<std::string>& argv);
 
 }  // namespace mfgrad::cli

@@ -38,8 +38,16 @@ int cmd_compare(const std::vector<std::string>& argv) {
     }
   }
 
-  const bench::ResultSet baseline = bench::load_results(args.positional()[0]);
-  const bench::ResultSet contender = bench::load_results(args.positional()[1]);
+  // An input that cannot be read is not a regression: exit 2, as for a bad command line, so that CI can
+  // tell a broken gate from a slower build (1).
+  bench::ResultSet baseline, contender;
+  try {
+    baseline = bench::load_results(args.positional()[0]);
+    contender = bench::load_results(args.positional()[1]);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mfgrad compare: error: %s\n", e.what());
+    return 2;
+  }
   const bench::Report report = bench::compare(baseline, contender, opt);
   std::fputs(bench::format_report(report).c_str(), stdout);
   return report.passed() ? 0 : 1;

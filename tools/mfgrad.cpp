@@ -11,6 +11,7 @@
 #include "command.hpp"
 #include "mfgrad/isa.hpp"
 #include "mfgrad/types.hpp"
+#include "mfgrad/version.h"
 
 namespace {
 
@@ -62,7 +63,8 @@ const Command commands[] = {
      "  --instructions-threshold  percent change of the instruction count that matters (default 2)\n"
      "  --filter                  only benchmarks whose name matches this ECMAScript regular expression\n"
      "  Exit status 1 when a benchmark regressed, failed its check (either side) or is missing from\n"
-     "  the contender; 0 otherwise (inconclusive and new benchmarks pass).\n"},
+     "  the contender; 2 for a bad command line or a file that cannot be read or parsed; 0 otherwise\n"
+     "  (inconclusive and new benchmarks pass).\n"},
     {"kernels", mfgrad::cli::cmd_kernels, "list the implementations and whether this CPU runs each",
      "mfgrad kernels\n"
      "  Lists every registered implementation: name, whether this CPU (and MFGRAD_ISA) allows it,\n"
@@ -94,6 +96,16 @@ const Command commands[] = {
      "  --seconds  measuring budget per candidate (default 0.3)\n"
      "  --wisdom   file of earlier measured choices for this machine: read when it exists, then written\n"
      "             back with this plan's choice, so the next plan for the same shape skips measuring\n"},
+    {"report", mfgrad::cli::cmd_report, "put benchmark runs from several machines side by side (Markdown, plots)",
+     "mfgrad report RUN.json [RUN.json ...] --out DIR [--allow-mixed-versions]\n"
+     "  Reads results files of 'mfgrad bench --json' (one per machine, or per setting: MFGRAD_ISA, thread\n"
+     "  counts) and writes DIR/report.md with a PNG plot per data set, dtype and k: each run's context side\n"
+     "  by side (CPU, threads, SIMD level, compiler, flags, mfgrad version, OpenMP settings, measured peaks),\n"
+     "  the differences that matter flagged; then per implementation each run's median time at its most\n"
+     "  threads, GFLOP/s, % of its own FMA peak, 1 -> T scaling and the ratio to the first run, the fastest\n"
+     "  run in bold. Prints the files written.\n"
+     "  Refused: runs of different mfgrad versions (unless --allow-mixed-versions, then flagged), a data\n"
+     "  set of one name with different entry counts, instruction counts instead of times.\n"},
     {"gen", mfgrad::cli::cmd_gen, "write a generated data set as a Matrix Market file",
      "mfgrad gen PRESET --out FILE [--seed S]\n"
      "  Presets: tiny, ml-small, netflix-25m, netflix-100m, wide-50m (see 'mfgrad gen --list').\n"},
@@ -102,7 +114,7 @@ const Command commands[] = {
 void print_help() {
   std::printf(
       "mfgrad — fast CPU kernels for the masked matrix-factorization objective and its gradients\n\n"
-      "usage: mfgrad <command> [options]      mfgrad help <command>\n\ncommands:\n");
+      "usage: mfgrad <command> [options]      mfgrad help <command>      mfgrad --version\n\ncommands:\n");
   for (const Command& c : commands) std::printf("  %-9s %s\n", c.name, c.summary);
   std::printf(
       "\nenvironment: MFGRAD_KERNEL forces an implementation; MFGRAD_ISA caps SIMD dispatch;\n"
@@ -116,6 +128,10 @@ int main(int argc, char** argv) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     print_help();
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::printf("mfgrad %s\n", MFGRAD_VERSION_STRING);
+    return 0;
   }
   if (args[0] == "help") {
     if (args.size() > 1)

@@ -53,6 +53,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mfgrad/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -96,8 +98,12 @@ typedef struct mfgrad_observed mfgrad_observed;
 /* The implementation chosen for one (Ω, k, precision, threads), with its prepared layout (opaque). */
 typedef struct mfgrad_plan mfgrad_plan;
 
-/* The library's version, "MAJOR.MINOR.PATCH"; a static string. */
+/* The loaded library's version, "MAJOR.MINOR.PATCH"; a static string. */
 const char* mfgrad_version(void);
+
+/* The loaded library's version as numbers, to compare with the MFGRAD_VERSION_MAJOR/MINOR/PATCH of
+   <mfgrad/version.h> that the caller was compiled with. Any pointer may be NULL. */
+void mfgrad_version_numbers(int* major, int* minor, int* patch);
 
 /* The message of the last call on this thread that failed; "" after a call that succeeded. Valid until
    the next mfgrad call on this thread. */

@@ -29,6 +29,7 @@
 #include "mfgrad/check.hpp"
 #include "mfgrad/dataset.hpp"
 #include "mfgrad/plan.hpp"
+#include "mfgrad/version.h"
 
 namespace py = pybind11;
 using namespace pybind11::literals;
@@ -398,7 +399,7 @@ std::unique_ptr<PyPlan> make_plan(py::object observed, long long k, const py::ob
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "mfgrad's compiled core; use the mfgrad package, which re-exports it";
-  m.attr("__version__") = MFGRAD_VERSION;
+  m.attr("__version__") = MFGRAD_VERSION_STRING;
   py::register_exception<Error>(m, "Error", PyExc_ValueError);
 
   py::class_<Kernel>(m, "Kernel", "A registered implementation (read-only).")

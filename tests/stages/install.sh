@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stage: `cmake --install` into a fresh prefix, and what must be there — both libraries (the shared
 # one with its SONAME, exporting only mfgrad's symbols), the tool and bench's callgrind child it runs,
-# the CMake package, mfgrad.pc — and
+# the CMake package, mfgrad.pc, the licence — and
 # headers that compile alone from that prefix without xsimd or oneTBB.
 #   install.sh BUILD_DIR PREFIX WORK_DIR
 source "$(dirname "$0")/common.sh"
@@ -20,9 +20,13 @@ libdir=$(find "$prefix" -name 'libmfgrad.so.*.*.*' -printf '%h\n' | head -n 1)
 [ -n "$libdir" ] || fail "no versioned libmfgrad.so.MAJOR.MINOR.PATCH under $prefix"
 for f in "$prefix/bin/mfgrad" "$prefix/include/mfgrad/mfgrad.h" "$prefix/include/mfgrad/plan.hpp" \
          "$libdir/libmfgrad.a" "$libdir/libmfgrad.so" "$libdir/pkgconfig/mfgrad.pc" \
-         "$libdir/cmake/mfgrad/mfgradConfig.cmake" "$libdir/cmake/mfgrad/mfgradConfigVersion.cmake"; do
+         "$libdir/cmake/mfgrad/mfgradConfig.cmake" "$libdir/cmake/mfgrad/mfgradConfigVersion.cmake" \
+         "$prefix/share/doc/mfgrad/LICENSE"; do
   [ -e "$f" ] || fail "not installed: $f"
 done
+# The licence is named wherever a user meets the package: pkg-config and the CMake package.
+grep -qx 'License: Apache-2.0' "$libdir/pkgconfig/mfgrad.pc" || fail "mfgrad.pc does not name the licence"
+grep -q 'mfgrad_LICENSE "Apache-2.0"' "$libdir/cmake/mfgrad/mfgradConfig.cmake" || fail "mfgradConfig.cmake does not name the licence"
 "$prefix/bin/mfgrad" kernels >/dev/null || fail "the installed mfgrad tool does not run"
 # bench's callgrind child, in libexec/mfgrad: the installed tool must find it and get its verdict.
 [ -x "$prefix/libexec/mfgrad/mfgrad_count" ] || fail "not installed: $prefix/libexec/mfgrad/mfgrad_count"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stage: "Adding an implementation" (README) as it is written. On a copy of the tree, exactly one new
+# Stage: "Adding an implementation" (docs/contributing.md) as it is written. On a copy of the tree, exactly one new
 # file (kernels/copy_of_naive.cpp: naive.cpp with its namespace renamed) and one new line in
 # kernels/kernels.inc must be enough for the implementation to be built, listed by `mfgrad kernels`,
 # compared with the oracle by the kernel tests, benchmarked with a passing check, tried by the plan, and
