@@ -11,9 +11,11 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "format.hpp"
+#include "mfgrad/half.hpp"
 #include "mfgrad/mfgrad.h"
 #include "mfgrad/observed.hpp"
 #include "mfgrad/plan.hpp"
@@ -183,9 +185,11 @@ mfgrad::PlanOptions plan_options(const char* function, const mfgrad_plan_options
   return p;
 }
 
-template <class T>
+// S: the factors' element type as the C++ API knows it; C passes 16-bit factors as uint16_t arrays.
+template <class S, class T, class G>
 mfgrad_status evaluate(const char* function, mfgrad_plan* plan, std::int64_t m, std::int64_t n, std::int64_t k,
-                       const T* u, const T* v, double lambda, T* grad_u, T* grad_v, double* loss) noexcept {
+                       const T* u, const T* v, double lambda, G* grad_u, G* grad_v, double* loss) noexcept {
+  static_assert(sizeof(S) == sizeof(T) && std::is_same_v<G, mfgrad::compute_t<S>>);
   return guarded([&] {
     require(function, plan, "plan");
     require(function, loss, "loss");
@@ -196,9 +200,27 @@ mfgrad_status evaluate(const char* function, mfgrad_plan* plan, std::int64_t m, 
     // own before any size is used, then NULL arrays, λ and overlaps.
     const auto rows_u = static_cast<std::size_t>(m), rows_v = static_cast<std::size_t>(n);
     const auto cols = static_cast<std::size_t>(k);
-    const double f = plan->plan.evaluate<T>({u, rows_u, cols}, {v, rows_v, cols}, lambda, {grad_u, rows_u, cols},
+    const auto* us = reinterpret_cast<const S*>(u);
+    const auto* vs = reinterpret_cast<const S*>(v);
+    const double f = plan->plan.evaluate<S>({us, rows_u, cols}, {vs, rows_v, cols}, lambda, {grad_u, rows_u, cols},
                                             {grad_v, rows_v, cols}, {.check_factors = plan->check_factors});
     *loss = f;
+  });
+}
+
+// round_to or widen over C arrays of `count` elements; the library's refusals (overlap) name the function.
+template <class In, class Out, class Convert>
+mfgrad_status convert(const char* function, const In* in, std::int64_t count, Out* out, Convert&& body) noexcept {
+  return guarded([&] {
+    if (count < 0) refuse(function, "count is " + std::to_string(count) + "; it must be at least 0");
+    require_array(function, in, "in", count);
+    require_array(function, out, "out", count);
+    if (count == 0) return;
+    try {
+      body(static_cast<std::size_t>(count));
+    } catch (const mfgrad::Error& e) {
+      refuse(function, e.what());
+    }
   });
 }
 
@@ -312,9 +334,23 @@ mfgrad_status mfgrad_plan_create(const mfgrad_observed* observed, int64_t k, mfg
       refuse(fn, "k is " + std::to_string(k) + "; it must be at least 1 and leave the factors (" +
                      std::to_string(obs.rows()) + " x k and " + std::to_string(obs.cols()) +
                      " x k) a size memory can hold");
-    if (precision != MFGRAD_FLOAT32 && precision != MFGRAD_FLOAT64)
-      refuse(fn, "precision is " + std::to_string(static_cast<int>(precision)) +
-                     ", not MFGRAD_FLOAT32 (0) or MFGRAD_FLOAT64 (1)");
+    mfgrad::Precision p = mfgrad::Precision::f32;
+    switch (precision) {
+      case MFGRAD_FLOAT32:
+        break;
+      case MFGRAD_FLOAT64:
+        p = mfgrad::Precision::f64;
+        break;
+      case MFGRAD_BFLOAT16:
+        p = mfgrad::Precision::bf16;
+        break;
+      case MFGRAD_FLOAT16:
+        p = mfgrad::Precision::f16;
+        break;
+      default:
+        refuse(fn, "precision is " + std::to_string(static_cast<int>(precision)) +
+                       ", not MFGRAD_FLOAT32 (0), MFGRAD_FLOAT64 (1), MFGRAD_BFLOAT16 (2) or MFGRAD_FLOAT16 (3)");
+    }
     std::string wisdom;
     bool check_factors = false;
     const mfgrad::PlanOptions po = plan_options(fn, options, &wisdom, &check_factors);
@@ -322,8 +358,7 @@ mfgrad_status mfgrad_plan_create(const mfgrad_observed* observed, int64_t k, mfg
       with_file([&] {
         if (std::filesystem::exists(wisdom)) mfgrad::Plan::load_wisdom(wisdom);
       });
-    mfgrad::Plan plan(obs, static_cast<std::size_t>(k),
-                      precision == MFGRAD_FLOAT32 ? mfgrad::Precision::f32 : mfgrad::Precision::f64, po);
+    mfgrad::Plan plan(obs, static_cast<std::size_t>(k), p, po);
     if (!wisdom.empty()) with_file([&] { mfgrad::Plan::save_wisdom(wisdom); });
     std::string choice = plan.choice();
     *out = new mfgrad_plan{observed->observed, std::move(plan), std::move(choice), check_factors};
@@ -334,12 +369,46 @@ void mfgrad_plan_destroy(mfgrad_plan* plan) { delete plan; }
 
 mfgrad_status mfgrad_plan_evaluate_f32(mfgrad_plan* plan, int64_t m, int64_t n, int64_t k, const float* u,
                                        const float* v, double lambda, float* grad_u, float* grad_v, double* loss) {
-  return evaluate("mfgrad_plan_evaluate_f32", plan, m, n, k, u, v, lambda, grad_u, grad_v, loss);
+  return evaluate<float>("mfgrad_plan_evaluate_f32", plan, m, n, k, u, v, lambda, grad_u, grad_v, loss);
 }
 
 mfgrad_status mfgrad_plan_evaluate_f64(mfgrad_plan* plan, int64_t m, int64_t n, int64_t k, const double* u,
                                        const double* v, double lambda, double* grad_u, double* grad_v, double* loss) {
-  return evaluate("mfgrad_plan_evaluate_f64", plan, m, n, k, u, v, lambda, grad_u, grad_v, loss);
+  return evaluate<double>("mfgrad_plan_evaluate_f64", plan, m, n, k, u, v, lambda, grad_u, grad_v, loss);
+}
+
+mfgrad_status mfgrad_plan_evaluate_bf16(mfgrad_plan* plan, int64_t m, int64_t n, int64_t k, const uint16_t* u,
+                                        const uint16_t* v, double lambda, float* grad_u, float* grad_v, double* loss) {
+  return evaluate<mfgrad::bfloat16>("mfgrad_plan_evaluate_bf16", plan, m, n, k, u, v, lambda, grad_u, grad_v, loss);
+}
+
+mfgrad_status mfgrad_plan_evaluate_f16(mfgrad_plan* plan, int64_t m, int64_t n, int64_t k, const uint16_t* u,
+                                       const uint16_t* v, double lambda, float* grad_u, float* grad_v, double* loss) {
+  return evaluate<mfgrad::float16>("mfgrad_plan_evaluate_f16", plan, m, n, k, u, v, lambda, grad_u, grad_v, loss);
+}
+
+mfgrad_status mfgrad_round_to_bf16(const float* in, int64_t count, uint16_t* out, int32_t threads) {
+  return convert("mfgrad_round_to_bf16", in, count, out, [&](std::size_t c) {
+    mfgrad::round_to({in, c}, {reinterpret_cast<mfgrad::bfloat16*>(out), c}, threads);
+  });
+}
+
+mfgrad_status mfgrad_round_to_f16(const float* in, int64_t count, uint16_t* out, int32_t threads) {
+  return convert("mfgrad_round_to_f16", in, count, out, [&](std::size_t c) {
+    mfgrad::round_to({in, c}, {reinterpret_cast<mfgrad::float16*>(out), c}, threads);
+  });
+}
+
+mfgrad_status mfgrad_widen_bf16(const uint16_t* in, int64_t count, float* out, int32_t threads) {
+  return convert("mfgrad_widen_bf16", in, count, out, [&](std::size_t c) {
+    mfgrad::widen({reinterpret_cast<const mfgrad::bfloat16*>(in), c}, {out, c}, threads);
+  });
+}
+
+mfgrad_status mfgrad_widen_f16(const uint16_t* in, int64_t count, float* out, int32_t threads) {
+  return convert("mfgrad_widen_f16", in, count, out, [&](std::size_t c) {
+    mfgrad::widen({reinterpret_cast<const mfgrad::float16*>(in), c}, {out, c}, threads);
+  });
 }
 
 mfgrad_status mfgrad_plan_choice(const mfgrad_plan* plan, const char** choice) {

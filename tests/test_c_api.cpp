@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -123,7 +126,30 @@ TEST(CApi, StatusStringsAreDistinct) {
 }
 
 template <class T>
+constexpr mfgrad_precision c_precision = std::is_same_v<T, float>      ? MFGRAD_FLOAT32
+                                         : std::is_same_v<T, double>   ? MFGRAD_FLOAT64
+                                         : std::is_same_v<T, bfloat16> ? MFGRAD_BFLOAT16
+                                                                       : MFGRAD_FLOAT16;
+
+// T: the factors' element type; 16-bit ones go through the uint16_t functions, gradients in float.
+template <class T>
+mfgrad_status c_evaluate(mfgrad_plan* plan, std::size_t m, std::size_t n, std::size_t k, const T* u, const T* v,
+                         double lambda, compute_t<T>* gu, compute_t<T>* gv, double* loss) {
+  if constexpr (std::is_same_v<T, float>)
+    return mfgrad_plan_evaluate_f32(plan, m, n, k, u, v, lambda, gu, gv, loss);
+  else if constexpr (std::is_same_v<T, double>)
+    return mfgrad_plan_evaluate_f64(plan, m, n, k, u, v, lambda, gu, gv, loss);
+  else if constexpr (std::is_same_v<T, bfloat16>)
+    return mfgrad_plan_evaluate_bf16(plan, m, n, k, reinterpret_cast<const std::uint16_t*>(u),
+                                     reinterpret_cast<const std::uint16_t*>(v), lambda, gu, gv, loss);
+  else
+    return mfgrad_plan_evaluate_f16(plan, m, n, k, reinterpret_cast<const std::uint16_t*>(u),
+                                    reinterpret_cast<const std::uint16_t*>(v), lambda, gu, gv, loss);
+}
+
+template <class T>
 void expect_matches_oracle(const Entries& e, std::size_t k, mfgrad_plan_mode mode) {
+  using G = compute_t<T>;
   const Observed cpp = Observed::build(e);
   ObservedHandle obs;
   ASSERT_EQ(from_entries(e, MFGRAD_DUPLICATES_ERROR, &obs.p), MFGRAD_OK) << mfgrad_last_error();
@@ -131,42 +157,90 @@ void expect_matches_oracle(const Entries& e, std::size_t k, mfgrad_plan_mode mod
   options.mode = mode;
   options.seconds_per_candidate = 0.01;
   PlanHandle plan;
-  const mfgrad_precision precision = std::is_same_v<T, float> ? MFGRAD_FLOAT32 : MFGRAD_FLOAT64;
-  ASSERT_EQ(mfgrad_plan_create(obs.p, static_cast<std::int64_t>(k), precision, &options, &plan.p), MFGRAD_OK)
+  ASSERT_EQ(mfgrad_plan_create(obs.p, static_cast<std::int64_t>(k), c_precision<T>, &options, &plan.p), MFGRAD_OK)
       << mfgrad_last_error();
 
   const std::size_t m = static_cast<std::size_t>(e.rows), n = static_cast<std::size_t>(e.cols);
   const Factors<T> f = random_factors<T>(m, n, k, 3);
   const double lambda = 0.25;
-  std::vector<T> gu(m * k, std::numeric_limits<T>::quiet_NaN()), gv(n * k, std::numeric_limits<T>::quiet_NaN());
+  std::vector<G> gu(m * k, std::numeric_limits<G>::quiet_NaN()), gv(n * k, std::numeric_limits<G>::quiet_NaN());
   double loss = nan;
-  mfgrad_status s;
-  if constexpr (std::is_same_v<T, float>)
-    s = mfgrad_plan_evaluate_f32(plan.p, m, n, k, f.u.data(), f.v.data(), lambda, gu.data(), gv.data(), &loss);
-  else
-    s = mfgrad_plan_evaluate_f64(plan.p, m, n, k, f.u.data(), f.v.data(), lambda, gu.data(), gv.data(), &loss);
-  ASSERT_EQ(s, MFGRAD_OK) << mfgrad_last_error();
+  ASSERT_EQ(c_evaluate<T>(plan.p, m, n, k, f.u.data(), f.v.data(), lambda, gu.data(), gv.data(), &loss), MFGRAD_OK)
+      << mfgrad_last_error();
   EXPECT_STREQ(mfgrad_last_error(), "");
 
   const Result<T> want = run<T>(oracle(), cpp, f, lambda, 1);
   expect_not_trivial(want);
-  const CheckReport report = check<T>(cpp, k, error_bounds(cpp, f, lambda), {want.loss, want.gu.data(), want.gv.data()},
+  const CheckReport report = check<G>(cpp, k, error_bounds(cpp, f, lambda), {want.loss, want.gu.data(), want.gv.data()},
                                       {loss, gu.data(), gv.data()});
   EXPECT_TRUE(report.passed) << report.message;
 }
 
-TEST(CApi, Float32AndFloat64MatchTheOracle) {
+// 16-bit factors go through the uint16_t functions with float32 gradients, checked against the oracle on
+// the stored values.
+TEST(CApi, EveryPrecisionMatchesTheOracle) {
   for (const char* shape_name : {"k7", "k33", "empty_rows_cols", "wide"}) {
     SCOPED_TRACE(shape_name);
     const Shape& s = shape(shape_name);
     expect_matches_oracle<float>(s.entries(), s.k, MFGRAD_PLAN_ESTIMATE);
     expect_matches_oracle<double>(s.entries(), s.k, MFGRAD_PLAN_ESTIMATE);
+    expect_matches_oracle<bfloat16>(s.entries(), s.k, MFGRAD_PLAN_ESTIMATE);
+    expect_matches_oracle<float16>(s.entries(), s.k, MFGRAD_PLAN_ESTIMATE);
   }
+}
+
+// The C conversions give what the C++ ones give, element for element, at any thread count.
+TEST(CApi, ConversionsMatchTheLibrary) {
+  std::vector<float> x = {0.0f,
+                          -0.0f,
+                          1.0f,
+                          1.00390625f,
+                          1.01171875f,
+                          65504.0f,
+                          65520.0f,
+                          1e-8f,
+                          -3.3e38f,
+                          std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::quiet_NaN()};
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> d(-100.0f, 100.0f);
+  for (int t = 0; t < 100000; ++t) x.push_back(d(rng));
+  const auto count = static_cast<std::int64_t>(x.size());
+  for (int threads : {1, 3}) {
+    std::vector<std::uint16_t> bf(x.size()), h(x.size());
+    ASSERT_EQ(mfgrad_round_to_bf16(x.data(), count, bf.data(), threads), MFGRAD_OK) << mfgrad_last_error();
+    ASSERT_EQ(mfgrad_round_to_f16(x.data(), count, h.data(), threads), MFGRAD_OK) << mfgrad_last_error();
+    std::vector<float> wide_bf(x.size()), wide_h(x.size());
+    ASSERT_EQ(mfgrad_widen_bf16(bf.data(), count, wide_bf.data(), threads), MFGRAD_OK) << mfgrad_last_error();
+    ASSERT_EQ(mfgrad_widen_f16(h.data(), count, wide_h.data(), threads), MFGRAD_OK) << mfgrad_last_error();
+    for (std::size_t at = 0; at < x.size(); ++at) {
+      ASSERT_EQ(bf[at], to_bfloat16(x[at]).bits) << x[at];
+      ASSERT_EQ(h[at], to_float16(x[at]).bits) << x[at];
+      const float want_bf = bfloat16{bf[at]}, want_h = float16{h[at]};
+      ASSERT_TRUE(std::memcmp(&wide_bf[at], &want_bf, 4) == 0) << x[at];
+      ASSERT_TRUE(std::memcmp(&wide_h[at], &want_h, 4) == 0) << x[at];
+    }
+  }
+
+  std::vector<std::uint16_t> out(4, 7);
+  std::vector<float> in(4, 1.0f);
+  expect_refused(mfgrad_round_to_bf16(nullptr, 4, out.data(), 1), MFGRAD_ERROR_INVALID_ARGUMENT,
+                 "mfgrad_round_to_bf16: argument 'in' is NULL but must hold 4 elements");
+  expect_refused(mfgrad_round_to_f16(in.data(), -1, out.data(), 1), MFGRAD_ERROR_INVALID_ARGUMENT,
+                 "mfgrad_round_to_f16: count is -1");
+  expect_refused(mfgrad_widen_bf16(out.data(), 4, nullptr, 1), MFGRAD_ERROR_INVALID_ARGUMENT,
+                 "mfgrad_widen_bf16: argument 'out' is NULL");
+  // Overlapping arrays: the library's refusal, named by the C function.
+  expect_refused(mfgrad_widen_f16(out.data(), 2, reinterpret_cast<float*>(out.data()), 1),
+                 MFGRAD_ERROR_INVALID_ARGUMENT, "mfgrad_widen_f16: widen: the input and output overlap in memory");
+  for (std::uint16_t b : out) EXPECT_EQ(b, 7);
+  EXPECT_EQ(mfgrad_round_to_bf16(nullptr, 0, nullptr, 1), MFGRAD_OK) << mfgrad_last_error();
 }
 
 TEST(CApi, MeasuredPlanMatchesTheOracle) {
   const Shape& s = shape("density_0_5");
   expect_matches_oracle<float>(s.entries(), s.k, MFGRAD_PLAN_MEASURE);
+  expect_matches_oracle<bfloat16>(s.entries(), s.k, MFGRAD_PLAN_MEASURE);
 }
 
 // The same entries as CSR (columns shuffled within rows) and as COO give the same Ω, so the same result.
@@ -311,7 +385,7 @@ TEST_F(CApiPlan, BadPlanRequestsAreRefused) {
   expect_refused(create(obs.p, -4, 0, nullptr), MFGRAD_ERROR_INVALID_ARGUMENT, "k is -4");
   expect_refused(create(obs.p, std::numeric_limits<std::int64_t>::max(), 0, nullptr), MFGRAD_ERROR_INVALID_ARGUMENT,
                  "a size memory can hold");
-  expect_refused(create(obs.p, k, 2, nullptr), MFGRAD_ERROR_INVALID_ARGUMENT, "precision is 2");
+  expect_refused(create(obs.p, k, 4, nullptr), MFGRAD_ERROR_INVALID_ARGUMENT, "precision is 4");
 
   mfgrad_plan_options bad = o;
   bad.struct_size = 0;
@@ -378,6 +452,14 @@ TEST_F(CApiPlan, BadEvaluationsAreRefusedAndWriteNothing) {
       MFGRAD_ERROR_INVALID_ARGUMENT, cpp_message([&] {
         cpp_plan.evaluate<double>({du.data(), m, k}, {dv.data(), n, k}, 0.1, {dgu.data(), m, k}, {dgv.data(), n, k});
       }));
+  // 16-bit factors for a float32 plan.
+  std::vector<std::uint16_t> hu(m * k), hv(n * k);
+  expect_refused(mfgrad_plan_evaluate_bf16(plan.p, m, n, k, hu.data(), hv.data(), 0.1, gu.data(), gv.data(), &loss),
+                 MFGRAD_ERROR_INVALID_ARGUMENT, cpp_message([&] {
+                   cpp_plan.evaluate<bfloat16>({reinterpret_cast<const bfloat16*>(hu.data()), m, k},
+                                               {reinterpret_cast<const bfloat16*>(hv.data()), n, k}, 0.1,
+                                               {other_u.data(), m, k}, {other_v.data(), n, k});
+                 }));
   EXPECT_EQ(loss, 7.0);
   expect_untouched();
 

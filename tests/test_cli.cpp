@@ -108,6 +108,85 @@ TEST_F(Cli, Float64FactorsGiveFloat64Gradients) {
   EXPECT_EQ(read_npy(path("out/grad_v.npy")).dtype, Precision::f64);
 }
 
+// 16-bit storage: the factors the library would make for this seed, evaluated with float32 gradients.
+TEST_F(Cli, SixteenBitRandomFactorsGiveFloat32GradientsMatchingTheLibrary) {
+  const Observed obs = generate(preset("tiny"));
+  const std::size_t k = 9;
+  const auto check = [&]<class S>(S, const char* dtype) {
+    const Outcome o =
+        mfgrad(std::string("eval --data tiny --k 9 --seed 4 --dtype ") + dtype + " --lambda 0.5 --out " + path(dtype));
+    ASSERT_EQ(o.status, 0) << o.err;
+    const json::Value line = json::parse(o.out);
+    EXPECT_EQ(line.find("dtype")->as_string(), dtype);
+    const Factors<S> f{static_cast<std::size_t>(obs.rows()), static_cast<std::size_t>(obs.cols()), k,
+                       random_factor<S>(obs.rows(), k, 4), random_factor<S>(obs.cols(), k, 5)};
+    const Result<S> want = run(oracle(), obs, f, 0.5, 1);
+    const ErrorBounds b = error_bounds(obs, f, 0.5);
+    EXPECT_LE(std::fabs(line.find("loss")->as_number() - want.loss), b.loss);
+    const NpyArray gu = read_npy(path(std::string(dtype) + "/grad_u.npy"));
+    const NpyArray gv = read_npy(path(std::string(dtype) + "/grad_v.npy"));
+    ASSERT_EQ(gu.dtype, Precision::f32);
+    ASSERT_EQ(gv.dtype, Precision::f32);
+    ASSERT_EQ(gu.f32.size(), want.gu.size());
+    ASSERT_EQ(gv.f32.size(), want.gv.size());
+    for (std::size_t x = 0; x < want.gu.size(); ++x) ASSERT_LE(std::fabs(gu.f32[x] - want.gu[x]), b.grad_u[x]) << x;
+    for (std::size_t x = 0; x < want.gv.size(); ++x) ASSERT_LE(std::fabs(gv.f32[x] - want.gv[x]), b.grad_v[x]) << x;
+  };
+  check(bfloat16{}, "bfloat16");
+  check(float16{}, "float16");
+  const Outcome planned = mfgrad("plan --data tiny --k 16 --dtype bfloat16 --plan estimate");
+  ASSERT_EQ(planned.status, 0) << planned.err;
+  EXPECT_NE(planned.out.find("k = 16, bfloat16"), std::string::npos) << planned.out;
+}
+
+// Factor files rounded to 16 bits: read back exactly through rows with no entry, whose gradient is
+// λ·u_i with λ = 1. A float64 value just above a tie between two neighbours of the format must round
+// up, as it does when rounded once; rounding it to float32 first would land on the tie and go to even.
+TEST_F(Cli, FactorFilesAreRoundedOnceToSixteenBits) {
+  std::ofstream(path("one.mtx")) << "%%MatrixMarket matrix coordinate real general\n3 2 1\n1 1 4.0\n";
+  const auto run_eval = [&](const std::string& dtype, const std::string& u, const std::string& v) {
+    return mfgrad("eval --ratings " + path("one.mtx") + " --u " + u + " --v " + v + " --dtype " + dtype +
+                  " --lambda 1 --out " + path("out_" + dtype));
+  };
+  // bits: the format's fraction bits; above and at: 1 + half an ulp (+ 2^-40), whose nearest are 1 + ulp and 1.
+  for (const auto& [dtype, bits] : {std::pair<std::string, int>{"bfloat16", 7}, {"float16", 10}}) {
+    const double ulp = std::ldexp(1.0, -bits), tie = 1 + ulp / 2, above = tie + std::ldexp(1.0, -40);
+    const std::vector<double> u = {0.5, 0.25, above, tie, -above, 3.0}, v = {0.5, -0.5, 0.125, 2.0};
+    write_npy(path("u64.npy"), u.data(), 3, 2);
+    write_npy(path("v64.npy"), v.data(), 2, 2);
+    std::vector<float> u32(u.begin(), u.end()), v32(v.begin(), v.end());
+    u32[2] = static_cast<float>(tie + std::ldexp(1.0, -20));  // float32 keeps these above the tie
+    u32[4] = -u32[2];
+    write_npy(path("u32.npy"), u32.data(), 3, 2);
+    write_npy(path("v32.npy"), v32.data(), 2, 2);
+    for (const std::string suffix : {"64", "32"}) {
+      const Outcome o = run_eval(dtype, path("u" + suffix + ".npy"), path("v" + suffix + ".npy"));
+      ASSERT_EQ(o.status, 0) << o.err;
+      EXPECT_EQ(json::parse(o.out).find("dtype")->as_string(), dtype);
+      const NpyArray gu = read_npy(path("out_" + dtype + "/grad_u.npy"));
+      ASSERT_EQ(gu.dtype, Precision::f32);
+      ASSERT_EQ(gu.f32.size(), 6u);
+      EXPECT_EQ(gu.f32[2], 1 + ulp) << dtype << " from float" << suffix;
+      EXPECT_EQ(gu.f32[3], 1.0f) << dtype << " from float" << suffix;
+      EXPECT_EQ(gu.f32[4], -1 - ulp) << dtype << " from float" << suffix;
+      EXPECT_EQ(gu.f32[5], 3.0f) << dtype << " from float" << suffix;
+    }
+  }
+
+  // Beyond float16's range (65504): refused, naming the file and the element, and nothing is written.
+  fs::remove_all(dir / "out_float16");
+  const std::vector<float> big = {0.5f, 0.25f, 1.0f, 70000.0f, 0.0f, 0.0f}, v = {0.5f, -0.5f, 0.125f, 2.0f};
+  write_npy(path("big.npy"), big.data(), 3, 2);
+  write_npy(path("v.npy"), v.data(), 2, 2);
+  expect_one_error_line(run_eval("float16", path("big.npy"), path("v.npy")),
+                        "big.npy: row 1, column 1: 70000 is beyond the range of float16");
+  EXPECT_FALSE(fs::exists(dir / "out_float16"));
+  ASSERT_EQ(run_eval("bfloat16", path("big.npy"), path("v.npy")).status, 0);  // bfloat16 has float32's range
+
+  EXPECT_EQ(run_eval("float64", path("big.npy"), path("v.npy")).status, 2);  // files keep their own dtype
+  EXPECT_EQ(run_eval("half", path("big.npy"), path("v.npy")).status, 2);
+}
+
 TEST_F(Cli, EnvironmentForcesTheKernel) {
   for (const Kernel& k : registry()) {
     const Outcome o =

@@ -53,7 +53,7 @@ int cmd_plan(const std::vector<std::string>& argv) {
   const auto k = static_cast<std::size_t>(parse_integer("k", args.required("k"), 1, 1 << 16));
   const std::string dtype = args.get("dtype").value_or("float32");
   const std::optional<Precision> parsed = detail::parse_precision(dtype);
-  if (!parsed) throw UsageError("plan: --dtype expects float32 or float64");
+  if (!parsed) throw UsageError("plan: --dtype expects float32, float64, bfloat16 or float16, got " + quote(dtype));
   const Dataset data = load_dataset(args.has("ratings") ? *args.get("ratings") : *args.get("data"),
                                     parse_ratings_format(args.get("format").value_or("auto")));
   const Precision precision = *parsed;

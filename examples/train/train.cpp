@@ -9,6 +9,10 @@
 // reported loss). A seeded shuffle holds out --test-fraction of the ratings; the factors are fitted
 // to the rest by full-batch L-BFGS (or Adam), and training stops once the test RMSE has not improved
 // for --patience epochs, keeping the best factors.
+//
+// --storage bf16 (or f16) trains in mixed precision: the optimizer keeps float32 master factors, a
+// 16-bit copy of them is refreshed with mfgrad::round_to at every point the optimizer evaluates, and
+// mfgrad reads that copy, returning float32 gradients that update the masters.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,11 +21,14 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "mfgrad/generate.hpp"
+#include "mfgrad/half.hpp"
 #include "mfgrad/io.hpp"
 #include "mfgrad/plan.hpp"
 #include "optimize.hpp"
@@ -46,6 +53,8 @@ const char* const usage =
     "  --learning-rate R    Adam: step size (default 0.01)\n"
     "  --init S             standard deviation of the initial predictions p_i·q_j (default 0.1)\n"
     "  --dtype D            float32 (default) or float64\n"
+    "  --storage S          how mfgrad reads the factors: dtype (default: as --dtype), bf16 or f16 (a 16-bit\n"
+    "                       copy of float32 master factors, refreshed before every evaluation)\n"
     "  --threads T          threads per evaluation (default: all hardware threads)\n"
     "  --plan MODE          estimate (default) or measure: how mfgrad picks its implementation\n"
     "  --out DIR            write U.npy, V.npy (r̂_ij = mean + u_i·v_j), model.json, and the file's user and\n"
@@ -94,7 +103,7 @@ Options parse(int argc, char** argv) {
   static const std::vector<std::string> known = {
       "ratings",       "format", "data",       "duplicates", "k",         "lambda", "biases",
       "test-fraction", "seed",   "max-epochs", "patience",   "optimizer", "memory", "learning-rate",
-      "init",          "dtype",  "threads",    "plan",       "out"};
+      "init",          "dtype",  "threads",    "plan",       "out",       "storage"};
   Options o;
   for (int a = 1; a < argc; ++a) {
     std::string arg = argv[a], value;
@@ -127,6 +136,7 @@ struct Settings {
   std::uint64_t seed = 1;
   int max_epochs = 200, patience = 25, memory = 5, threads = 0;
   bool adam = false, measure = false, float64 = false;
+  mfgrad::Precision storage = mfgrad::Precision::f32;  // of the copy mfgrad reads (bf16, f16: 16-bit copies)
   double learning_rate = 0.01, init = 0.1;
 };
 
@@ -156,6 +166,17 @@ Settings settings(const Options& o) {
   s.learning_rate = o.number("learning-rate", 0.01, 1e-12, 1e6);
   s.init = o.number("init", 0.1, 0.0, 10.0);
   s.float64 = choice("dtype", "float32", "float32", "float64");
+  const std::string storage = o.text("storage", "dtype");
+  if (storage == "bf16")
+    s.storage = mfgrad::Precision::bf16;
+  else if (storage == "f16")
+    s.storage = mfgrad::Precision::f16;
+  else if (storage == "dtype")
+    s.storage = s.float64 ? mfgrad::Precision::f64 : mfgrad::Precision::f32;
+  else
+    throw UsageError("--storage expects dtype, bf16 or f16, got '" + storage + "'");
+  if (s.float64 && mfgrad::element_bytes(s.storage) == 2)
+    throw UsageError("--storage " + storage + " keeps float32 master factors; it does not go with --dtype float64");
   s.threads = static_cast<int>(o.integer("threads", 0, 0, 4096));
   s.measure = choice("plan", "estimate", "estimate", "measure");
   return s;
@@ -229,17 +250,29 @@ Data load(const Settings& s) {
   return d;
 }
 
+// x in the 16-bit format S, as round_to stores it.
+template <class S>
+S rounded(float x) {
+  if constexpr (std::is_same_v<S, mfgrad::bfloat16>)
+    return mfgrad::to_bfloat16(x);
+  else
+    return mfgrad::to_float16(x);
+}
+
 // Everything about the run the report and model.json mention.
 struct Summary {
   int best_epoch = 0, epochs = 0;
   long evaluations = 0;
   double best_test = NAN, best_train = NAN, best_loss = NAN;
   double train_seconds = 0, eval_seconds = 0, plan_seconds = 0;
+  double refresh_seconds = 0;  // of eval_seconds, rounding the masters into the 16-bit copy
   std::string plan, stop;
 };
 
-template <class T>
+// T: the optimizer's (master) factors; S: what mfgrad reads, T itself or a 16-bit copy of the masters.
+template <class T, class S>
 int fit(const Settings& cfg, const Data& d, const std::chrono::steady_clock::time_point start) {
+  static_assert(std::is_same_v<S, T> || (std::is_same_v<T, float> && sizeof(S) == 2));
   const std::size_t k = cfg.k;
   const double lambda = cfg.lambda;
   const bool biases = cfg.biases;
@@ -262,7 +295,7 @@ int fit(const Settings& cfg, const Data& d, const std::chrono::steady_clock::tim
   mfgrad::PlanOptions po;
   po.threads = cfg.threads;
   po.mode = cfg.measure ? mfgrad::PlanMode::measure : mfgrad::PlanMode::estimate;
-  mfgrad::Plan plan(train, kk, mfgrad::precision_of<T>(), po);
+  mfgrad::Plan plan(train, kk, mfgrad::precision_of<S>(), po);
   s.plan_seconds = seconds_since(plan_start);
   s.plan = plan.choice() + " on " + std::to_string(plan.threads()) + " threads";
 
@@ -281,10 +314,19 @@ int fit(const Settings& cfg, const Data& d, const std::chrono::steady_clock::tim
   // The constant columns' share of λ/2 ‖x‖², left out of the reported loss.
   const double constant = biases ? 0.5 * lambda * static_cast<double>(m + n) : 0.0;
 
+  std::vector<S> copy(std::is_same_v<S, T> ? 0 : x.size());  // the 16-bit copy of the masters
   const train::Objective<T> objective = [&](const std::vector<T>& at, std::vector<T>& grad) {
     const auto t0 = clock();
     const std::size_t vu = m * kk;
-    const double f = plan.evaluate<T>({at.data(), m, kk}, {at.data() + vu, n, kk}, lambda, {grad.data(), m, kk},
+    const S* stored = nullptr;
+    if constexpr (std::is_same_v<S, T>) {
+      stored = at.data();
+    } else {
+      mfgrad::round_to(at, std::span<S>(copy), plan.threads());
+      s.refresh_seconds += seconds_since(t0);
+      stored = copy.data();
+    }
+    const double f = plan.evaluate<S>({stored, m, kk}, {stored + vu, n, kk}, lambda, {grad.data(), m, kk},
                                       {grad.data() + vu, n, kk});
     s.eval_seconds += seconds_since(t0);
     if (biases) {
@@ -306,18 +348,34 @@ int fit(const Settings& cfg, const Data& d, const std::chrono::steady_clock::tim
     }
     return std::sqrt(sum / static_cast<double>(d.test.size()));
   };
-  // ½ Σ r² is the loss less the regularizer, so the training RMSE costs no extra pass over the data.
+  // ½ Σ r² is the loss less the regularizer, so the training RMSE costs no extra pass over the data. The
+  // loss is that of the factors mfgrad read: with 16-bit storage, the masters rounded.
+  auto norm2 = [&](const std::vector<T>& at) {
+    if constexpr (std::is_same_v<S, T>) {
+      return train::dot(at, at);
+    } else {
+      double sum = 0;
+      for (const T value : at) {
+        const double stored = static_cast<float>(rounded<S>(value));
+        sum += stored * stored;
+      }
+      return sum;
+    }
+  };
   auto train_rmse = [&](double loss, const std::vector<T>& at) {
-    const double squared = 2 * (loss + constant - 0.5 * lambda * train::dot(at, at));
+    const double squared = 2 * (loss + constant - 0.5 * lambda * norm2(at));
     return std::sqrt(std::max(0.0, squared) / static_cast<double>(train.nnz()));
   };
 
   std::printf("data: %s, %d x %d, %zu ratings: %zu to train on (mean %.4f), %zu held out for testing\n",
               d.description.c_str(), d.rows, d.cols, d.train.size() + d.test.size(), d.train.size(), d.mean,
               d.test.size());
-  std::printf("model: k = %zu%s, lambda = %g, %s, %s; mfgrad %s (%s)\n", k, biases ? " + user and item offsets" : "",
-              lambda, mfgrad::to_string(mfgrad::precision_of<T>()), cfg.adam ? "adam" : "lbfgs", s.plan.c_str(),
-              plan.reason().c_str());
+  const std::string storage =
+      std::is_same_v<S, T> ? std::string()
+                           : std::string(" (mfgrad reads a ") + mfgrad::to_string(mfgrad::precision_of<S>()) + " copy)";
+  std::printf("model: k = %zu%s, lambda = %g, %s%s, %s; mfgrad %s (%s)\n", k, biases ? " + user and item offsets" : "",
+              lambda, mfgrad::to_string(mfgrad::precision_of<T>()), storage.c_str(), cfg.adam ? "adam" : "lbfgs",
+              s.plan.c_str(), plan.reason().c_str());
   std::printf("%6s %14s %11s %10s %11s %6s %9s\n", "epoch", "loss", "train RMSE", "test RMSE", "|gradient|", "evals",
               "seconds");
 
@@ -365,6 +423,9 @@ int fit(const Settings& cfg, const Data& d, const std::chrono::steady_clock::tim
               s.best_test, s.best_train, s.epochs, s.stop.c_str());
   std::printf("time: %.3f s training (%ld evaluations, %.3f s of them in mfgrad), %.3f s planning, %.3f s in all\n",
               s.train_seconds, s.evaluations, s.eval_seconds, s.plan_seconds, seconds_since(start));
+  if (!std::is_same_v<S, T>)
+    std::printf("      %.3f s of the time in mfgrad refreshing the %s copy (round_to)\n", s.refresh_seconds,
+                mfgrad::to_string(mfgrad::precision_of<S>()));
 
   if (!cfg.out.empty()) {
     const std::filesystem::path dir = cfg.out;
@@ -421,7 +482,16 @@ int main(int argc, char** argv) {
   try {
     const Settings cfg = settings(parse(argc, argv));
     const Data d = load(cfg);
-    return cfg.float64 ? fit<double>(cfg, d, start) : fit<float>(cfg, d, start);
+    switch (cfg.storage) {
+      case mfgrad::Precision::f64:
+        return fit<double, double>(cfg, d, start);
+      case mfgrad::Precision::bf16:
+        return fit<float, mfgrad::bfloat16>(cfg, d, start);
+      case mfgrad::Precision::f16:
+        return fit<float, mfgrad::float16>(cfg, d, start);
+      default:
+        return fit<float, float>(cfg, d, start);
+    }
   } catch (const UsageError& e) {
     std::fprintf(stderr, "train: %s\n%s", e.what(), usage);
     return 2;

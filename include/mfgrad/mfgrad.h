@@ -8,7 +8,13 @@
  *     dF/dV  = -R^T U + lambda V
  *
  * Rows and columns with no observed entry still get lambda u_i and lambda v_j. The loss is summed in
- * double at either precision.
+ * double at every precision.
+ *
+ * Precisions. U and V are float32 or float64, or stored in 16 bits as bfloat16 or IEEE 754 float16
+ * (uint16_t arrays holding the bit patterns, the layout of torch.bfloat16/float16 and NumPy's float16).
+ * For 16-bit factors every product and sum is float32 and the gradients are float32 arrays: the
+ * mixed-precision recipe of keeping float32 master weights, refreshing a 16-bit copy with
+ * mfgrad_round_to_bf16 (or _f16) after each step and evaluating on that copy.
  *
  *     mfgrad_observed* obs;  mfgrad_plan* plan;  double loss;
  *     mfgrad_observed_from_coo(m, n, nnz, row, col, value, MFGRAD_DUPLICATES_ERROR, &obs);
@@ -83,6 +89,8 @@ typedef enum mfgrad_duplicates {
 typedef enum mfgrad_precision {
   MFGRAD_FLOAT32 = 0,
   MFGRAD_FLOAT64 = 1,
+  MFGRAD_BFLOAT16 = 2, /* 16-bit storage: evaluate with mfgrad_plan_evaluate_bf16 */
+  MFGRAD_FLOAT16 = 3,  /* 16-bit storage: evaluate with mfgrad_plan_evaluate_f16 */
   MFGRAD_PRECISION_MAX_ENUM = 0x7fffffff
 } mfgrad_precision;
 
@@ -160,6 +168,22 @@ mfgrad_status mfgrad_plan_evaluate_f32(mfgrad_plan* plan, int64_t m, int64_t n, 
                                        const float* v, double lambda, float* grad_u, float* grad_v, double* loss);
 mfgrad_status mfgrad_plan_evaluate_f64(mfgrad_plan* plan, int64_t m, int64_t n, int64_t k, const double* u,
                                        const double* v, double lambda, double* grad_u, double* grad_v, double* loss);
+
+/* The same for a plan made with MFGRAD_BFLOAT16 or MFGRAD_FLOAT16: u and v hold the factors' 16-bit
+   patterns, the gradients are float32. */
+mfgrad_status mfgrad_plan_evaluate_bf16(mfgrad_plan* plan, int64_t m, int64_t n, int64_t k, const uint16_t* u,
+                                        const uint16_t* v, double lambda, float* grad_u, float* grad_v, double* loss);
+mfgrad_status mfgrad_plan_evaluate_f16(mfgrad_plan* plan, int64_t m, int64_t n, int64_t k, const uint16_t* u,
+                                       const uint16_t* v, double lambda, float* grad_u, float* grad_v, double* loss);
+
+/* Conversions of count elements, vectorised, on `threads` threads (<= 0: as many as OpenMP offers).
+   round_to: out[x] = in[x] rounded to nearest, ties to even (NaN stays NaN, a value beyond the format's
+   range becomes an infinity) — the refresh of a 16-bit copy after an optimizer step. widen: out[x] = the
+   exact float32 value of in[x]. in and out must not overlap (refused when they do). */
+mfgrad_status mfgrad_round_to_bf16(const float* in, int64_t count, uint16_t* out, int32_t threads);
+mfgrad_status mfgrad_round_to_f16(const float* in, int64_t count, uint16_t* out, int32_t threads);
+mfgrad_status mfgrad_widen_bf16(const uint16_t* in, int64_t count, float* out, int32_t threads);
+mfgrad_status mfgrad_widen_f16(const uint16_t* in, int64_t count, float* out, int32_t threads);
 
 /* The implementation the plan runs (with its cache-size variant when not the default), and why it was
    chosen. The strings belong to the plan and live as long as it does. */

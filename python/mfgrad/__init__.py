@@ -12,7 +12,20 @@ Given the observed entries Ω of M (m x n) and factors U (m x k), V (n x k):
 
 U, V and the gradients are C-contiguous float32 or float64 arrays of one dtype, read and written where
 they lie; anything else is refused (TypeError for a wrong type or dtype, ValueError otherwise) rather
-than copied. Input the library refuses (shapes, λ, ids, duplicates, outputs that overlap inputs)
+than copied.
+
+Factors may also be stored in 16 bits (Plan(..., dtype=np.float16) or dtype="bfloat16"): every product
+and sum is then float32, and so are the gradients. float16 factors are np.float16 arrays. NumPy has no
+bfloat16, so bfloat16 factors are uint16 arrays holding the bit patterns: a torch.bfloat16 tensor's
+memory viewed as uint16, or what round_to returns. The mixed-precision recipe keeps float32 master
+factors and refreshes the 16-bit copy after each step:
+
+    plan = mfgrad.Plan(obs, k=64, dtype="bfloat16")
+    U16 = mfgrad.round_to(U, "bfloat16")                  # uint16 bits; again after each step:
+    mfgrad.round_to(U, "bfloat16", out=U16)
+    loss, grad_u, grad_v = plan.evaluate(U16, V16, 0.05)  # float32 gradients
+    mfgrad.widen(U16)                                     # the stored values, exactly, as float32
+ Input the library refuses (shapes, λ, ids, duplicates, outputs that overlap inputs)
 raises mfgrad.Error, a ValueError carrying the C++ library's message. Nothing is written when an
 error is raised. The GIL is released while a kernel runs. mfgrad.torch has the PyTorch autograd
 function.
@@ -30,7 +43,9 @@ from ._core import (
     load_dataset,
     presets,
     random_factor,
+    round_to,
     simd_arch,
+    widen,
 )
 
 __all__ = [
@@ -46,7 +61,9 @@ __all__ = [
     "load_dataset",
     "presets",
     "random_factor",
+    "round_to",
     "simd_arch",
+    "widen",
 ]
 
 

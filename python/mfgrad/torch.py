@@ -1,4 +1,5 @@
-"""mfgrad's loss and gradients inside PyTorch autograd (CPU tensors, float32 and float64).
+"""mfgrad's loss and gradients inside PyTorch autograd (CPU tensors: float32, float64, and factors
+stored as bfloat16 or float16).
 
     objective = mfgrad.torch.MaskedMF(obs, k=32, lam=0.05)      # a Plan inside an nn.Module
     loss = objective(U, V)                                       # U: m x k, V: n x k, requires_grad
@@ -11,6 +12,13 @@ gradients straight into new tensors, and the backward pass hands them on (scaled
 gradient is not 1); a second backward through the same graph evaluates again. Tensors are read in
 place: they must be dense, contiguous, on the CPU, and of the plan's dtype.
 
+16-bit storage (dtype=torch.bfloat16 or torch.float16): the gradients are float32. Given float32
+tensors, a 16-bit plan evaluates a copy rounded with mfgrad.round_to (made at each forward pass) and
+hands the float32 gradients to them: the mixed-precision recipe, with float32 master weights as the
+parameters the optimizer updates. Given 16-bit tensors, it reads them in place; autograd then stores
+their .grad in their own dtype (it converts what backward returns), so keep float32 masters when the
+gradients should stay float32.
+
 plain_loss is the same objective written in plain PyTorch (gathers, sums, autograd), the yardstick the
 tests and the benchmark compare with.
 """
@@ -18,17 +26,27 @@ tests and the benchmark compare with.
 import numpy as np
 import torch
 
-from . import Plan
+from . import Plan, round_to
 
 __all__ = ["MaskedMF", "MaskedMFLoss", "entries", "masked_mf_loss", "plain_loss"]
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+# The dtype argument of mfgrad.Plan for each torch dtype of the factors (NumPy has no bfloat16).
+_PLAN_DTYPES = {**_NUMPY_DTYPES, torch.float16: np.float16, torch.bfloat16: "bfloat16"}
+_HALF = (torch.bfloat16, torch.float16)
+_PRECISIONS = {"float32": torch.float32, "float64": torch.float64, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 def _numpy_dtype(dtype):
     if dtype not in _NUMPY_DTYPES:
         raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
     return _NUMPY_DTYPES[dtype]
+
+
+def _plan_dtype(dtype):
+    if dtype not in _PLAN_DTYPES:
+        raise TypeError(f"dtype must be torch.float32, torch.float64, torch.bfloat16 or torch.float16, got {dtype}")
+    return _PLAN_DTYPES[dtype]
 
 
 def _array(tensor, name):
@@ -39,19 +57,32 @@ def _array(tensor, name):
         raise ValueError(f"{name} is on {tensor.device}; mfgrad runs on the CPU")
     if tensor.layout != torch.strided:
         raise TypeError(f"{name} has layout {tensor.layout}; mfgrad takes dense tensors")
-    if tensor.dtype not in _NUMPY_DTYPES:
-        raise TypeError(f"{name} has dtype {tensor.dtype}; mfgrad takes torch.float32 or torch.float64")
+    if tensor.dtype not in _PLAN_DTYPES:
+        raise TypeError(
+            f"{name} has dtype {tensor.dtype}; mfgrad takes torch.float32, torch.float64, torch.bfloat16 or torch.float16"
+        )
     if not tensor.is_contiguous():
         raise ValueError(
             f"{name} is not contiguous; mfgrad uses tensors in place and never copies them: pass {name}.contiguous()"
         )
+    if tensor.dtype == torch.bfloat16:  # NumPy has no bfloat16: the same memory as uint16 bit patterns
+        return tensor.detach().view(torch.int16).numpy().view(np.uint16)
     return tensor.detach().numpy()
 
 
+def _factor(plan, tensor, name):
+    """The array the plan reads: the tensor itself, or for a 16-bit plan given float32, a rounded copy."""
+    storage = _PRECISIONS[plan.precision]
+    if storage in _HALF and tensor.dtype == torch.float32:
+        return round_to(_array(tensor, name), _PLAN_DTYPES[storage], threads=plan.threads)
+    return _array(tensor, name)
+
+
 def _evaluate(plan, U, V, lam):
-    u, v = _array(U, "U"), _array(V, "V")
-    grad_u = torch.empty(U.shape, dtype=U.dtype)
-    grad_v = torch.empty(V.shape, dtype=V.dtype)
+    u, v = _factor(plan, U, "U"), _factor(plan, V, "V")
+    gradient_dtype = torch.float32 if U.dtype in _HALF or _PRECISIONS[plan.precision] in _HALF else U.dtype
+    grad_u = torch.empty(U.shape, dtype=gradient_dtype)
+    grad_v = torch.empty(V.shape, dtype=gradient_dtype)
     loss, _, _ = plan.evaluate(u, v, float(lam), grad_u.numpy(), grad_v.numpy())
     return loss, grad_u, grad_v
 
@@ -59,7 +90,8 @@ def _evaluate(plan, U, V, lam):
 class MaskedMFLoss(torch.autograd.Function):
     """F(U, V) = ½ Σ_Ω (M_ij − u_i·v_j)² + λ/2 (‖U‖² + ‖V‖²) of a Plan, differentiable in U and V.
 
-    MaskedMFLoss.apply(U, V, plan, lam) returns a 0-d tensor of U's dtype (the loss is summed in double).
+    MaskedMFLoss.apply(U, V, plan, lam) returns a 0-d tensor of U's dtype, float32 for 16-bit factors
+    (the loss is summed in double).
     """
 
     @staticmethod
@@ -70,7 +102,7 @@ class MaskedMFLoss(torch.autograd.Function):
         ctx.save_for_backward(U, V)
         ctx.plan, ctx.lam = plan, lam
         ctx.grads = (grad_u, grad_v)
-        return torch.tensor(loss, dtype=U.dtype)
+        return torch.tensor(loss, dtype=torch.float32 if U.dtype in _HALF else U.dtype)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -97,12 +129,14 @@ class MaskedMF(torch.nn.Module):
     """The objective of one Observed as a module: forward(U, V) returns the loss.
 
     The plan (the implementation for this data, k, dtype and thread count) is made here, once; the
-    arguments after `lam` are those of mfgrad.Plan, with a torch dtype.
+    arguments after `lam` are those of mfgrad.Plan, with a torch dtype: torch.bfloat16 or torch.float16
+    store the factors in 16 bits (forward then takes float32 master factors, rounded at each call, or
+    16-bit ones).
     """
 
     def __init__(self, observed, k, lam, dtype=torch.float32, threads=0, mode="estimate", wisdom=None, kernel=None):
         super().__init__()
-        self.plan = Plan(observed, k, dtype=_numpy_dtype(dtype), threads=threads, mode=mode, wisdom=wisdom, kernel=kernel)
+        self.plan = Plan(observed, k, dtype=_plan_dtype(dtype), threads=threads, mode=mode, wisdom=wisdom, kernel=kernel)
         self.lam = float(lam)
 
     def forward(self, U, V):

@@ -1,13 +1,17 @@
 // mfgrad._core — the public C++ API (Observed, Plan, evaluate, the registry, the tolerance rule) over
 // NumPy arrays.
 //
-// Factors and gradients are used in place: a C-contiguous, aligned float32/float64 array of native byte
-// order is handed to the kernels as a pointer, and anything else is refused rather than silently copied
+// Factors and gradients are used in place: a C-contiguous, aligned array of native byte order is handed
+// to the kernels as a pointer, and anything else is refused rather than silently copied
 // (a copy of a 480,189 × 64 factor costs more than the binding itself). Every check the C++ API makes
 // (shapes, k, λ, aliasing) is left to it, so its messages reach Python unchanged as mfgrad.Error, a
 // ValueError; the checks that only exist on this side (NumPy dtype, order, writability) raise
 // TypeError or ValueError before anything is written. The GIL is released while a kernel or a plan's
 // measurement runs.
+//
+// Factors stored in 16 bits: NumPy's float16 is float16; NumPy has no bfloat16, so bfloat16 factors are
+// uint16 arrays holding the bit patterns (torch.bfloat16 memory viewed as uint16, or round_to's output).
+// Their gradients are float32.
 #include <omp.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -17,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -77,6 +82,7 @@ std::string shape_text(const py::array& a) {
   return s + (a.ndim() == 1 ? ",)" : ")");
 }
 
+// A float dtype for values (float32 or float64).
 Precision parse_dtype(const py::object& dtype) {
   const py::dtype d = py::dtype::from_args(dtype);
   if (d.kind() == 'f' && d.itemsize() == 4) return Precision::f32;
@@ -84,18 +90,52 @@ Precision parse_dtype(const py::object& dtype) {
   throw py::type_error("dtype must be float32 or float64, got " + text(d));
 }
 
-py::dtype numpy_dtype(Precision p) { return p == Precision::f32 ? py::dtype::of<float>() : py::dtype::of<double>(); }
+// A factor dtype: float32, float64, float16, or "bfloat16" (NumPy has none; its arrays are uint16).
+Precision parse_storage_dtype(const py::object& dtype) {
+  if (py::isinstance<py::str>(dtype) && dtype.cast<std::string>() == "bfloat16") return Precision::bf16;
+  const py::dtype d = py::dtype::from_args(dtype);
+  if (d.kind() == 'f' && d.itemsize() == 2) return Precision::f16;
+  if (d.kind() == 'f' && d.itemsize() == 4) return Precision::f32;
+  if (d.kind() == 'f' && d.itemsize() == 8) return Precision::f64;
+  throw py::type_error("dtype must be float32, float64, float16 or 'bfloat16', got " + text(d));
+}
 
-// The precision of a factor or gradient argument: a NumPy array of float32 or float64 in native byte
-// order, nothing else.
+// The NumPy dtype of arrays holding factors stored as p (uint16 for bfloat16).
+py::dtype numpy_dtype(Precision p) {
+  switch (p) {
+    case Precision::f64:
+      return py::dtype::of<double>();
+    case Precision::bf16:
+      return py::dtype::of<std::uint16_t>();
+    case Precision::f16:
+      return py::dtype("float16");
+    default:
+      return py::dtype::of<float>();
+  }
+}
+
+// The precision of a factor or gradient argument: a NumPy array of float32, float64, float16 or uint16
+// (bfloat16 bits) in native byte order, nothing else.
 Precision float_precision(py::handle obj, const char* name) {
   if (!py::isinstance<py::array>(obj))
-    throw py::type_error(std::string(name) + " must be a NumPy array of float32 or float64, got " + type_name(obj));
+    throw py::type_error(std::string(name) +
+                         " must be a NumPy array of float32 or float64 (or float16, or uint16 holding bfloat16), got " +
+                         type_name(obj));
   const py::dtype d = py::reinterpret_borrow<py::array>(obj).dtype();
-  if (d.kind() == 'f' && (d.itemsize() == 4 || d.itemsize() == 8) && d.attr("isnative").cast<bool>())
-    return d.itemsize() == 4 ? Precision::f32 : Precision::f64;
+  if (d.attr("isnative").cast<bool>()) {
+    if (d.kind() == 'f' && d.itemsize() == 4) return Precision::f32;
+    if (d.kind() == 'f' && d.itemsize() == 8) return Precision::f64;
+    if (d.kind() == 'f' && d.itemsize() == 2) return Precision::f16;
+    if (d.kind() == 'u' && d.itemsize() == 2) return Precision::bf16;
+  }
   throw py::type_error(std::string(name) + " has dtype " + text(d) +
-                       "; mfgrad takes float32 or float64 in native byte order");
+                       "; mfgrad takes float32 or float64 (or float16, or uint16 holding bfloat16) in native byte "
+                       "order");
+}
+
+// What an array of precision p is called in messages: bfloat16 arrays are uint16 on this side.
+std::string array_text(Precision p) {
+  return p == Precision::bf16 ? std::string("bfloat16 (uint16)") : std::string(to_string(p));
 }
 
 // A 2-D view of `obj` for the kernels, without a copy: only a C-contiguous, aligned array qualifies.
@@ -123,10 +163,11 @@ Matrix<T> matrix_view(py::handle obj, const char* name) {
 }
 
 // The four arrays of one evaluation, checked and viewed; gradients not given are allocated (m×k, n×k).
+// T: the factors' element type; the gradients are compute_t<T> (float32 for 16-bit factors).
 template <class T>
 struct Arguments {
   Matrix<const T> u, v;
-  Matrix<T> grad_u, grad_v;
+  Matrix<compute_t<T>> grad_u, grad_v;
   py::object grad_u_obj, grad_v_obj;
 };
 
@@ -138,22 +179,35 @@ void require_precision(py::handle obj, const char* name, const Mismatch& mismatc
     throw py::type_error(mismatch(name, got));
 }
 
+// A gradient argument of factors stored as T: T's own precision, or float32 for the 16-bit formats.
+template <class T, class Mismatch>
+void require_gradient_precision(py::handle obj, const char* name, const Mismatch& mismatch) {
+  if constexpr (sizeof(T) == 2) {
+    if (const Precision got = float_precision(obj, name); got != Precision::f32)
+      throw py::type_error(std::string(name) + " is " + array_text(got) + "; the gradients of " +
+                           to_string(precision_of<T>()) + " factors are float32");
+  } else {
+    require_precision<T>(obj, name, mismatch);
+  }
+}
+
 template <class T, class Mismatch>
 Arguments<T> arguments(const Observed& obs, std::size_t k, py::handle u, py::handle v, py::object grad_u,
                        py::object grad_v, const Mismatch& mismatch) {
+  using G = compute_t<T>;
   require_precision<T>(u, "U", mismatch);
   require_precision<T>(v, "V", mismatch);
-  if (!grad_u.is_none()) require_precision<T>(grad_u, "grad_u", mismatch);
-  if (!grad_v.is_none()) require_precision<T>(grad_v, "grad_v", mismatch);
+  if (!grad_u.is_none()) require_gradient_precision<T>(grad_u, "grad_u", mismatch);
+  if (!grad_v.is_none()) require_gradient_precision<T>(grad_v, "grad_v", mismatch);
   Arguments<T> a;
   a.u = matrix_view<const T>(u, "U");
   a.v = matrix_view<const T>(v, "V");
   const auto m = static_cast<py::ssize_t>(obs.rows()), n = static_cast<py::ssize_t>(obs.cols());
   const auto kk = static_cast<py::ssize_t>(k);
-  a.grad_u_obj = grad_u.is_none() ? py::object(py::array_t<T>({m, kk})) : grad_u;
-  a.grad_v_obj = grad_v.is_none() ? py::object(py::array_t<T>({n, kk})) : grad_v;
-  a.grad_u = matrix_view<T>(a.grad_u_obj, "grad_u");
-  a.grad_v = matrix_view<T>(a.grad_v_obj, "grad_v");
+  a.grad_u_obj = grad_u.is_none() ? py::object(py::array_t<G>({m, kk})) : grad_u;
+  a.grad_v_obj = grad_v.is_none() ? py::object(py::array_t<G>({n, kk})) : grad_v;
+  a.grad_u = matrix_view<G>(a.grad_u_obj, "grad_u");
+  a.grad_v = matrix_view<G>(a.grad_v_obj, "grad_v");
   return a;
 }
 
@@ -162,15 +216,15 @@ Arguments<T> plan_arguments(const PyPlan& p, py::handle u, py::handle v, py::obj
   const Precision want = p.plan->precision();
   return arguments<T>(*p.obs, p.plan->k(), u, v, std::move(grad_u), std::move(grad_v),
                       [want](const char*, Precision got) {
-                        return std::string("plan was made for ") + to_string(want) + ", not " +
-                               to_string(got);  // Plan::evaluate's words
+                        return std::string("plan was made for ") + array_text(want) + ", not " +
+                               array_text(got);  // Plan::evaluate's words
                       });
 }
 
 // call(T{}) with T the plan's precision.
 template <class Call>
 auto with_plan_precision(const PyPlan& p, Call&& call) {
-  return p.plan->precision() == Precision::f32 ? call(float{}) : call(double{});
+  return with_precision(p.plan->precision(), call);
 }
 
 py::tuple plan_evaluate(PyPlan& p, py::handle u, py::handle v, double lambda, py::object grad_u, py::object grad_v,
@@ -212,10 +266,10 @@ template <class Call>
 auto with_precision_of_u(py::handle u, Call&& call) {
   const Precision p = float_precision(u, "U");
   auto mismatch = [p](const char* name, Precision got) {
-    return std::string(name) + " is " + to_string(got) + " but U is " + to_string(p) +
+    return std::string(name) + " is " + array_text(got) + " but U is " + array_text(p) +
            "; the factors and gradients must share one dtype";
   };
-  return p == Precision::f32 ? call(float{}, mismatch) : call(double{}, mismatch);
+  return with_precision(p, [&](auto zero) { return call(zero, mismatch); });
 }
 
 std::size_t columns_of(py::handle u) {
@@ -256,7 +310,7 @@ py::tuple bounds(const PyObserved& o, py::handle u, py::handle v, double lambda)
     require_precision<T>(v, "V", mismatch);
     const Matrix<const T> uu = matrix_view<const T>(u, "U"), vv = matrix_view<const T>(v, "V");
     // The evaluation's own checks, so that a bound is never computed for factors it would refuse.
-    std::vector<T> gu(m * k), gv(n * k);
+    std::vector<compute_t<T>> gu(m * k), gv(n * k);
     validate<T>(o.obs, uu, vv, lambda, {gu.data(), m, k}, {gv.data(), n, k});
     ErrorBounds b;
     {
@@ -380,7 +434,7 @@ std::unique_ptr<PyPlan> make_plan(py::object observed, long long k, const py::ob
     throw py::value_error("seconds_per_candidate must be positive, got " + std::to_string(seconds_per_candidate));
   options.seconds_per_candidate = seconds_per_candidate;
   options.kernel = kernel.value_or("");
-  const Precision precision = parse_dtype(dtype);
+  const Precision precision = parse_storage_dtype(dtype);
   const std::optional<std::string> wisdom_path = wisdom.is_none() ? std::nullopt : std::optional(path_of(wisdom));
   const Observed& obs = observed.cast<PyObserved&>().obs;
   auto p = std::make_unique<PyPlan>();
@@ -393,6 +447,75 @@ std::unique_ptr<PyPlan> make_plan(py::object observed, long long k, const py::ob
     if (wisdom_path) Plan::save_wisdom(*wisdom_path);
   }
   return p;
+}
+
+// A C-contiguous, aligned, native array of `count` elements of Elem named `name`, any shape, as a pointer.
+template <class Elem>
+Elem* flat_data(py::array a, const char* name) {
+  if (!(a.flags() & py::array::c_style))
+    throw py::value_error(std::string(name) + " is not C-contiguous; pass np.ascontiguousarray(" + name + ")");
+  if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+    throw py::value_error(std::string(name) + " is not aligned to its dtype; pass a copy (" + name + ".copy())");
+  if constexpr (std::is_const_v<Elem>) {
+    return static_cast<Elem*>(a.data());
+  } else {
+    if (!a.writeable()) throw py::value_error(std::string(name) + " is read-only; the result is written into it");
+    return static_cast<Elem*>(a.mutable_data());
+  }
+}
+
+std::vector<py::ssize_t> shape_of(const py::array& a) { return {a.shape(), a.shape() + a.ndim()}; }
+
+// The output array of a conversion: `out` when given (its dtype and shape checked), else a new one.
+py::array conversion_output(const py::array& in, const py::object& out, const py::dtype& want, const char* what) {
+  if (out.is_none()) return py::array(want, shape_of(in));
+  if (!py::isinstance<py::array>(out))
+    throw py::type_error(std::string("out must be a NumPy array, got ") + type_name(out));
+  auto o = py::reinterpret_borrow<py::array>(out);
+  const py::dtype d = o.dtype();
+  if (d.kind() != want.kind() || d.itemsize() != want.itemsize() || !d.attr("isnative").cast<bool>())
+    throw py::type_error(std::string("out has dtype ") + text(d) + "; " + what + " writes " + text(want));
+  if (shape_of(o) != shape_of(in))
+    throw py::value_error("out has shape " + shape_text(o) + " but the input has shape " + shape_text(in));
+  return o;
+}
+
+py::array round_array(const py::array& x, const py::object& dtype, const py::object& out, int threads) {
+  const Precision p = parse_storage_dtype(dtype);
+  if (p != Precision::bf16 && p != Precision::f16)
+    throw py::type_error("round_to rounds to 'bfloat16' or float16, not " + std::string(to_string(p)));
+  if (float_precision(x, "x") != Precision::f32)
+    throw py::type_error("x has dtype " + text(x.dtype()) + "; round_to rounds float32 arrays");
+  py::array result = conversion_output(x, out, numpy_dtype(p), "round_to");
+  const float* in = flat_data<const float>(x, "x");
+  void* dest = flat_data<std::uint16_t>(result, "out");
+  const auto count = static_cast<std::size_t>(x.size());
+  {
+    py::gil_scoped_release release;
+    if (p == Precision::bf16)
+      round_to({in, count}, {static_cast<bfloat16*>(dest), count}, resolve_threads(threads));
+    else
+      round_to({in, count}, {static_cast<float16*>(dest), count}, resolve_threads(threads));
+  }
+  return result;
+}
+
+py::array widen_array(const py::array& x, const py::object& out, int threads) {
+  const Precision p = float_precision(x, "x");
+  if (p != Precision::bf16 && p != Precision::f16)
+    throw py::type_error("x has dtype " + text(x.dtype()) + "; widen takes float16 or uint16 (bfloat16 bits) arrays");
+  py::array result = conversion_output(x, out, py::dtype::of<float>(), "widen");
+  const void* in = flat_data<const std::uint16_t>(x, "x");
+  float* dest = flat_data<float>(result, "out");
+  const auto count = static_cast<std::size_t>(x.size());
+  {
+    py::gil_scoped_release release;
+    if (p == Precision::bf16)
+      widen({static_cast<const bfloat16*>(in), count}, {dest, count}, resolve_threads(threads));
+    else
+      widen({static_cast<const float16*>(in), count}, {dest, count}, resolve_threads(threads));
+  }
+  return result;
 }
 
 }  // namespace
@@ -484,17 +607,37 @@ PYBIND11_MODULE(_core, m) {
       "random_factor",
       [](std::size_t rows, std::size_t k, std::uint64_t seed, const py::object& dtype) -> py::array {
         const auto r = static_cast<py::ssize_t>(rows), kk = static_cast<py::ssize_t>(k);
-        if (parse_dtype(dtype) == Precision::f32) return adopt(random_factor<float>(rows, k, seed), {r, kk});
-        return adopt(random_factor<double>(rows, k, seed), {r, kk});
+        const Precision p = parse_storage_dtype(dtype);
+        return with_precision(p, [&]<class T>(T) -> py::array {
+          std::vector<T> f = random_factor<T>(rows, k, seed);
+          if constexpr (sizeof(T) == 2) {  // the same bits, as the uint16 or float16 array they are in NumPy
+            py::array a(numpy_dtype(p), std::vector<py::ssize_t>{r, kk});
+            std::memcpy(a.mutable_data(), f.data(), f.size() * sizeof(T));
+            return a;
+          } else {
+            return adopt(std::move(f), {r, kk});
+          }
+        });
       },
       "rows"_a, "k"_a, "seed"_a = 1, "dtype"_a = py::dtype::of<float>(),
       "rows x k factor, entries uniform in ±√3·k^(−1/4) (u·v of variance about 1), the same for a given "
-      "(rows, k, seed) on every machine — the factors `mfgrad bench` and `mfgrad eval --k` use.");
+      "(rows, k, seed) on every machine — the factors `mfgrad bench` and `mfgrad eval --k` use. dtype: "
+      "float32, float64, float16, or 'bfloat16' (the float32 draw rounded; a uint16 array of its bits).");
+  m.def("round_to", &round_array, "x"_a, "dtype"_a = "bfloat16", "out"_a = py::none(), "threads"_a = 0,
+        "x (a float32 array, any shape) rounded to nearest, ties to even, in 16 bits: dtype 'bfloat16' gives a "
+        "uint16 array of bfloat16 bit patterns (NumPy has no bfloat16), np.float16 a float16 array. Written into "
+        "out when given (same shape, that dtype; returned), else into a new array. The refresh of a 16-bit copy "
+        "of float32 master factors after each optimizer step; vectorised, on `threads` threads (0: all).");
+  m.def("widen", &widen_array, "x"_a, "out"_a = py::none(), "threads"_a = 0,
+        "The exact float32 values of x: a float16 array, or a uint16 array of bfloat16 bit patterns. Written "
+        "into out when given (float32, same shape; returned), else into a new array.");
 
   py::class_<PyPlan>(m, "Plan",
                      "The implementation chosen for one (Observed, k, dtype, threads), with its prepared layout.")
       .def(py::init(&make_plan), "observed"_a, "k"_a, "dtype"_a = py::dtype::of<float>(), "threads"_a = 0,
            "mode"_a = "estimate", "wisdom"_a = py::none(), "kernel"_a = py::none(), "seconds_per_candidate"_a = 0.3,
+           "dtype: float32, float64, float16 or 'bfloat16' (factors stored in 16 bits, passed as float16 or "
+           "uint16 arrays; products, sums and gradients float32). "
            "mode: 'estimate' (from the shape) or 'measure' (time every candidate on this data). threads <= 0: "
            "every hardware thread (OMP_NUM_THREADS when set). wisdom: a file of measured choices, read when it "
            "exists and written afterwards. kernel: use this implementation, no search.")
@@ -521,7 +664,12 @@ PYBIND11_MODULE(_core, m) {
           "(name, median seconds) of each measured candidate, fastest first (measure mode)")
       .def_property_readonly("threads", [](const PyPlan& p) { return p.plan->threads(); })
       .def_property_readonly("k", [](const PyPlan& p) { return p.plan->k(); })
-      .def_property_readonly("dtype", [](const PyPlan& p) { return numpy_dtype(p.plan->precision()); })
+      .def_property_readonly(
+          "dtype", [](const PyPlan& p) { return numpy_dtype(p.plan->precision()); },
+          "the NumPy dtype of the factors it takes (uint16 for bfloat16)")
+      .def_property_readonly(
+          "precision", [](const PyPlan& p) { return to_string(p.plan->precision()); },
+          "'float32', 'float64', 'bfloat16' or 'float16'")
       .def_property_readonly("from_wisdom", [](const PyPlan& p) { return p.plan->from_wisdom(); })
       .def_readonly("observed", &PyPlan::observed)
       .def("__repr__", [](const PyPlan& p) {
@@ -532,7 +680,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("evaluate", &evaluate_with_kernel, "observed"_a, "U"_a, "V"_a, "lam"_a, "grad_u"_a = py::none(),
         "grad_v"_a = py::none(), py::kw_only(), "kernel"_a = py::none(), "threads"_a = 0, "check_factors"_a = false,
         "(loss, grad_u, grad_v) with the named registered implementation (default: MFGRAD_KERNEL, else the best "
-        "this CPU runs). The dtype is U's. Prepares the implementation's layout on every call: for repeated "
+        "this CPU runs). The dtype is U's (a uint16 U holds bfloat16; 16-bit factors give float32 gradients). Prepares "
+        "the implementation's layout on every call: for repeated "
         "evaluations make a Plan.");
   m.def("error_bounds", &bounds, "observed"_a, "U"_a, "V"_a, "lam"_a,
         "(loss_bound, grad_u_bound, grad_v_bound): how far an evaluation in U's dtype may lie from the "

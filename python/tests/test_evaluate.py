@@ -230,10 +230,10 @@ def refusals(p):
     return [
         ((U.astype(other), V, LAM), TypeError, f"plan was made for {dtype}, not {other_name}"),
         ((U, V, LAM, gu, gv.astype(other)), TypeError, f"plan was made for {dtype}, not {other_name}"),
-        ((U.astype(np.int64), V, LAM), TypeError, "U has dtype int64; mfgrad takes float32 or float64"),
+        ((U.astype(np.int64), V, LAM), TypeError, r"U has dtype int64; mfgrad takes float32 or float64 \(or float16"),
         ((U, V.astype(V.dtype.newbyteorder(">")), LAM), TypeError, r"V has dtype >f.; mfgrad takes .* native byte order"),
-        ((U.tolist(), V, LAM), TypeError, "U must be a NumPy array of float32 or float64, got list"),
-        ((U, V, LAM, "grad"), TypeError, "grad_u must be a NumPy array of float32 or float64, got str"),
+        ((U.tolist(), V, LAM), TypeError, r"U must be a NumPy array of float32 or float64 \(.*\), got list"),
+        ((U, V, LAM, "grad"), TypeError, r"grad_u must be a NumPy array of float32 or float64 \(.*\), got str"),
         ((np.asfortranarray(U), V, LAM), ValueError, r"U is not C-contiguous \(Fortran order or a strided view\)"),
         ((U, np.repeat(V, 2, axis=1)[:, ::2], LAM), ValueError, "V is not C-contiguous"),
         ((U.ravel(), V, LAM), ValueError, rf"U must be 2-D \(rows x k\), got 1-D with shape \({m * k},\)"),
@@ -294,7 +294,7 @@ def test_bad_plan_arguments_raise():
         mfgrad.Plan(p.observed, 0)
     with pytest.raises(ValueError, match="mode must be 'estimate' or 'measure', got 'fast'"):
         mfgrad.Plan(p.observed, 4, mode="fast")
-    with pytest.raises(TypeError, match="dtype must be float32 or float64, got int32"):
+    with pytest.raises(TypeError, match="dtype must be float32, float64, float16 or 'bfloat16', got int32"):
         mfgrad.Plan(p.observed, 4, dtype=np.int32)
     with pytest.raises(ValueError, match="seconds_per_candidate must be positive"):
         mfgrad.Plan(p.observed, 4, mode="measure", seconds_per_candidate=0)

@@ -182,5 +182,5 @@ def test_random_factors_are_reproducible_and_scaled():
     half_width = np.sqrt(3) * 16**-0.25
     assert wide.dtype == np.float64 and np.abs(wide).max() <= half_width
     assert np.abs(wide).max() > 0.95 * half_width  # spread over the whole interval
-    with pytest.raises(TypeError, match="dtype must be float32 or float64, got int32"):
+    with pytest.raises(TypeError, match="dtype must be float32, float64, float16 or 'bfloat16', got int32"):
         mfgrad.random_factor(2, 2, dtype=np.int32)

@@ -90,7 +90,7 @@ def test_the_module_makes_its_plan_once_and_trains():
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
-    with pytest.raises(TypeError, match="dtype must be torch.float32 or torch.float64, got torch.int32"):
+    with pytest.raises(TypeError, match="dtype must be torch.float32, torch.float64, torch.bfloat16 or torch.float16, got torch.int32"):
         mt.MaskedMF(p.observed, 4, LAM, dtype=torch.int32)
 
 
@@ -108,7 +108,7 @@ def test_refused_tensors_raise_and_nothing_runs():
     U, V = tensors(p)
     cases = [
         ((U.double(), V), TypeError, "plan was made for float32, not float64"),
-        ((U.int(), V), TypeError, "U has dtype torch.int32; mfgrad takes torch.float32 or torch.float64"),
+        ((U.int(), V), TypeError, "U has dtype torch.int32; mfgrad takes torch.float32, torch.float64, torch.bfloat16 or torch.float16"),
         ((p.U, V), TypeError, "U must be a torch.Tensor, got numpy.ndarray"),
         ((U, V.detach().t().contiguous().t()), ValueError, r"V is not contiguous; .* pass V.contiguous\(\)"),
         ((U.to_sparse(), V), TypeError, "U has layout torch.sparse_coo; mfgrad takes dense tensors"),
