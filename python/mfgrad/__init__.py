@@ -13,8 +13,10 @@ Given the observed entries Ω of M (m x n) and factors U (m x k), V (n x k):
 U, V and the gradients are C-contiguous float32 or float64 arrays of one dtype, read and written where
 they lie; anything else is refused (TypeError for a wrong type or dtype, ValueError otherwise) rather
 than copied. Input the library refuses (shapes, λ, ids, duplicates, outputs that overlap inputs)
-raises mfgrad.Error, a ValueError carrying the C++ library's message. Nothing is written when an
-error is raised. The GIL is released while a kernel runs. mfgrad.torch has the PyTorch autograd
+raises mfgrad.Error, a ValueError carrying the C++ library's message; memory that runs out, or
+would (the library checks before large allocations), raises mfgrad.OutOfMemoryError, a MemoryError
+saying what was being allocated, how much and under which limit. Nothing is written when an error
+is raised. The GIL is released while a kernel runs. mfgrad.torch has the PyTorch autograd
 function.
 """
 
@@ -22,6 +24,7 @@ from ._core import (
     Error,
     Kernel,
     Observed,
+    OutOfMemoryError,
     Plan,
     __version__,
     error_bounds,
@@ -37,6 +40,7 @@ __all__ = [
     "Error",
     "Kernel",
     "Observed",
+    "OutOfMemoryError",
     "Plan",
     "__version__",
     "error_bounds",

@@ -381,6 +381,7 @@ std::unique_ptr<PyPlan> make_plan(py::object observed, long long k, const py::ob
   options.kernel = kernel.value_or("");
   const Precision precision = parse_dtype(dtype);
   const std::optional<std::string> wisdom_path = wisdom.is_none() ? std::nullopt : std::optional(path_of(wisdom));
+  if (k < 1) throw Error("k must be at least 1, got " + std::to_string(k));
   const Observed& obs = observed.cast<PyObserved&>().obs;
   auto p = std::make_unique<PyPlan>();
   p->observed = std::move(observed);
@@ -388,7 +389,7 @@ std::unique_ptr<PyPlan> make_plan(py::object observed, long long k, const py::ob
   {
     py::gil_scoped_release release;
     if (wisdom_path && std::filesystem::exists(*wisdom_path)) Plan::load_wisdom(*wisdom_path);
-    p->plan = std::make_unique<Plan>(obs, static_cast<std::size_t>(std::max(k, 0LL)), precision, options);
+    p->plan = std::make_unique<Plan>(obs, static_cast<std::size_t>(k), precision, options);
     if (wisdom_path) Plan::save_wisdom(*wisdom_path);
   }
   return p;
@@ -400,6 +401,8 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "mfgrad's compiled core; use the mfgrad package, which re-exports it";
   m.attr("__version__") = MFGRAD_VERSION;
   py::register_exception<Error>(m, "Error", PyExc_ValueError);
+  // Registered after Error, so that it is tried first: an OutOfMemory is also an Error.
+  py::register_exception<OutOfMemory>(m, "OutOfMemoryError", PyExc_MemoryError);
 
   py::class_<Kernel>(m, "Kernel", "A registered implementation (read-only).")
       .def_readonly("name", &Kernel::name)
