@@ -312,12 +312,17 @@ index_t extent(const std::vector<index_t>& ids) {
   return static_cast<index_t>(top + 1 > std::numeric_limits<index_t>::max() ? -1 : top + 1);
 }
 
+// One extent of shape=(m, n): an integer (TypeError otherwise) that fits in 32 bits (ValueError, naming
+// the value as given, otherwise); a negative one that fits is left to Observed::build to refuse.
 index_t shape_part(const py::handle& x, const char* what) {
-  const auto v = py::module_::import("operator").attr("index")(x).cast<std::int64_t>();
-  if (v > std::numeric_limits<index_t>::max())
-    throw py::value_error(std::string("shape: ") + what + " " + std::to_string(v) +
+  const py::object v = py::module_::import("operator").attr("index")(x);  // TypeError for a non-integer
+  const py::int_ low(std::numeric_limits<index_t>::min()), high(std::numeric_limits<index_t>::max());
+  if (v.attr("__lt__")(low).cast<bool>())
+    throw py::value_error(std::string("shape: ") + what + " " + text(v) + " is negative");
+  if (v.attr("__gt__")(high).cast<bool>())
+    throw py::value_error(std::string("shape: ") + what + " " + text(v) +
                           " does not fit in 32 bits (mfgrad's row and column ids are int32)");
-  return static_cast<index_t>(std::max<std::int64_t>(v, std::numeric_limits<index_t>::min()));
+  return static_cast<index_t>(v.cast<std::int64_t>());
 }
 
 std::unique_ptr<PyObserved> make_observed(const py::object& rows, const py::object& cols, const py::object& values,
@@ -362,7 +367,8 @@ py::array borrowed(std::span<const T> data, py::handle owner) {
   return a;
 }
 
-std::string path_of(const py::object& obj) { return py::str(py::module_::import("os").attr("fspath")(obj)); }
+// A path as Python names one: str, bytes (decoded as the file system does) or an os.PathLike.
+std::string path_of(const py::object& obj) { return py::str(py::module_::import("os").attr("fsdecode")(obj)); }
 
 std::unique_ptr<PyPlan> make_plan(py::object observed, long long k, const py::object& dtype, int threads,
                                   const std::string& mode, const py::object& wisdom,
@@ -382,6 +388,8 @@ std::unique_ptr<PyPlan> make_plan(py::object observed, long long k, const py::ob
   const Precision precision = parse_dtype(dtype);
   const std::optional<std::string> wisdom_path = wisdom.is_none() ? std::nullopt : std::optional(path_of(wisdom));
   if (k < 1) throw Error("k must be at least 1, got " + std::to_string(k));
+  if (!py::isinstance<PyObserved>(observed))
+    throw py::type_error("observed must be an mfgrad.Observed, got " + type_name(observed));
   const Observed& obs = observed.cast<PyObserved&>().obs;
   auto p = std::make_unique<PyPlan>();
   p->observed = std::move(observed);
