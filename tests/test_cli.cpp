@@ -315,6 +315,22 @@ TEST_F(Cli, StreamsAreRefusedOnTheirFirstBytes) {
   EXPECT_FALSE(fs::exists(dir / "out"));
 }
 
+// A benchmark case that cannot fit in the memory this process may use is skipped with its line in the
+// table (and its JSON check), and the cases that fit still run.
+TEST_F(Cli, BenchSkipsCasesThatCannotFit) {
+  const Outcome o = mfgrad(
+      "bench --data tiny --k 4,4096 --threads 1 --impl csc_cols_omp --peers none --reps 1 "
+      "--min-time 0.01 --json " +
+          path("skip.json"),
+      "MFGRAD_MEMORY_LIMIT=200M");
+  EXPECT_EQ(o.status, 1) << "a skipped case is not a passed one";
+  EXPECT_NE(o.out.find("skipped: eval/csc_cols_omp/tiny/k:4096/threads:1 needs about"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("this process may use (MFGRAD_MEMORY_LIMIT)"), std::string::npos) << o.out;
+  const std::string json = slurp(dir / "skip.json");
+  EXPECT_NE(json.find("\"check\": \"passed\""), std::string::npos) << "the case that fits did not run";
+  EXPECT_NE(json.find("\"check\": \"skipped: "), std::string::npos);
+}
+
 // Options with a range are checked before anything runs: a usage error (2) naming the option.
 TEST_F(Cli, OutOfRangeOptionsAreUsageErrors) {
   for (const char* bad : {"0", "-5", "nan", "inf"}) {
