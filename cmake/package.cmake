@@ -38,6 +38,11 @@ target_compile_features(mfgrad_shared PUBLIC cxx_std_20)
 set_source_files_properties(${PROJECT_SOURCE_DIR}/src/c_api.cpp PROPERTIES
                             COMPILE_DEFINITIONS MFGRAD_VERSION="${PROJECT_VERSION}")  # for mfgrad_version()
 
+# A project that adds mfgrad as a subdirectory installs none of it unless it asks (MFGRAD_INSTALL=ON).
+if(NOT MFGRAD_INSTALL)
+  return()
+endif()
+
 install(DIRECTORY include/mfgrad TYPE INCLUDE)
 install(TARGETS mfgrad_shared mfgrad EXPORT mfgradTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -57,8 +62,10 @@ install(FILES ${PROJECT_BINARY_DIR}/mfgradConfig.cmake ${PROJECT_BINARY_DIR}/mfg
         DESTINATION ${MFGRAD_CMAKE_DIR})
 
 # pkg-config: `--libs` gives the shared library, which brings its own dependencies; `--static --libs`
-# adds what the static archive needs from the C++ runtime, OpenMP and oneTBB.
-set(MFGRAD_PC_LIBS_PRIVATE "")
+# adds what the static archive needs from the C++ runtime, OpenMP and oneTBB. oneTBB is named as a
+# library here, not as a required package: pkgconf resolves Requires.private even for a shared link,
+# which then failed for a C user without libtbb-dev.
+set(MFGRAD_PC_LIBS_PRIVATE "-ltbb")
 foreach(flag IN LISTS OpenMP_CXX_FLAGS)
   string(APPEND MFGRAD_PC_LIBS_PRIVATE " ${flag}")
 endforeach()
