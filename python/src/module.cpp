@@ -28,6 +28,8 @@
 
 #include "mfgrad/check.hpp"
 #include "mfgrad/dataset.hpp"
+#include "mfgrad/memory.hpp"
+#include "mfgrad/message.hpp"
 #include "mfgrad/plan.hpp"
 
 namespace py = pybind11;
@@ -325,8 +327,26 @@ index_t shape_part(const py::handle& x, const char* what) {
   return static_cast<index_t>(v.cast<std::int64_t>());
 }
 
+std::unique_ptr<PyObserved> make_observed_from(const py::object& rows, const py::object& cols, const py::object& values,
+                                               const py::object& shape, const std::string& duplicates);
+
+// Copying the arrays into the library's entries can run out of memory before Observed::build counts
+// anything: that too is an OutOfMemory (mfgrad.OutOfMemoryError), saying what was being copied.
 std::unique_ptr<PyObserved> make_observed(const py::object& rows, const py::object& cols, const py::object& values,
                                           const py::object& shape, const std::string& duplicates) {
+  try {
+    return make_observed_from(rows, cols, values, shape, duplicates);
+  } catch (const std::bad_alloc&) {
+    const py::ssize_t n = py::len(values);
+    const MemoryLimit limit = memory_limit();
+    throw OutOfMemory("out of memory copying " + std::to_string(n) + " entries (rows, cols, values; about " +
+                      format_bytes(static_cast<std::size_t>(n) * 16) + ") from the arrays (this process may use " +
+                      format_bytes(limit.bytes) + ": " + limit.source + ")");
+  }
+}
+
+std::unique_ptr<PyObserved> make_observed_from(const py::object& rows, const py::object& cols, const py::object& values,
+                                               const py::object& shape, const std::string& duplicates) {
   const DuplicatePolicy policy = parse_duplicate_policy(duplicates);
   Entries e;
   e.row = ids_of(rows, "rows", "row");
