@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <exception>
+
+#include "mfgrad/message.hpp"
 
 namespace mfgrad::bench {
 
@@ -91,6 +94,19 @@ double parse_number(const std::string& option, const std::string& text) {
   if (ec != std::errc() || end != text.data() + text.size() || text.empty())
     throw UsageError("--" + option + " expects a number, got '" + text + "'");
   return v;
+}
+
+double parse_number(const std::string& option, const std::string& text, double min, double max, bool open_min) {
+  const double v = parse_number(option, text);
+  if (!(open_min ? v > min : v >= min) || !(v <= max) || !std::isfinite(v))
+    throw UsageError("--" + option + " expects a number " + (open_min ? "above " : "from ") + format_number(min) +
+                     (open_min ? " and at most " : " to ") + format_number(max) + ", got '" + text + "'");
+  return v;
+}
+
+double Args::seconds(const std::string& name, double fallback) const {
+  auto v = get(name);
+  return v ? parse_number(name, *v, 0, 86400, true) : fallback;
 }
 
 std::int64_t Args::integer(const std::string& name, std::int64_t fallback, std::int64_t min, std::int64_t max) const {

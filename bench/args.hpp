@@ -39,6 +39,8 @@ class Args {
 
   std::int64_t integer(const std::string& name, std::int64_t fallback, std::int64_t min, std::int64_t max) const;
   double number(const std::string& name, double fallback) const;
+  // A duration in seconds, above 0 and at most a day.
+  double seconds(const std::string& name, double fallback) const;
 
   const std::vector<std::string>& positional() const { return positional_; }
 
@@ -51,6 +53,9 @@ class Args {
 
 std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max);
 double parse_number(const std::string& option, const std::string& text);
+// A number within [min, max] (finite when both are): what every option with a range reads through,
+// so that 0, a negative, nan or inf never reaches the code behind it.
+double parse_number(const std::string& option, const std::string& text, double min, double max, bool open_min = false);
 
 // A bench program's main around `body`: what it throws becomes one line on stderr naming `program`,
 // and exit status 2 for a bad command line (UsageError), 1 for anything else.

@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -68,9 +69,9 @@ Config apply(const Args& args, Config c) {
     if (!refused.empty()) throw UsageError("bench: --isa: " + refused);
   }
   if (args.has("reps")) c.reps = static_cast<int>(args.integer("reps", 5, 1, 1000));
-  if (args.has("min-time")) c.min_time = args.number("min-time", 0.2);
+  if (args.has("min-time")) c.min_time = args.seconds("min-time", 0.2);
   c.seed = static_cast<std::uint64_t>(args.integer("seed", static_cast<std::int64_t>(c.seed), 0, INT64_MAX));
-  c.lambda = args.number("lambda", c.lambda);
+  if (args.has("lambda")) c.lambda = parse_number("lambda", *args.get("lambda"), 0, HUGE_VAL);
   if (c.datasets.empty() || c.ks.empty() || c.threads.empty() || (c.impls.empty() && c.peers.empty()))
     throw UsageError("bench: nothing to run (empty --data, --k, --threads or --impl/--peers)");
   for (const std::string& i : c.impls)

@@ -20,6 +20,7 @@
 #include "mfgrad/check.hpp"
 #include "mfgrad/dataset.hpp"
 #include "mfgrad/generate.hpp"
+#include "mfgrad/memory.hpp"
 #include "mfgrad/plan.hpp"
 #include "peers.hpp"
 #include "probes.hpp"
@@ -122,6 +123,7 @@ struct Case {
   std::unique_ptr<GatherBound> bound;  // kind "bound": prepared (and calibrated) before the first run
   std::unique_ptr<Plan> plan;          // kind "plan": made (and, for "plan", measured) before the first evaluation
   std::optional<Isa> isa;              // the SIMD level it runs at (--isa); unset: the default
+  const Kernel* kernel = nullptr;      // kind "mfgrad": the implementation
   bool checked = false;
   std::string error;
 };
@@ -154,13 +156,55 @@ struct Suite::State {
     return *slot;
   }
 
+  // What the case will allocate before it is timed, checked against what this process may use; an
+  // OutOfMemory names it. The reference (factors, the oracle's gradients in T and their bounds in double,
+  // the case's outputs, the oracle's double accumulators) is counted while it is still to be made; a
+  // plan counts its own (mfgrad::Plan); a peer is taken to need the largest implementation's scratch
+  // and a copy of Ω in its own format.
+  template <class T>
+  void check_case_memory(const Case& c, const Record& rec, const LoadedData& d) const {
+    const Observed& obs = d.data.observed;
+    const std::size_t k = rec.k, cells = (static_cast<std::size_t>(obs.rows()) + obs.cols()) * k;
+    MemoryNeed need;
+    if (by_precision<T>(d.f32, d.f64, d.bf16, d.f16).count(k) == 0) {
+      need.factors = 3 * cells * sizeof(T);
+      need.gradients = 2 * cells * sizeof(double);
+    }
+    if (rec.kind == "mfgrad" && c.kernel != nullptr)
+      need.scratch =
+          kernel_memory(*c.kernel, obs.rows(), obs.cols(), obs.nnz(), k, precision_of<T>(), rec.threads).scratch;
+    else if (rec.kind == "peer")
+      need.scratch = evaluation_memory(obs.rows(), obs.cols(), obs.nnz(), k, precision_of<T>(), rec.threads).scratch +
+                     static_cast<std::size_t>(obs.nnz()) * (2 * sizeof(std::int64_t) + sizeof(T));
+    check_memory(need, rec.name);
+  }
+
   template <class T>
   void run(benchmark::State& st, Case& c) {
+    // A case that cannot fit is skipped with a line in the table, not ended by the out-of-memory killer
+    // (and its later repetitions allocate nothing either).
+    if (c.error.starts_with("skipped")) {
+      st.SkipWithError(c.error.c_str());
+      return;
+    }
+    try {
+      run_case<T>(st, c);
+    } catch (const OutOfMemory& e) {
+      c.checked = true;
+      c.error = std::string("skipped: ") + e.what();
+      st.SkipWithError(c.error.c_str());
+    }
+  }
+
+  template <class T>
+  void run_case(benchmark::State& st, Case& c) {
     std::optional<ScopedSimdLevel> level;
     if (c.isa) level.emplace(*c.isa);
     Record& rec = records[c.record];
     const std::size_t k = rec.k;
     LoadedData& d = load(c.dataset);
+    rec.nnz = d.data.observed.nnz();
+    if (!c.checked) check_case_memory<T>(c, rec, d);
     Reference<T>& ref = reference<T>(d, k, config);
     const Observed& obs = d.data.observed;
     const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
@@ -354,6 +398,7 @@ void Suite::register_cases() {
           auto c = std::make_unique<Case>();
           c->dataset = dataset;
           c->dtype = dtype;
+          c->kernel = kern;
           if (kern != nullptr) {
             c->f32 = kern->f32;
             c->f64 = kern->f64;

@@ -37,6 +37,11 @@ set_target_properties(mfgrad PROPERTIES EXPORT_NAME mfgrad_static)
 target_compile_features(mfgrad PUBLIC cxx_std_20)
 target_compile_features(mfgrad_shared PUBLIC cxx_std_20)
 
+# A project that adds mfgrad as a subdirectory installs none of it unless it asks (MFGRAD_INSTALL=ON).
+if(NOT MFGRAD_INSTALL)
+  return()
+endif()
+
 install(DIRECTORY include/mfgrad TYPE INCLUDE)
 install(FILES ${PROJECT_BINARY_DIR}/include/mfgrad/version.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mfgrad)
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})  # Apache-2.0
@@ -58,8 +63,10 @@ install(FILES ${PROJECT_BINARY_DIR}/mfgradConfig.cmake ${PROJECT_BINARY_DIR}/mfg
         DESTINATION ${MFGRAD_CMAKE_DIR})
 
 # pkg-config: `--libs` gives the shared library, which brings its own dependencies; `--static --libs`
-# adds what the static archive needs from the C++ runtime, OpenMP and oneTBB.
-set(MFGRAD_PC_LIBS_PRIVATE "")
+# adds what the static archive needs from the C++ runtime, OpenMP and oneTBB. oneTBB is named as a
+# library here, not as a required package: pkgconf resolves Requires.private even for a shared link,
+# which then failed for a C user without libtbb-dev.
+set(MFGRAD_PC_LIBS_PRIVATE "-ltbb")
 foreach(flag IN LISTS OpenMP_CXX_FLAGS)
   string(APPEND MFGRAD_PC_LIBS_PRIVATE " ${flag}")
 endforeach()

@@ -64,6 +64,9 @@ mfgrad_status guarded(Body&& body) noexcept {
   } catch (const Failure& f) {
     remember("", f.message.c_str());
     return f.status;
+  } catch (const mfgrad::OutOfMemory& e) {
+    remember("", e.what());
+    return MFGRAD_ERROR_OUT_OF_MEMORY;
   } catch (const mfgrad::Error& e) {
     remember("", e.what());
     return MFGRAD_ERROR_INVALID_ARGUMENT;
@@ -131,6 +134,8 @@ void with_file(Body&& body) {
   try {
     body();
   } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const mfgrad::OutOfMemory&) {
     throw;
   } catch (const std::exception& e) {
     throw Failure{MFGRAD_ERROR_FILE, e.what()};
@@ -328,12 +333,8 @@ mfgrad_status mfgrad_plan_create(const mfgrad_observed* observed, int64_t k, mfg
     require(fn, observed, "observed");
     require(fn, out, "out");
     const mfgrad::Observed& obs = *observed->observed;
-    // The factors must fit in memory: k·max(m, n) elements of 8 bytes.
-    const std::int64_t longest = std::max<std::int64_t>({1, obs.rows(), obs.cols()});
-    if (k < 1 || k > std::numeric_limits<std::int64_t>::max() / 8 / longest)
-      refuse(fn, "k is " + std::to_string(k) + "; it must be at least 1 and leave the factors (" +
-                     std::to_string(obs.rows()) + " x k and " + std::to_string(obs.cols()) +
-                     " x k) a size memory can hold");
+    // The upper bound on k, the threads and the memory are the library's (the Plan checks them).
+    if (k < 1) refuse(fn, "k is " + std::to_string(k) + "; it must be at least 1");
     mfgrad::Precision p = mfgrad::Precision::f32;
     switch (precision) {
       case MFGRAD_FLOAT32:

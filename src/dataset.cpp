@@ -16,8 +16,8 @@ Dataset load_dataset(const std::string& what, RatingsFormat format, DuplicatePol
       try {
         return generate(s);
       } catch (const std::bad_alloc&) {
-        throw Error("out of memory generating the preset " + s.name + " (" + std::to_string(s.rows) + " x " +
-                    std::to_string(s.cols) + ", " + std::to_string(s.nnz) + " entries)");
+        throw OutOfMemory("out of memory generating the preset " + s.name + " (" + std::to_string(s.rows) + " x " +
+                          std::to_string(s.cols) + ", " + std::to_string(s.nnz) + " entries)");
       }
     }();
     return {s.name, "generated preset " + s.name + " (seed " + std::to_string(s.seed) + "): " + s.summary,

@@ -1,6 +1,7 @@
 // Argument checks shared by every implementation, then the call through the registry.
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <new>
 #include <string>
 
@@ -51,6 +52,7 @@ void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double 
               Matrix<compute_t<T>> grad_v, const EvalOptions& options) {
   const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
   if (u.cols == 0) throw Error("k must be at least 1, but U has 0 columns");
+  check_rank(u.cols);
   const std::size_t k = u.cols;
   check_matrix("U", u.data, u.rows, u.cols, m, k, "m");
   check_matrix("V", v.data, v.rows, v.cols, n, k, "n");
@@ -79,6 +81,14 @@ double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Ma
   if (!kernel.supported())
     throw Error(std::string("implementation '") + kernel.name + "' needs " + to_string(kernel.isa) +
                 ", which this CPU (or MFGRAD_ISA) does not allow");
+  // A working set whose size does not even fit in 64 bits is refused before the implementation computes
+  // (and wraps) it; anything smaller that cannot be had ends in bad_alloc, caught below.
+  if (const MemoryNeed need =
+          kernel_memory(kernel, obs.rows(), obs.cols(), obs.nnz(), u.cols, precision_of<T>(), ws.threads());
+      need.total() == std::numeric_limits<std::size_t>::max())
+    throw OutOfMemory(std::string("implementation '") + kernel.name + "' would need more than 2^64 bytes for " +
+                      std::to_string(obs.rows()) + " x " + std::to_string(obs.cols()) +
+                      ", k = " + std::to_string(u.cols) + " on " + std::to_string(ws.threads()) + " threads");
   detail::count_invocation(kernel);
   const Problem<T> p{obs, u.data, v.data, u.cols, lambda, grad_u.data, grad_v.data};
   try {
@@ -87,11 +97,12 @@ double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Ma
     // Only workspace memory is allocated here: scratch and prepared layouts.
     const MemoryNeed need =
         evaluation_memory(obs.rows(), obs.cols(), obs.nnz(), u.cols, precision_of<T>(), ws.threads());
-    throw Error(std::string("out of memory: implementation '") + kernel.name +
-                "' could not allocate its workspace for " + std::to_string(obs.rows()) + " x " +
-                std::to_string(obs.cols()) + ", " + std::to_string(obs.nnz()) + " entries, k = " +
-                std::to_string(u.cols) + ", " + to_string(precision_of<T>()) + " on " + std::to_string(ws.threads()) +
-                " threads (an evaluation needs up to " + format_bytes(need.scratch) + " of scratch)");
+    throw OutOfMemory(std::string("out of memory: implementation '") + kernel.name +
+                      "' could not allocate its workspace for " + std::to_string(obs.rows()) + " x " +
+                      std::to_string(obs.cols()) + ", " + std::to_string(obs.nnz()) +
+                      " entries, k = " + std::to_string(u.cols) + ", " + to_string(precision_of<T>()) + " on " +
+                      std::to_string(ws.threads()) + " threads (an evaluation needs up to " +
+                      format_bytes(need.scratch) + " of scratch)");
   }
 }
 

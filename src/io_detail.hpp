@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,9 +24,16 @@ inline std::string errno_text(int error) { return std::strerror(error); }
 
 // A file's whole contents. Regular files are mapped (pages load lazily, so looking at the first lines
 // of a huge file is cheap and parsing needs no second copy); anything else is read into memory.
+// A file that is read (a device, a pipe) is first shown to `check_head`, when given: it sees the first
+// `head_bytes` bytes (fewer when the file is shorter) before any more is read, and throws to refuse
+// the file, so that a stream of the wrong kind (/dev/zero) is refused at once, not after gigabytes. A
+// mapped file costs nothing until parsed, and its parser makes the same checks. Running out of memory while reading is
+// an OutOfMemory naming the file.
 class FileBytes {
  public:
-  explicit FileBytes(const std::string& path) {
+  using HeadCheck = std::function<void(std::string_view head)>;
+
+  explicit FileBytes(const std::string& path, const HeadCheck& check_head = {}, std::size_t head_bytes = 4096) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error("cannot open " + path + ": " + errno_text(errno));
     struct stat st {};
@@ -43,7 +52,7 @@ class FileBytes {
         return;
       }
     }
-    read_all(fd, path);
+    read_all(fd, path, check_head, head_bytes);
   }
   ~FileBytes() {
     if (map_ != nullptr) ::munmap(map_, size_);
@@ -56,20 +65,31 @@ class FileBytes {
   }
 
  private:
-  void read_all(int fd, const std::string& path) {
+  void read_all(int fd, const std::string& path, const HeadCheck& check_head, std::size_t head_bytes) {
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
     char chunk[1 << 16];
-    for (;;) {
-      const ssize_t got = ::read(fd, chunk, sizeof chunk);
-      if (got == 0) break;
-      if (got < 0) {
-        if (errno == EINTR) continue;
-        const int error = errno;
-        ::close(fd);
-        throw Error("cannot read " + path + ": " + errno_text(error));
+    bool checked = !check_head;
+    try {
+      for (;;) {
+        const ssize_t got = ::read(fd, chunk, sizeof chunk);
+        if (got == 0) break;
+        if (got < 0) {
+          if (errno == EINTR) continue;
+          throw Error("cannot read " + path + ": " + errno_text(errno));
+        }
+        copy_.append(chunk, static_cast<std::size_t>(got));
+        if (!checked && copy_.size() >= head_bytes) {
+          check_head(std::string_view(copy_).substr(0, head_bytes));
+          checked = true;
+        }
       }
-      copy_.append(chunk, static_cast<std::size_t>(got));
+    } catch (const std::bad_alloc&) {
+      throw OutOfMemory("out of memory reading " + path + " (" + std::to_string(copy_.size()) + " bytes read)");
     }
-    ::close(fd);
+    if (!checked) check_head(copy_);
   }
 
   void* map_ = nullptr;

@@ -3,6 +3,7 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -159,8 +160,9 @@ std::string shape_text(const std::vector<std::uint64_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
+// Header and data of one array into `out`, not yet committed.
 template <class T>
-void write(const std::string& path, const T* data, std::size_t rows, std::size_t cols) {
+void write_into(detail::AtomicFile& out, const T* data, std::size_t rows, std::size_t cols) {
   constexpr bool is_f32 = std::is_same_v<T, float>;
   std::string dict = std::string("{'descr': '") + (is_f32 ? "<f4" : "<f8") + "', 'fortran_order': False, 'shape': (" +
                      std::to_string(rows) + ", " + std::to_string(cols) + "), }";
@@ -175,18 +177,27 @@ void write(const std::string& path, const T* data, std::size_t rows, std::size_t
   head += static_cast<char>(dict.size() >> 8);
   head += dict;
 
-  detail::AtomicFile out(path);
   out.write(head);
   out.write(std::string_view(reinterpret_cast<const char*>(data), rows * cols * sizeof(T)));
+}
+
+template <class T>
+void write(const std::string& path, const T* data, std::size_t rows, std::size_t cols) {
+  detail::AtomicFile out(path);
+  write_into(out, data, rows, cols);
   out.commit();
+}
+
+void check_magic(std::string_view b, const std::string& name) {
+  if (!b.starts_with(kMagic))
+    fail(name, 0, "not a .npy file: it starts with " + quote(b.substr(0, kMagic.size())) + ", not '\\x93NUMPY'");
 }
 
 }  // namespace
 
 NpyArray parse_npy(std::string_view bytes, const std::string& name) {
   std::string_view b = bytes;
-  if (!b.starts_with(kMagic))
-    fail(name, 0, "not a .npy file: it starts with " + quote(b.substr(0, kMagic.size())) + ", not '\\x93NUMPY'");
+  check_magic(b, name);
   if (b.size() < 8) fail(name, b.size(), "truncated .npy header: the file ends before the version");
   const auto major = static_cast<unsigned char>(b[6]), minor = static_cast<unsigned char>(b[7]);
   if (major < 1 || major > 3 || minor != 0)
@@ -248,15 +259,16 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name) {
       if (need != 0) std::memcpy(a.f64.data(), b.data(), need);
     }
   } catch (const std::bad_alloc&) {
-    fail(name, data_start,
-         "out of memory: cannot allocate " + format_bytes(need) + " for its " + shape_text(h.shape) + " " +
-             to_string(a.dtype) + " array");
+    throw OutOfMemory(name + ": byte " + std::to_string(data_start) + ": " + "out of memory: cannot allocate " +
+                      format_bytes(need) + " for its " + shape_text(h.shape) + " " + to_string(a.dtype) + " array");
   }
   return a;
 }
 
 NpyArray read_npy(const std::string& path) {
-  const detail::FileBytes bytes(path);
+  // The magic is checked before the rest is read.
+  const detail::FileBytes bytes(
+      path, [&](std::string_view head) { check_magic(head, path); }, kMagic.size());
   return parse_npy(bytes.view(), path);
 }
 
@@ -266,6 +278,20 @@ void write_npy(const std::string& path, const float* data, std::size_t rows, std
 
 void write_npy(const std::string& path, const double* data, std::size_t rows, std::size_t cols) {
   write(path, data, rows, cols);
+}
+
+void write_npy(const std::vector<NpyOutput>& outputs) {
+  std::vector<std::unique_ptr<detail::AtomicFile>> files;
+  for (const NpyOutput& o : outputs) files.push_back(std::make_unique<detail::AtomicFile>(o.path));
+  for (std::size_t x = 0; x < outputs.size(); ++x) {
+    const NpyOutput& o = outputs[x];
+    if (o.f32 != nullptr)
+      write_into(*files[x], o.f32, o.rows, o.cols);
+    else
+      write_into(*files[x], o.f64, o.rows, o.cols);
+    files[x]->finish();
+  }
+  for (auto& f : files) f->commit();  // renames only, once every file is whole
 }
 
 }  // namespace mfgrad

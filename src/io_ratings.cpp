@@ -160,8 +160,9 @@ class Context {
   // An allocation failure while storing entries, reported at the line reached.
   [[noreturn]] void out_of_memory(const Entries& e) const {
     constexpr std::size_t kEntryBytes = 2 * sizeof(index_t) + sizeof(double) + sizeof(std::int64_t);
-    fail("out of memory storing the entries read so far (" + std::to_string(e.value.size()) + ", " +
-         format_bytes(e.value.capacity() * kEntryBytes) + " reserved)");
+    throw OutOfMemory(path_ + ":" + std::to_string(lines_.number()) +
+                      ": out of memory storing the entries read so far (" + std::to_string(e.value.size()) + ", " +
+                      format_bytes(e.value.capacity() * kEntryBytes) + " reserved)");
   }
 
  private:
@@ -531,13 +532,22 @@ RatingsFile parse_ratings(std::string_view text, const std::string& name, Rating
   return read_keyed(name, text, format);
 }
 
+namespace {
+// Ratings files are text: a stream (not a regular file) with a NUL byte among its first bytes
+// (/dev/zero, a binary pipe) is refused before the rest is read.
+void check_text(std::string_view head, const std::string& path) {
+  if (const std::size_t nul = head.find('\0'); nul != std::string_view::npos)
+    throw Error(path + ": byte " + std::to_string(nul) + " is a NUL byte: not a ratings text file");
+}
+}  // namespace
+
 RatingsFormat detect_ratings_format(const std::string& path) {
-  const detail::FileBytes bytes(path);
+  const detail::FileBytes bytes(path, [&](std::string_view head) { check_text(head, path); });
   return detect(path, bytes.view());
 }
 
 RatingsFile read_ratings(const std::string& path, RatingsFormat format) {
-  const detail::FileBytes bytes(path);
+  const detail::FileBytes bytes(path, [&](std::string_view head) { check_text(head, path); });
   return parse_ratings(bytes.view(), path, format);
 }
 

@@ -250,9 +250,10 @@ bool built_level(Isa isa) noexcept {
 }
 }  // namespace
 
-Isa simd_level() noexcept {
+Isa simd_level() {
   const int forced = level_override.load(std::memory_order_relaxed);
   if (forced >= 0) return static_cast<Isa>(forced);
+  isa_ceiling();  // the one gate: an invalid MFGRAD_ISA is an Error here, for every entry point
   for (Isa isa : kBuiltLevels)
     if (cpu_supports(isa)) return isa;
   return Isa::baseline;

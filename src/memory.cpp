@@ -10,6 +10,7 @@
 #include <limits>
 #include <string_view>
 
+#include "mfgrad/kernel.hpp"
 #include "mfgrad/message.hpp"
 
 namespace mfgrad {
@@ -126,6 +127,32 @@ MemoryNeed evaluation_memory(std::int64_t m, std::int64_t n, std::int64_t nnz, s
   return need;
 }
 
+MemoryNeed kernel_memory(const Kernel& kernel, std::int64_t m, std::int64_t n, std::int64_t nnz, std::size_t k,
+                         Precision precision, int threads, bool plan) {
+  // 16-bit factors: U and V stored in 2 bytes, everything else float32; an implementation that does not
+  // read 16-bit rows itself holds float32 copies of U and V besides.
+  const std::size_t stored = element_bytes(precision), item = precision == Precision::f64 ? 8 : 4;
+  const std::size_t rows = add(count(m), count(n));
+  const std::size_t padded_row = mul((add(mul(k, item), 63) / 64), 64);  // a factor row on whole cache lines
+  MemoryNeed need;
+  need.factors = mul(mul(rows, k), stored);
+  need.gradients = mul(mul(rows, k), item);
+  const std::size_t widened = stored < item && !kernel.native_half ? mul(mul(rows, k), item) : 0;
+  std::size_t own = 0;
+  if (kernel.oracle) own = mul(mul(rows, k), sizeof(double));
+  if (!kernel.deterministic && !kernel.serial)
+    own = std::max(own, mul(add(count(threads), 1), mul(count(n), padded_row)));
+  need.scratch = add(add(add(own, mul(count(nnz), 24 + 2 * item)), mul(rows, 40)), widened);
+  if (plan) need.scratch = add(need.scratch, add(need.factors, need.gradients));
+  return need;
+}
+
+void check_rank(std::size_t k) {
+  if (k < 1 || k > max_rank)
+    throw Error("k = " + std::to_string(k) + " is outside 1.." + std::to_string(max_rank) +
+                " (2^24, the largest rank mfgrad evaluates)");
+}
+
 MemoryLimit memory_limit() {
   if (const char* env = std::getenv("MFGRAD_MEMORY_LIMIT"); env != nullptr && *env != '\0') {
     std::size_t bytes = 0;
@@ -167,9 +194,9 @@ MemoryLimit memory_limit() {
 void check_memory(const MemoryNeed& need, const std::string& what) {
   const MemoryLimit limit = memory_limit();
   if (need.total() <= limit.bytes) return;
-  throw Error(what + " needs about " + need.describe() + ", more than the " + format_bytes(limit.bytes) +
-              " this process may use (" + limit.source +
-              (limit.source == "MFGRAD_MEMORY_LIMIT" ? "" : "; MFGRAD_MEMORY_LIMIT sets another limit") + ")");
+  throw OutOfMemory(what + " needs about " + need.describe() + ", more than the " + format_bytes(limit.bytes) +
+                    " this process may use (" + limit.source +
+                    (limit.source == "MFGRAD_MEMORY_LIMIT" ? "" : "; MFGRAD_MEMORY_LIMIT sets another limit") + ")");
 }
 
 }  // namespace mfgrad

@@ -117,7 +117,9 @@ Observed Observed::build(const Entries& e, DuplicatePolicy policy) {
   try {
     return assemble(e, policy);
   } catch (const std::bad_alloc&) {
-    throw Error("out of memory " + what + ", which needs about " + need.describe());
+    const MemoryLimit limit = memory_limit();
+    throw OutOfMemory("out of memory " + what + ", which needs about " + need.describe() + " (this process may use " +
+                      format_bytes(limit.bytes) + ": " + limit.source + ")");
   }
 }
 
@@ -181,19 +183,19 @@ std::vector<offset_t> group_ends(const Entries& e, const std::vector<offset_t>& 
 struct Observed::Assembly {
   // Column, row and value of each retained entry in CSR order. Returns rep: the input position that
   // stands for each retained entry (empty when the input is already in CSR order, rep[g] = g).
-  static std::vector<offset_t> gather(Observed& o, const Entries& e, const std::vector<offset_t>& perm,
+  static std::vector<offset_t> gather(Data& o, const Entries& e, const std::vector<offset_t>& perm,
                                       const std::vector<offset_t>& group_end, DuplicatePolicy policy) {
-    const offset_t nnz = o.nnz_;
-    o.col_idx_.reset(nnz);
-    o.row_of_.reset(nnz);
-    o.values64_.reset(nnz);
-    o.values32_.reset(nnz);
+    const offset_t nnz = o.nnz;
+    o.col_idx.reset(nnz);
+    o.row_of.reset(nnz);
+    o.values64.reset(nnz);
+    o.values32.reset(nnz);
     if (perm.empty()) {
 #pragma omp parallel for schedule(static)
       for (offset_t q = 0; q < nnz; ++q) {
-        o.col_idx_[q] = e.col[q];
-        o.row_of_[q] = e.row[q];
-        o.values64_[q] = e.value[q];
+        o.col_idx[q] = e.col[q];
+        o.row_of[q] = e.row[q];
+        o.values64[q] = e.value[q];
       }
       return {};
     }
@@ -209,102 +211,102 @@ struct Observed::Assembly {
         for (offset_t q = begin; q < end; ++q) v += e.value[perm[q]];
         rep[g] = head;
       }
-      o.col_idx_[g] = e.col[head];
-      o.row_of_[g] = e.row[head];
-      o.values64_[g] = v;
+      o.col_idx[g] = e.col[head];
+      o.row_of[g] = e.row[head];
+      o.values64[g] = v;
     }
     for (offset_t g = 0; g < nnz; ++g)
-      if (!std::isfinite(o.values64_[g]))
-        throw Error("duplicates at (row " + std::to_string(o.row_of_[g]) + ", column " + std::to_string(o.col_idx_[g]) +
+      if (!std::isfinite(o.values64[g]))
+        throw Error("duplicates at (row " + std::to_string(o.row_of[g]) + ", column " + std::to_string(o.col_idx[g]) +
                     ") sum to a value that is not finite; first of them: " + entry_text(e, rep[g]));
     return rep;
   }
 
   // row_ptr from the row id of each CSR position.
-  static void row_pointers(Observed& o) {
-    const index_t m = o.rows_;
-    o.row_ptr_.reset(static_cast<std::size_t>(m) + 1);
-    std::fill(o.row_ptr_.data(), o.row_ptr_.data() + m + 1, offset_t{0});
-    for (offset_t q = 0; q < o.nnz_; ++q) ++o.row_ptr_[o.row_of_[q] + 1];
-    for (index_t i = 0; i < m; ++i) o.row_ptr_[i + 1] += o.row_ptr_[i];
+  static void row_pointers(Data& o) {
+    const index_t m = o.rows;
+    o.row_ptr.reset(static_cast<std::size_t>(m) + 1);
+    std::fill(o.row_ptr.data(), o.row_ptr.data() + m + 1, offset_t{0});
+    for (offset_t q = 0; q < o.nnz; ++q) ++o.row_ptr[o.row_of[q] + 1];
+    for (index_t i = 0; i < m; ++i) o.row_ptr[i + 1] += o.row_ptr[i];
   }
 
   // float32 copy; remember the first value that does not fit (converting it would be undefined: it
   // is stored as infinity, and float32 evaluations are refused), and the largest magnitude.
-  static void float32_values(Observed& o, const Entries& e, const std::vector<offset_t>& rep) {
-    const offset_t nnz = o.nnz_;
+  static void float32_values(Data& o, const Entries& e, const std::vector<offset_t>& rep) {
+    const offset_t nnz = o.nnz;
     offset_t overflow_at = std::numeric_limits<offset_t>::max();
     double largest = -1;
 #pragma omp parallel for schedule(static) reduction(min : overflow_at) reduction(max : largest)
     for (offset_t q = 0; q < nnz; ++q) {
-      const double v = o.values64_[q];
+      const double v = o.values64[q];
       const bool fits = std::fabs(v) <= static_cast<double>(FLT_MAX);
       constexpr float inf = std::numeric_limits<float>::infinity();
-      o.values32_[q] = fits ? static_cast<float>(v) : v > 0 ? inf : -inf;
+      o.values32[q] = fits ? static_cast<float>(v) : v > 0 ? inf : -inf;
       if (!fits && q < overflow_at) overflow_at = q;
       largest = std::max(largest, std::fabs(v));
     }
     // Entry g as messages show it: its input entry, and the value kept when duplicates were summed.
     const auto retained_text = [&](offset_t g) {
       const offset_t t = rep.empty() ? g : rep[g];
-      if (o.values64_[g] == e.value[t]) return entry_text(e, t);
-      return "the sum " + format_number(o.values64_[g]) + " of duplicates at " + entry_text(e, t);
+      if (o.values64[g] == e.value[t]) return entry_text(e, t);
+      return "the sum " + format_number(o.values64[g]) + " of duplicates at " + entry_text(e, t);
     };
     if (overflow_at != std::numeric_limits<offset_t>::max())
-      o.float32_overflow_ =
+      o.float32_overflow =
           retained_text(overflow_at) + " does not fit in float32 (largest finite: " + format_number(FLT_MAX) + ")";
     for (offset_t g = 0; g < nnz; ++g)
-      if (std::fabs(o.values64_[g]) == largest) {
-        o.largest_value_ = retained_text(g);
+      if (std::fabs(o.values64[g]) == largest) {
+        o.largest_value = retained_text(g);
         break;
       }
   }
 
   // Input order: retained entries sorted by the input position that stands for them; left empty when
   // it is CSR order.
-  static void input_order(Observed& o, const std::vector<offset_t>& rep, offset_t n_in) {
+  static void input_order(Data& o, const std::vector<offset_t>& rep, offset_t n_in) {
     if (rep.empty()) return;
     std::vector<offset_t> csr_of_input(n_in, -1);
-    for (offset_t g = 0; g < o.nnz_; ++g) csr_of_input[rep[g]] = g;
-    o.input_to_csr_.reset(o.nnz_);
+    for (offset_t g = 0; g < o.nnz; ++g) csr_of_input[rep[g]] = g;
+    o.input_to_csr.reset(o.nnz);
     offset_t t = 0;
     bool identity = true;
     for (offset_t p = 0; p < n_in; ++p)
       if (csr_of_input[p] >= 0) {
         identity = identity && csr_of_input[p] == t;
-        o.input_to_csr_[t++] = csr_of_input[p];
+        o.input_to_csr[t++] = csr_of_input[p];
       }
-    if (identity) o.input_to_csr_.reset(0);
+    if (identity) o.input_to_csr.reset(0);
   }
 
   // CSC by a stable counting sort of CSR positions on their column: rows stay ascending.
-  static void columns(Observed& o) {
-    const index_t n = o.cols_;
-    const offset_t nnz = o.nnz_;
-    o.col_ptr_.reset(static_cast<std::size_t>(n) + 1);
-    o.row_idx_.reset(nnz);
-    o.csc_to_csr_.reset(nnz);
-    std::fill(o.col_ptr_.data(), o.col_ptr_.data() + n + 1, offset_t{0});
-    for (offset_t q = 0; q < nnz; ++q) ++o.col_ptr_[o.col_idx_[q] + 1];
-    for (index_t j = 0; j < n; ++j) o.col_ptr_[j + 1] += o.col_ptr_[j];
-    std::vector<offset_t> fill(o.col_ptr_.data(), o.col_ptr_.data() + n);
+  static void columns(Data& o) {
+    const index_t n = o.cols;
+    const offset_t nnz = o.nnz;
+    o.col_ptr.reset(static_cast<std::size_t>(n) + 1);
+    o.row_idx.reset(nnz);
+    o.csc_to_csr.reset(nnz);
+    std::fill(o.col_ptr.data(), o.col_ptr.data() + n + 1, offset_t{0});
+    for (offset_t q = 0; q < nnz; ++q) ++o.col_ptr[o.col_idx[q] + 1];
+    for (index_t j = 0; j < n; ++j) o.col_ptr[j + 1] += o.col_ptr[j];
+    std::vector<offset_t> fill(o.col_ptr.data(), o.col_ptr.data() + n);
     for (offset_t q = 0; q < nnz; ++q) {
-      const offset_t p = fill[o.col_idx_[q]]++;
-      o.csc_to_csr_[p] = q;
-      o.row_idx_[p] = o.row_of_[q];
+      const offset_t p = fill[o.col_idx[q]]++;
+      o.csc_to_csr[p] = q;
+      o.row_idx[p] = o.row_of[q];
     }
   }
 
-  static void degree_stats(Observed& o) {
-    for (index_t i = 0; i < o.rows_; ++i) {
-      const offset_t d = o.row_ptr_[i + 1] - o.row_ptr_[i];
-      o.stats_.max_row_nnz = std::max(o.stats_.max_row_nnz, d);
-      o.stats_.empty_rows += d == 0;
+  static void degree_stats(Data& o) {
+    for (index_t i = 0; i < o.rows; ++i) {
+      const offset_t d = o.row_ptr[i + 1] - o.row_ptr[i];
+      o.stats.max_row_nnz = std::max(o.stats.max_row_nnz, d);
+      o.stats.empty_rows += d == 0;
     }
-    for (index_t j = 0; j < o.cols_; ++j) {
-      const offset_t d = o.col_ptr_[j + 1] - o.col_ptr_[j];
-      o.stats_.max_col_nnz = std::max(o.stats_.max_col_nnz, d);
-      o.stats_.empty_cols += d == 0;
+    for (index_t j = 0; j < o.cols; ++j) {
+      const offset_t d = o.col_ptr[j + 1] - o.col_ptr[j];
+      o.stats.max_col_nnz = std::max(o.stats.max_col_nnz, d);
+      o.stats.empty_cols += d == 0;
     }
   }
 };
@@ -319,12 +321,13 @@ Observed Observed::assemble(const Entries& e, DuplicatePolicy policy) {
     group_end = group_ends(e, perm);
   }
 
-  Observed o;
-  o.rows_ = e.rows;
-  o.cols_ = e.cols;
-  o.id_ = next_observed_id.fetch_add(1);
-  o.nnz_ = perm.empty() ? n_in : static_cast<offset_t>(group_end.size());
-  o.stats_.duplicates_merged = n_in - o.nnz_;
+  auto d = std::make_shared<Data>();
+  Data& o = *d;
+  o.rows = e.rows;
+  o.cols = e.cols;
+  o.id = next_observed_id.fetch_add(1);
+  o.nnz = perm.empty() ? n_in : static_cast<offset_t>(group_end.size());
+  o.stats.duplicates_merged = n_in - o.nnz;
 
   const std::vector<offset_t> rep = Assembly::gather(o, e, perm, group_end, policy);
   Assembly::row_pointers(o);
@@ -332,7 +335,12 @@ Observed Observed::assemble(const Entries& e, DuplicatePolicy policy) {
   Assembly::input_order(o, rep, n_in);
   Assembly::columns(o);
   Assembly::degree_stats(o);
-  return o;
+  return Observed(std::move(d));
+}
+
+Observed::Observed() {
+  static const Observed empty = assemble(Entries{}, DuplicatePolicy::error);
+  d_ = empty.d_;
 }
 
 }  // namespace mfgrad

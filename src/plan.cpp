@@ -2,17 +2,22 @@
 #include "mfgrad/plan.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cmath>
-#include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <tuple>
 
 #include "format.hpp"
+#include "io_detail.hpp"
 #include "mfgrad/dataset.hpp"
+#include "mfgrad/memory.hpp"
 #include "plan_pick.hpp"
 #include "util.hpp"
 
@@ -53,7 +58,9 @@ std::string variant_name(const Kernel& k, Workspace::CacheSizes c) {
 // The implementation the shape suggests, and why: every supported implementation with a prefers
 // column ranks the shape (mfgrad/kernel.hpp, Preference) and the highest rank wins. The ranks encode
 // what was measured on every preset at k = 4…256 (README, "The plan").
-std::pair<const Kernel*, std::string> estimate(const Observed& obs, std::size_t k, Precision precision, int threads) {
+template <class Fits>
+std::pair<const Kernel*, std::string> estimate(const Observed& obs, std::size_t k, Precision precision, int threads,
+                                               const Fits& fits) {
   const std::size_t bytes = element_bytes(precision), compute = precision == Precision::f64 ? 8 : 4;
   const ShapeHint shape{obs.nnz(), obs.rows(), obs.cols(), k, bytes, compute, simd_bytes() / compute, threads};
   const bool half = bytes == 2;
@@ -62,11 +69,15 @@ std::pair<const Kernel*, std::string> estimate(const Observed& obs, std::size_t 
   for (const Kernel& kern : registry()) {
     // 16-bit factors: only the implementations that read them in their own loops (the others widen
     // whole copies of U and V first and are never faster).
-    if (kern.prefers == nullptr || !kern.supported() || (half && !kern.native_half)) continue;
+    if (kern.prefers == nullptr || !kern.supported() || !fits(kern) || (half && !kern.native_half)) continue;
     const Preference p = kern.prefers(shape);
     if (p.rank > best.rank) pick = &kern, best = p;
   }
-  if (pick == nullptr) return {&best_kernel(), "estimated: the best-tier implementation this CPU supports"};
+  if (pick == nullptr) {
+    for (const Kernel& kern : registry())
+      if (kern.supported() && !kern.oracle && fits(kern) && (pick == nullptr || kern.tier > pick->tier)) pick = &kern;
+    return {pick, "estimated: the best-tier implementation this CPU supports"};
+  }
   const std::size_t row_bytes = (k * bytes + 63) / 64 * 64;
   const bool whole = k % shape.lanes == 0;
   const double per_column = static_cast<double>(obs.nnz()) / std::max<double>(1, obs.cols());
@@ -79,7 +90,7 @@ std::pair<const Kernel*, std::string> estimate(const Observed& obs, std::size_t 
 }  // namespace
 
 struct Plan::State {
-  const Observed* obs;
+  Observed obs;  // a copy: it shares Ω with the caller's, and keeps it alive as long as the plan
   std::size_t k;
   Precision precision;
   const Kernel* kernel = nullptr;
@@ -88,10 +99,24 @@ struct Plan::State {
   std::vector<PlanCandidate> candidates;
   std::unique_ptr<Workspace> ws;
   bool from_wisdom = false;
+  MemoryLimit limit;
+  std::atomic<bool> busy{false};  // an evaluation is running: a second one at once is refused
 
-  ShapeKey key() const {
-    return {machine_signature(), obs->rows(), obs->cols(), obs->nnz(), k, precision, ws->threads()};
+  // What `kern` needs to be prepared and run here (the plan's own factors and gradients included).
+  MemoryNeed need(const Kernel& kern) const {
+    return kernel_memory(kern, obs.rows(), obs.cols(), obs.nnz(), k, precision, ws->threads(), true);
   }
+  bool fits(const Kernel& kern) const { return need(kern).total() <= limit.bytes; }
+  std::string problem() const {
+    return std::to_string(obs.rows()) + " x " + std::to_string(obs.cols()) + ", " + std::to_string(obs.nnz()) +
+           " entries, k = " + std::to_string(k) + ", " + to_string(precision) + " on " + std::to_string(ws->threads()) +
+           " threads";
+  }
+  std::string limit_text() const {
+    return "the " + format_bytes(limit.bytes) + " this process may use (" + limit.source + ")";
+  }
+
+  ShapeKey key() const { return {machine_signature(), obs.rows(), obs.cols(), obs.nnz(), k, precision, ws->threads()}; }
 
   // Every candidate is prepared and run once (untimed), timed once to drop the hopeless (over twice
   // the best), then the rest are timed round-robin — one burst of each per round — so that the
@@ -101,13 +126,13 @@ struct Plan::State {
   template <class T>
   void measure(const PlanOptions& options) {
     using clock = std::chrono::steady_clock;
-    const std::size_t m = static_cast<std::size_t>(obs->rows()), n = static_cast<std::size_t>(obs->cols());
+    const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
     Buffer<T> u(m * k), v(n * k);
     Buffer<compute_t<T>> gu(m * k), gv(n * k);
     const std::vector<T> u0 = random_factor<T>(m, k, 1), v0 = random_factor<T>(n, k, 2);
     std::copy(u0.begin(), u0.end(), u.data());
     std::copy(v0.begin(), v0.end(), v.data());
-    const Problem<T> p{*obs, u.data(), v.data(), k, 0.05, gu.data(), gv.data()};
+    const Problem<T> p{obs, u.data(), v.data(), k, 0.05, gu.data(), gv.data()};
     const std::size_t l2 = cache_bytes(2, 1 << 20), l3 = cache_bytes(3, 8 << 20);
     struct Trial {
       PlanCandidate candidate;
@@ -124,7 +149,7 @@ struct Plan::State {
     };
     double best = HUGE_VAL;
     for (const Kernel& kern : registry()) {
-      if (!kern.supported() || kern.oracle) continue;
+      if (!kern.supported() || kern.oracle || !fits(kern)) continue;
       std::vector<Workspace::CacheSizes> variants{{}};
       if (kern.cache_tunable) variants.insert(variants.end(), {{.l2 = 4 * l2, .l3 = 0}, {.l2 = 0, .l3 = l3}});
       for (const Workspace::CacheSizes& c : variants) {
@@ -183,34 +208,59 @@ struct Plan::State {
 
   template <class T>
   void prepare() {
-    const std::size_t m = static_cast<std::size_t>(obs->rows()), n = static_cast<std::size_t>(obs->cols());
+    const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
     std::vector<T> u(m * k, T{}), v(n * k, T{});
     std::vector<compute_t<T>> gu(m * k), gv(n * k);
-    kernel->fn<T>()({*obs, u.data(), v.data(), k, 0.0, gu.data(), gv.data()}, *ws);
+    kernel->fn<T>()({obs, u.data(), v.data(), k, 0.0, gu.data(), gv.data()}, *ws);
   }
 };
 
 Plan::Plan(const Observed& obs, std::size_t k, Precision precision, const PlanOptions& options)
     : s_(std::make_unique<State>()) {
   if (k == 0) throw Error("k must be at least 1");
+  check_rank(k);
+  simd_level();  // an invalid MFGRAD_ISA is refused here too, whichever implementation is asked for
   if (precision != Precision::f64 && !obs.float32_overflow().empty())
     throw Error(std::string(to_string(precision)) + " plan refused: " + obs.float32_overflow());
-  s_->obs = &obs;
+  if (!std::isfinite(options.seconds_per_candidate) || options.seconds_per_candidate <= 0)
+    throw Error("seconds per candidate must be a finite number above 0, got " +
+                format_number(options.seconds_per_candidate));
+  s_->obs = obs;
   s_->k = k;
   s_->precision = precision;
   s_->ws = std::make_unique<Workspace>(options.threads);
+  s_->limit = memory_limit();
+  // Memory is counted before any is spent: implementations whose working memory does not fit are left
+  // out (and named in the reason); when none fits, or the one requested does not, the plan is refused.
+  std::string left_out;
+  const Kernel* smallest = nullptr;
+  for (const Kernel& kern : registry()) {
+    if (!kern.supported() || kern.oracle) continue;
+    if (smallest == nullptr || s_->need(kern).total() < s_->need(*smallest).total()) smallest = &kern;
+    if (!s_->fits(kern))
+      left_out += (left_out.empty() ? "" : ", ") + (kern.name + (" " + format_bytes(s_->need(kern).total())));
+  }
+  const auto refuse = [&](const Kernel& kern, const char* which) {
+    throw OutOfMemory("making a plan for " + s_->problem() + ": " + which + ", " + kern.name + ", needs about " +
+                      s_->need(kern).describe() + ", more than " + s_->limit_text());
+  };
+  if (smallest != nullptr && !s_->fits(*smallest)) refuse(*smallest, "the implementation needing the least memory");
   bool prepared = false;
   if (!options.kernel.empty()) {
     s_->kernel = &mfgrad::kernel(options.kernel);
+    if (!s_->fits(*s_->kernel)) refuse(*s_->kernel, "the requested implementation");
     s_->reason = "requested: " + options.kernel;
+    left_out.clear();
   } else if (options.mode == PlanMode::estimate) {
-    std::tie(s_->kernel, s_->reason) = estimate(obs, k, precision, s_->ws->threads());
+    std::tie(s_->kernel, s_->reason) =
+        estimate(obs, k, precision, s_->ws->threads(), [&](const Kernel& kern) { return s_->fits(kern); });
   } else {
     {
       std::lock_guard lock(wisdom_mutex);
       auto it = wisdom().find(s_->key());
       if (it != wisdom().end())
-        if (const Kernel* known = find_kernel(it->second.kernel); known != nullptr && known->supported()) {
+        if (const Kernel* known = find_kernel(it->second.kernel);
+            known != nullptr && known->supported() && s_->fits(*known)) {
           s_->kernel = known;
           s_->caches = it->second.caches;
           s_->from_wisdom = true;
@@ -228,6 +278,8 @@ Plan::Plan(const Observed& obs, std::size_t k, Precision precision, const PlanOp
       wisdom()[s_->key()] = {s_->kernel->name, s_->caches, chosen};
     }
   }
+  if (!left_out.empty())
+    s_->reason += "; left out, as their working memory does not fit in " + s_->limit_text() + ": " + left_out;
   s_->ws->set_cache_sizes(s_->caches);
   // The chosen layout is built now, so that no evaluate() pays for it.
   if (!prepared) {
@@ -247,12 +299,43 @@ double Plan::evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matri
   if (u.cols != s_->k)
     throw Error("plan was made for k = " + std::to_string(s_->k) + ", but U has " + std::to_string(u.cols) +
                 " columns");
-  return mfgrad::evaluate<T>(*s_->kernel, *s_->obs, u, v, lambda, grad_u, grad_v, *s_->ws, options);
+  // The workspace holds one evaluation's scratch: a second evaluation at once would share it and
+  // return wrong numbers, so it is refused instead (cheaply: one atomic exchange per call).
+  if (s_->busy.exchange(true, std::memory_order_acquire))
+    throw Error(
+        "this plan is already evaluating on another thread; a plan serves one evaluation at a time: "
+        "make one plan per thread");
+  struct Release {
+    std::atomic<bool>& busy;
+    ~Release() { busy.store(false, std::memory_order_release); }
+  } release{s_->busy};
+  return mfgrad::evaluate<T>(*s_->kernel, s_->obs, u, v, lambda, grad_u, grad_v, *s_->ws, options);
 }
 
-#define MFGRAD_PLAN_EVALUATE(T)                                                                     \
-  template double Plan::evaluate<T>(Matrix<const T>, Matrix<const T>, double, Matrix<compute_t<T>>, \
-                                    Matrix<compute_t<T>>, const EvalOptions&);
+template <class T>
+double Plan::evaluate(std::span<const T> u, std::span<const T> v, double lambda, std::span<compute_t<T>> grad_u,
+                      std::span<compute_t<T>> grad_v, const EvalOptions& options) {
+  const auto m = static_cast<std::size_t>(s_->obs.rows()), n = static_cast<std::size_t>(s_->obs.cols());
+  const std::size_t k = s_->k;
+  const auto check = [k](const char* name, std::size_t size, std::size_t rows, const char* meaning) {
+    if (size != rows * k)
+      throw Error(std::string(name) + " holds " + std::to_string(size) + " elements but must hold " +
+                  std::to_string(rows) + " x " + std::to_string(k) + " = " + std::to_string(rows * k) + " (" + meaning +
+                  " x k, row-major)");
+  };
+  check("U", u.size(), m, "m");
+  check("V", v.size(), n, "n");
+  check("grad_U", grad_u.size(), m, "m");
+  check("grad_V", grad_v.size(), n, "n");
+  return evaluate<T>(Matrix<const T>{u.data(), m, k}, Matrix<const T>{v.data(), n, k}, lambda,
+                     Matrix<compute_t<T>>{grad_u.data(), m, k}, Matrix<compute_t<T>>{grad_v.data(), n, k}, options);
+}
+
+#define MFGRAD_PLAN_EVALUATE(T)                                                                              \
+  template double Plan::evaluate<T>(Matrix<const T>, Matrix<const T>, double, Matrix<compute_t<T>>,          \
+                                    Matrix<compute_t<T>>, const EvalOptions&);                               \
+  template double Plan::evaluate<T>(std::span<const T>, std::span<const T>, double, std::span<compute_t<T>>, \
+                                    std::span<compute_t<T>>, const EvalOptions&);
 MFGRAD_PLAN_EVALUATE(float)
 MFGRAD_PLAN_EVALUATE(double)
 MFGRAD_PLAN_EVALUATE(bfloat16)
@@ -270,9 +353,9 @@ Precision Plan::precision() const noexcept { return s_->precision; }
 bool Plan::from_wisdom() const noexcept { return s_->from_wisdom; }
 
 std::string Plan::machine_signature() {
-  static const std::string sig =
-      cpu_model() + " / " + std::to_string(std::thread::hardware_concurrency()) + " threads / " + simd_arch_name();
-  return sig;
+  static const std::string machine =
+      cpu_model() + " / " + std::to_string(std::thread::hardware_concurrency()) + " threads / ";
+  return machine + simd_arch_name();  // the level now: set_simd_level() may have changed it
 }
 
 void Plan::forget_wisdom() {
@@ -299,37 +382,84 @@ void Plan::save_wisdom(const std::string& path) {
   }
 }
 
+namespace {
+
+constexpr std::string_view kWisdomHeader = "mfgrad-wisdom 1";
+
+// A whole field as an integer in [min, max], or nullopt: no sign where none is allowed, no spaces, no
+// trailing text.
+template <class I>
+std::optional<I> whole(std::string_view field, I min, I max) {
+  I v{};
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  if (ec != std::errc() || end != field.data() + field.size() || field.empty() || v < min || v > max)
+    return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
 void Plan::load_wisdom(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("cannot open wisdom file " + path);
-  std::string line;
-  if (!std::getline(in, line) || line != "mfgrad-wisdom 1") throw Error(path + ":1: not an mfgrad wisdom file");
+  // The first line is checked before the rest is read, so that a device or pipe of anything else is
+  // refused at once.
+  const detail::FileBytes bytes(
+      path,
+      [&](std::string_view head) {
+        if (!head.starts_with(kWisdomHeader) ||
+            (head.size() > kWisdomHeader.size() && head[kWisdomHeader.size()] != '\n'))
+          throw Error(path + ":1: not an mfgrad wisdom file (it does not start with '" + std::string(kWisdomHeader) +
+                      "')");
+      },
+      kWisdomHeader.size() + 1);
+  std::string_view text = bytes.view();
+  const auto next_line = [&](std::string_view& line) {
+    if (text.empty()) return false;
+    const std::size_t end = std::min(text.find('\n'), text.size());
+    line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    return true;
+  };
+  std::string_view line;
+  if (!next_line(line) || line != kWisdomHeader)
+    throw Error(path + ":1: not an mfgrad wisdom file (it does not start with '" + std::string(kWisdomHeader) + "')");
   std::map<ShapeKey, Choice> read;
-  for (int number = 2; std::getline(in, line); ++number) {
+  for (std::int64_t number = 2; next_line(line); ++number) {
     if (line.empty()) continue;
-    std::vector<std::string> f;
+    std::vector<std::string_view> f;
     std::size_t start = 0;
-    for (std::size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1)
+    for (std::size_t tab; (tab = line.find('\t', start)) != std::string_view::npos; start = tab + 1)
       f.push_back(line.substr(start, tab - start));
     f.push_back(line.substr(start));
-    try {
-      const std::optional<Precision> precision = f.size() == 11 ? detail::parse_precision(f[5]) : std::nullopt;
-      if (!precision) throw std::invalid_argument("fields");
-      const ShapeKey key{f[0],
-                         static_cast<index_t>(std::stol(f[1])),
-                         static_cast<index_t>(std::stol(f[2])),
-                         std::stoll(f[3]),
-                         static_cast<std::size_t>(std::stoull(f[4])),
-                         *precision,
-                         std::stoi(f[6])};
-      read[key] = {f[7],
-                   {static_cast<std::size_t>(std::stoull(f[8])), static_cast<std::size_t>(std::stoull(f[9]))},
-                   std::stod(f[10])};
-    } catch (const std::exception&) {
-      throw Error(path + ":" + std::to_string(number) +
-                  ": malformed wisdom line (expected 11 tab-separated fields: machine, m, n, nnz, k, precision, "
-                  "threads, implementation, L2 bytes, L3 bytes, seconds)");
-    }
+    const auto bad = [&](const std::string& what) {
+      throw Error(path + ":" + std::to_string(number) + ": malformed wisdom line: " + what +
+                  " (expected 11 tab-separated fields: machine, m, n, nnz, k, precision, threads, implementation, "
+                  "L2 bytes, L3 bytes, seconds)");
+    };
+    if (f.size() != 11) bad(std::to_string(f.size()) + (f.size() == 1 ? " field" : " fields"));
+    const auto field = [&]<class I>(std::size_t at, const char* name, I min, I max) {
+      const std::optional<I> v = whole<I>(f[at], min, max);
+      if (!v)
+        bad(std::string(name) + " " + quote(f[at]) + " is not a whole number from " + std::to_string(min) + " to " +
+            std::to_string(max));
+      return *v;
+    };
+    const std::optional<Precision> precision = detail::parse_precision(f[5]);
+    if (!precision) bad("precision " + quote(f[5]) + " is neither float32 nor float64");
+    const auto largest = static_cast<std::uint64_t>(Workspace::largest_cache);
+    const ShapeKey key{std::string(f[0]),
+                       field(1, "m", index_t{0}, std::numeric_limits<index_t>::max()),
+                       field(2, "n", index_t{0}, std::numeric_limits<index_t>::max()),
+                       field(3, "nnz", offset_t{0}, std::numeric_limits<offset_t>::max()),
+                       static_cast<std::size_t>(field(4, "k", std::uint64_t{1}, std::uint64_t{max_rank})),
+                       *precision,
+                       field(6, "threads", 1, 4096)};
+    const auto l2 = static_cast<std::size_t>(field(8, "L2 bytes", std::uint64_t{0}, largest));
+    const auto l3 = static_cast<std::size_t>(field(9, "L3 bytes", std::uint64_t{0}, largest));
+    double seconds = 0;
+    const auto [end, ec] = std::from_chars(f[10].data(), f[10].data() + f[10].size(), seconds);
+    if (ec != std::errc() || end != f[10].data() + f[10].size() || !std::isfinite(seconds) || seconds < 0)
+      bad("seconds " + quote(f[10]) + " is not a finite number of seconds, at least 0");
+    read[key] = {std::string(f[7]), {l2, l3}, seconds};
   }
   std::lock_guard lock(wisdom_mutex);
   for (auto& [key, choice] : read) wisdom()[key] = choice;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -22,20 +24,45 @@
 
 namespace mfgrad::detail {
 
-// Writes to a temporary file beside PATH ("PATH.tmp.<pid>.<n>", created exclusively, so two writers
-// in one process or two processes never share it) and renames it onto PATH in commit(): readers never
-// see a partial file. Destroyed uncommitted (an exception on the way), it removes the temporary file.
+// Writes PATH's new contents. A regular file (or a path that does not exist yet) is written to a
+// temporary file beside it ("PATH.tmp.<pid>.<n>", created exclusively, so two writers in one process or
+// two processes never share it) and renamed onto it in commit(): readers never see a partial file, and
+// a writer destroyed uncommitted (an exception on the way) removes the temporary and leaves PATH as it
+// was. A symbolic link is followed: the file it names is replaced, the link stays. What is not a regular
+// file — a device such as /dev/null, a FIFO, a terminal, /dev/stdout and the other /proc/self/fd links —
+// is written through, in place, as the bytes come. A directory is refused at once.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path) : path_(std::move(path)) {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) fail(EISDIR);
+      std::string target = path_;
+      if (S_ISREG(st.st_mode) && is_link(path_)) {
+        char* real = ::realpath(path_.c_str(), nullptr);
+        target = real != nullptr ? real : "";
+        std::free(real);
+      }
+      if (!S_ISREG(st.st_mode) || target.empty() || target.starts_with("/proc/")) {
+        // Through: a device or pipe cannot be replaced, and a /proc/self/fd link names an open file
+        // (the shell's redirection) that a rename would take away from its reader.
+        fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC | (S_ISREG(st.st_mode) ? O_TRUNC : 0));
+        if (fd_ < 0) fail(errno);
+        through_ = true;
+        return;
+      }
+      target_ = target;
+    } else {
+      target_ = path_;
+    }
     static std::atomic<unsigned> serial{0};
-    temp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(serial++);
+    temp_ = target_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(serial++);
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd_ < 0) fail(errno);
   }
   ~AtomicFile() {
     if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
+    if (!committed_ && !through_) ::unlink(temp_.c_str());
   }
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
@@ -51,20 +78,33 @@ class AtomicFile {
     }
   }
 
-  void commit() {
+  // Everything written reaches the disk's cache and the temporary file is closed: what is left to
+  // commit() is the rename alone.
+  void finish() {
+    if (fd_ < 0) return;
     const int fd = std::exchange(fd_, -1);
     if (::close(fd) != 0) fail(errno);
-    if (std::rename(temp_.c_str(), path_.c_str()) != 0) fail(errno);
+  }
+
+  void commit() {
+    finish();
+    if (!through_ && std::rename(temp_.c_str(), target_.c_str()) != 0) fail(errno);
     committed_ = true;
   }
 
  private:
+  static bool is_link(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+  }
   [[noreturn]] void fail(int error) const { throw Error("cannot write " + path_ + ": " + std::strerror(error)); }
 
   std::string path_;
+  std::string target_;  // where the temporary is renamed to: PATH, or the file a link at PATH names
   std::string temp_;
   int fd_ = -1;
   bool committed_ = false;
+  bool through_ = false;  // written in place
 };
 
 // The whole of `text` as PATH's new contents, atomically (AtomicFile).

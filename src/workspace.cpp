@@ -2,7 +2,9 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "mfgrad/message.hpp"
@@ -14,8 +16,16 @@ Workspace::Workspace(Workspace&&) noexcept = default;
 Workspace& Workspace::operator=(Workspace&&) noexcept = default;
 Workspace::~Workspace() = default;
 
+int Workspace::max_threads() noexcept {
+  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::min<unsigned long>(4096, 64ul * hardware));
+}
+
 void Workspace::set_threads(int threads) {
-  threads_ = threads > 0 ? threads : omp_get_max_threads();
+  if (threads > max_threads())
+    throw Error("threads = " + std::to_string(threads) + " is more than " + std::to_string(max_threads()) +
+                " (64 per hardware thread, at most 4096)");
+  threads_ = threads > 0 ? threads : std::min(omp_get_max_threads(), max_threads());
   if (threads_ < 1) threads_ = 1;
 }
 

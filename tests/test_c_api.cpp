@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -384,7 +385,7 @@ TEST_F(CApiPlan, BadPlanRequestsAreRefused) {
   expect_refused(create(obs.p, 0, 0, nullptr), MFGRAD_ERROR_INVALID_ARGUMENT, "k is 0; it must be at least 1");
   expect_refused(create(obs.p, -4, 0, nullptr), MFGRAD_ERROR_INVALID_ARGUMENT, "k is -4");
   expect_refused(create(obs.p, std::numeric_limits<std::int64_t>::max(), 0, nullptr), MFGRAD_ERROR_INVALID_ARGUMENT,
-                 "a size memory can hold");
+                 "the largest rank mfgrad evaluates");
   expect_refused(create(obs.p, k, 4, nullptr), MFGRAD_ERROR_INVALID_ARGUMENT, "precision is 4");
 
   mfgrad_plan_options bad = o;
@@ -408,6 +409,95 @@ TEST_F(CApiPlan, BadPlanRequestsAreRefused) {
   expect_refused(create(obs.p, k, 0, &bad), MFGRAD_ERROR_INVALID_ARGUMENT, "wisdom_file is empty");
   EXPECT_EQ(out, untouched);
   expect_refused(mfgrad_plan_options_init(nullptr), MFGRAD_ERROR_INVALID_ARGUMENT, "argument 'options' is NULL");
+}
+
+// Sizes and counts at their extremes, on the empty Ω too: a status and a message, never a crash (each
+// of these once ended the process: a wrapped m·k, libgomp's exit at 50,000 threads).
+TEST(CApi, ExtremeSizesAndCountsAreRefused) {
+  ObservedHandle empty;
+  ASSERT_EQ(mfgrad_observed_from_coo(0, 0, 0, nullptr, nullptr, nullptr, MFGRAD_DUPLICATES_ERROR, &empty.p), MFGRAD_OK);
+  mfgrad_plan* out = nullptr;
+  for (const char* kernel : {static_cast<const char*>(nullptr), "fused_simd", "tiled_simd", "csr_rows_omp"})
+    for (std::int64_t k : {std::int64_t{1} << 25, std::int64_t{1} << 59, std::numeric_limits<std::int64_t>::max()}) {
+      mfgrad_plan_options o = default_options();
+      o.kernel = kernel;
+      expect_refused(mfgrad_plan_create(empty.p, k, MFGRAD_FLOAT32, &o, &out), MFGRAD_ERROR_INVALID_ARGUMENT,
+                     "the largest rank mfgrad evaluates");
+    }
+  ObservedHandle obs;
+  const Entries e = random_entries(20, 10, 0.3, 4);
+  ASSERT_EQ(from_entries(e, MFGRAD_DUPLICATES_ERROR, &obs.p), MFGRAD_OK);
+  for (int threads : {50000, 100000, std::numeric_limits<int32_t>::max()}) {
+    mfgrad_plan_options o = default_options();
+    o.threads = threads;
+    expect_refused(mfgrad_plan_create(obs.p, 4, MFGRAD_FLOAT32, &o, &out), MFGRAD_ERROR_INVALID_ARGUMENT,
+                   "threads = " + std::to_string(threads) + " is more than");
+  }
+  EXPECT_EQ(out, nullptr);
+}
+
+// Running out of memory, or being about to, has its own status, and the message names the limit.
+TEST(CApi, OutOfMemoryHasItsOwnStatus) {
+  ::setenv("MFGRAD_MEMORY_LIMIT", "1K", 1);
+  const Entries e = random_entries(200, 100, 0.3, 5);
+  mfgrad_observed* out = nullptr;
+  expect_refused(from_entries(e, MFGRAD_DUPLICATES_ERROR, &out), MFGRAD_ERROR_OUT_OF_MEMORY, "MFGRAD_MEMORY_LIMIT");
+  EXPECT_EQ(out, nullptr);
+  ::setenv("MFGRAD_MEMORY_LIMIT", "64K", 1);  // Ω fits, a plan at k = 256 does not
+  ObservedHandle obs;
+  const Entries small = random_entries(20, 10, 0.3, 5);
+  ASSERT_EQ(from_entries(small, MFGRAD_DUPLICATES_ERROR, &obs.p), MFGRAD_OK) << mfgrad_last_error();
+  mfgrad_plan* plan = nullptr;
+  expect_refused(mfgrad_plan_create(obs.p, 256, MFGRAD_FLOAT64, nullptr, &plan), MFGRAD_ERROR_OUT_OF_MEMORY,
+                 "this process may use (MFGRAD_MEMORY_LIMIT)");
+  ::unsetenv("MFGRAD_MEMORY_LIMIT");
+  EXPECT_EQ(plan, nullptr);
+}
+
+// One plan evaluated from two threads at once, as the header says not to: every call either returns
+// the right answer or is refused with a status — never a wrong answer with MFGRAD_OK.
+TEST(CApi, APlanSharedByTwoThreadsIsRefusedNotWrong) {
+  const Entries e = random_entries(400, 300, 0.2, 6);
+  ObservedHandle obs;
+  ASSERT_EQ(from_entries(e, MFGRAD_DUPLICATES_ERROR, &obs.p), MFGRAD_OK);
+  const std::size_t m = 400, n = 300, k = 16;
+  for (const char* kernel : {"csr_rows_omp", "fused_simd", "tiled_simd"}) {
+    SCOPED_TRACE(kernel);
+    mfgrad_plan_options o = default_options();
+    o.kernel = kernel;
+    o.threads = 1;
+    PlanHandle plan;
+    ASSERT_EQ(mfgrad_plan_create(obs.p, k, MFGRAD_FLOAT64, &o, &plan.p), MFGRAD_OK) << mfgrad_last_error();
+    const Factors<double> f = random_factors<double>(m, n, k, 7);
+    std::vector<double> want_u(m * k), want_v(n * k);
+    double want = 0;
+    ASSERT_EQ(
+        mfgrad_plan_evaluate_f64(plan.p, m, n, k, f.u.data(), f.v.data(), 0.1, want_u.data(), want_v.data(), &want),
+        MFGRAD_OK);
+    int wrong = 0, refused = 0, other = 0;
+    std::mutex tally;
+    const auto hammer = [&] {
+      std::vector<double> gu(m * k), gv(n * k);
+      for (int r = 0; r < 200; ++r) {
+        double loss = 0;
+        const mfgrad_status s =
+            mfgrad_plan_evaluate_f64(plan.p, m, n, k, f.u.data(), f.v.data(), 0.1, gu.data(), gv.data(), &loss);
+        const std::string message = mfgrad_last_error();
+        std::lock_guard lock(tally);
+        if (s == MFGRAD_OK)
+          wrong += loss != want || gu != want_u || gv != want_v;
+        else if (s == MFGRAD_ERROR_INVALID_ARGUMENT && message.find("make one plan per thread") != std::string::npos)
+          ++refused;
+        else
+          ++other;
+      }
+    };
+    std::thread a(hammer), b(hammer);
+    a.join();
+    b.join();
+    EXPECT_EQ(wrong, 0) << "calls that returned MFGRAD_OK with a wrong answer (" << refused << " refused)";
+    EXPECT_EQ(other, 0);
+  }
 }
 
 TEST_F(CApiPlan, BadEvaluationsAreRefusedAndWriteNothing) {

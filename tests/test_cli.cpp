@@ -403,5 +403,86 @@ TEST_F(Cli, UsageErrorsExitWithTwo) {
   EXPECT_FALSE(fs::exists(dir / "o"));
 }
 
+// A second eval whose grad_v.npy cannot be written (a directory stands in its place) leaves the first
+// run's pair exactly as it was: outputs are renamed only once all are whole.
+TEST_F(Cli, EvalOutputsAreAllOrNothing) {
+  const std::string out = " --out " + path("out");
+  ASSERT_EQ(mfgrad("eval --data tiny --k 3 --lambda 0.1" + out).status, 0);
+  const std::string gu = slurp(dir / "out" / "grad_u.npy"), gv = slurp(dir / "out" / "grad_v.npy");
+  ASSERT_FALSE(gu.empty());
+  fs::rename(dir / "out" / "grad_v.npy", dir / "grad_v.keep");
+  fs::create_directory(dir / "out" / "grad_v.npy");
+  expect_one_error_line(mfgrad("eval --data tiny --k 5 --lambda 0.1" + out), "grad_v.npy: Is a directory");
+  EXPECT_EQ(slurp(dir / "out" / "grad_u.npy"), gu) << "the first run's grad_u.npy was replaced";
+  fs::remove(dir / "out" / "grad_v.npy");
+  fs::rename(dir / "grad_v.keep", dir / "out" / "grad_v.npy");
+  for (const auto& entry : fs::directory_iterator(dir / "out"))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << "left behind: " << entry.path();
+
+  // A symbolic link is followed: the file it names is replaced and the link stays.
+  fs::create_directories(dir / "real");
+  fs::create_directories(dir / "linked");
+  std::ofstream(dir / "real" / "grad_u.npy") << "old";
+  fs::create_symlink(dir / "real" / "grad_u.npy", dir / "linked" / "grad_u.npy");
+  ASSERT_EQ(mfgrad("eval --data tiny --k 3 --lambda 0.1 --out " + path("linked")).status, 0);
+  EXPECT_TRUE(fs::is_symlink(dir / "linked" / "grad_u.npy"));
+  EXPECT_EQ(slurp(dir / "real" / "grad_u.npy"), gu);
+}
+
+// An output that is a device is written through, not replaced by a regular file.
+TEST_F(Cli, OutputsToDevicesAreWrittenThrough) {
+  fs::create_directories(dir / "dev");
+  fs::create_symlink("/dev/null", dir / "dev" / "grad_u.npy");
+  fs::create_symlink("/dev/null", dir / "dev" / "grad_v.npy");
+  const Outcome o = mfgrad("eval --data tiny --k 3 --lambda 0.1 --out " + path("dev"));
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+  EXPECT_TRUE(fs::is_symlink(dir / "dev" / "grad_u.npy"));
+}
+
+// A stream that is not what it should be is refused on its first bytes, naming it, not read whole.
+TEST_F(Cli, StreamsAreRefusedOnTheirFirstBytes) {
+  ASSERT_TRUE(fs::exists("/dev/zero"));
+  expect_one_error_line(mfgrad("eval --data tiny --u /dev/zero --v /dev/zero --lambda 0.1 --out " + path("out"),
+                               "MFGRAD_MEMORY_LIMIT=1G"),
+                        "/dev/zero: byte 0: not a .npy file");
+  expect_one_error_line(mfgrad("eval --ratings /dev/zero --k 2 --lambda 0.1 --out " + path("out")),
+                        "/dev/zero: byte 0 is a NUL byte");
+  expect_one_error_line(mfgrad("plan --data tiny --k 4 --wisdom /dev/zero"), "/dev/zero:1: not an mfgrad wisdom file");
+  fs::create_directories(dir / "wisdom_dir");
+  expect_one_error_line(mfgrad("plan --data tiny --k 4 --wisdom " + path("wisdom_dir")), "Is a directory");
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+// A benchmark case that cannot fit in the memory this process may use is skipped with its line in the
+// table (and its JSON check), and the cases that fit still run.
+TEST_F(Cli, BenchSkipsCasesThatCannotFit) {
+  const Outcome o = mfgrad(
+      "bench --data tiny --k 4,4096 --threads 1 --impl csc_cols_omp --peers none --reps 1 "
+      "--min-time 0.01 --json " +
+          path("skip.json"),
+      "MFGRAD_MEMORY_LIMIT=200M");
+  EXPECT_EQ(o.status, 1) << "a skipped case is not a passed one";
+  EXPECT_NE(o.out.find("skipped: eval/csc_cols_omp/tiny/k:4096/threads:1 needs about"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("this process may use (MFGRAD_MEMORY_LIMIT)"), std::string::npos) << o.out;
+  const std::string json = slurp(dir / "skip.json");
+  EXPECT_NE(json.find("\"check\": \"passed\""), std::string::npos) << "the case that fits did not run";
+  EXPECT_NE(json.find("\"check\": \"skipped: "), std::string::npos);
+}
+
+// Options with a range are checked before anything runs: a usage error (2) naming the option.
+TEST_F(Cli, OutOfRangeOptionsAreUsageErrors) {
+  for (const char* bad : {"0", "-5", "nan", "inf"}) {
+    const Outcome min_time = mfgrad(std::string("bench --data tiny --k 4 --min-time ") + bad);
+    EXPECT_EQ(min_time.status, 2) << bad << ": " << min_time.err;
+    EXPECT_NE(min_time.err.find("--min-time expects a number above 0"), std::string::npos) << min_time.err;
+    const Outcome seconds = mfgrad(std::string("plan --data tiny --k 4 --seconds ") + bad);
+    EXPECT_EQ(seconds.status, 2) << bad << ": " << seconds.err;
+    EXPECT_NE(seconds.err.find("--seconds expects a number above 0"), std::string::npos) << seconds.err;
+  }
+  EXPECT_EQ(mfgrad("bench --data tiny --k 4 --lambda -1").status, 2);
+  EXPECT_EQ(mfgrad("bench --data tiny --k 4 --lambda nan").status, 2);
+}
+
 }  // namespace
 }  // namespace mfgrad::test

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "mfgrad/dataset.hpp"
 #include "mfgrad/plan.hpp"
 #include "plan_pick.hpp"
 #include "support.hpp"
@@ -210,6 +211,71 @@ TEST(Plan, RejectsMismatchedUse) {
   }
   EXPECT_THROW(Plan(data(), 0, Precision::f32), Error);
   EXPECT_THROW(Plan(data(), 8, Precision::f32, {.kernel = "nope"}), Error);
+}
+
+// A plan made in a function from an Observed that dies with it, and one whose Dataset was moved away:
+// both evaluate as a plan over a living Ω does (under ASan, a read of freed memory would fail here).
+Plan plan_from_a_local_observed(std::size_t k) {
+  Observed local = Observed::build(random_entries(120, 80, 0.2, 31));
+  Plan plan(local, k, Precision::f64, {.threads = 2, .kernel = "csr_rows_omp"});
+  Observed moved = std::move(local);  // what the plan was made from, moved and then destroyed
+  return plan;
+}
+
+TEST(Plan, OutlivesTheObservedItWasMadeFrom) {
+  Plan plan = plan_from_a_local_observed(8);
+  const Observed same = Observed::build(random_entries(120, 80, 0.2, 31));  // equal entries, another store
+  const Factors<double> f = random_factors<double>(same.rows(), same.cols(), 8, 3);
+  expect_same(via_plan(plan, f, 0.1), run(kernel("csr_rows_omp"), same, f, 0.1, 2));
+
+  Dataset d{"local", "a moved data set", Observed::build(random_entries(60, 40, 0.3, 32))};
+  Plan on_dataset(d.observed, 8, Precision::f64, {.threads = 1, .kernel = "csr_rows_omp"});
+  const Dataset moved = std::move(d);
+  d = Dataset{};  // the original name now holds an empty data set
+  const Factors<double> g = random_factors<double>(moved.observed.rows(), moved.observed.cols(), 8, 4);
+  expect_same(via_plan(on_dataset, g, 0.1), run(kernel("csr_rows_omp"), moved.observed, g, 0.1, 1));
+}
+
+// Copies of an Observed share one store: the same id and the same arrays, not a second copy.
+TEST(Plan, ObservedCopiesShareTheirStore) {
+  const Observed a = Observed::build(random_entries(30, 20, 0.5, 33));
+  const Observed b = a;
+  EXPECT_EQ(a.id(), b.id());
+  EXPECT_EQ(a.row_ptr().data(), b.row_ptr().data());
+  const Observed empty;
+  EXPECT_EQ(empty.rows(), 0);
+  EXPECT_EQ(empty.nnz(), 0);
+  ASSERT_EQ(empty.row_ptr().size(), 1u);
+  EXPECT_EQ(empty.row_ptr()[0], 0);
+}
+
+// The conveniences of the C++ API: a writable Matrix is a read-only one, sizes of any integer type
+// (Observed::rows() is int32) do not narrow, a negative size is refused, and flat spans are checked
+// against the plan's own shape.
+TEST(Plan, MatricesAndSpans) {
+  const Observed& obs = data();
+  Plan plan(obs, 4, Precision::f32, {.threads = 1, .kernel = "csr_rows_omp"});
+  Factors<float> f = random_factors<float>(obs.rows(), obs.cols(), 4, 9);
+  std::vector<float> gu(f.u.size()), gv(f.v.size());
+  const Matrix<float> u{f.u.data(), obs.rows(), 4}, v{f.v.data(), obs.cols(), 4};
+  const Matrix<const float> read_only = u;
+  EXPECT_EQ(read_only.data, f.u.data());
+  EXPECT_EQ(read_only.rows, static_cast<std::size_t>(obs.rows()));
+  const double loss = plan.evaluate<float>(u, v, 0.1, {gu.data(), obs.rows(), 4}, {gv.data(), obs.cols(), 4});
+  std::vector<float> su(f.u.size()), sv(f.v.size());
+  EXPECT_EQ(plan.evaluate<float>(f.u, f.v, 0.1, su, sv), loss);
+  EXPECT_EQ(su, gu);
+  EXPECT_EQ(sv, gv);
+  sv.pop_back();
+  try {
+    plan.evaluate<float>(f.u, f.v, 0.1, su, sv);
+    ADD_FAILURE() << "a short grad_V span was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("grad_V holds " + std::to_string(sv.size()) + " elements but must hold"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW((Matrix<float>{f.u.data(), -1, 4}), Error);
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ auto allocating(const std::string& what, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const std::bad_alloc&) {
-    throw Error("out of memory " + what);
+    throw OutOfMemory("out of memory " + what);
   }
 }
 
@@ -153,13 +153,15 @@ json::Value evaluate_and_write(const Dataset& data, std::vector<T> u, std::vecto
   // Only now that everything is computed does anything reach --out.
   std::filesystem::create_directories(opt.out);
   const std::string gu_path = (opt.out / "grad_u.npy").string(), gv_path = (opt.out / "grad_v.npy").string();
-  write_npy(gu_path, gu.data(), m, k);
-  try {
-    write_npy(gv_path, gv.data(), n, k);
-  } catch (...) {
-    std::filesystem::remove(gu_path);
-    throw;
+  NpyOutput gu_out{.path = gu_path, .rows = m, .cols = k}, gv_out{.path = gv_path, .rows = n, .cols = k};
+  if constexpr (std::is_same_v<compute_t<T>, float>) {
+    gu_out.f32 = gu.data();
+    gv_out.f32 = gv.data();
+  } else {
+    gu_out.f64 = gu.data();
+    gv_out.f64 = gv.data();
   }
+  write_npy({gu_out, gv_out});  // both or neither
   json::Value line;
   line["kernel"] = plan ? plan->kernel().name : opt.kernel->name;
   if (plan) line["plan"] = plan->reason();

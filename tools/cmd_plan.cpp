@@ -21,7 +21,7 @@ PlanOptions plan_options(const Args& args, int threads) {
     o.mode = PlanMode::measure;
   else
     throw UsageError("--plan expects estimate or measure, got '" + mode + "'");
-  o.seconds_per_candidate = args.number("seconds", o.seconds_per_candidate);
+  o.seconds_per_candidate = args.seconds("seconds", o.seconds_per_candidate);
   if (auto w = args.get("wisdom"); w && std::filesystem::exists(*w)) Plan::load_wisdom(*w);
   return o;
 }
@@ -36,7 +36,7 @@ Plan make_plan(const Observed& obs, std::size_t k, Precision precision, const Ar
   try {
     return Plan(obs, k, precision, options);
   } catch (const std::bad_alloc&) {
-    throw Error("out of memory " + what);
+    throw OutOfMemory("out of memory " + what);
   } catch (const Error& e) {
     if (const auto wisdom = args.get("wisdom")) throw Error(what + " with the wisdom of " + *wisdom + ": " + e.what());
     throw;

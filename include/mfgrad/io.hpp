@@ -76,4 +76,16 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name);  // the sam
 void write_npy(const std::string& path, const float* data, std::size_t rows, std::size_t cols);
 void write_npy(const std::string& path, const double* data, std::size_t rows, std::size_t cols);
 
+// Several arrays, all or nothing: every file is written in full to its temporary before any is
+// renamed into place, so a failure (a full disk, a directory where a file should go) leaves every
+// path as it was. A path that is a device, a FIFO or /dev/stdout is written through in place (there
+// is nothing to rename onto it); a symbolic link is followed and the file it names replaced.
+struct NpyOutput {
+  std::string path;
+  const float* f32 = nullptr;  // the data: one of the two
+  const double* f64 = nullptr;
+  std::size_t rows = 0, cols = 0;
+};
+void write_npy(const std::vector<NpyOutput>& outputs);
+
 }  // namespace mfgrad

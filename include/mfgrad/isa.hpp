@@ -46,8 +46,9 @@ Isa isa_ceiling();
 
 // The level the SIMD kernels dispatch to: the one set_simd_level() chose, else the most capable level
 // with built code that cpu_supports() allows (x86-64: avx512, avx2, baseline; aarch64: baseline, whose
-// NEON code every aarch64 CPU runs).
-Isa simd_level() noexcept;
+// NEON code every aarch64 CPU runs). An invalid MFGRAD_ISA is an Error here (isa_ceiling()), so that
+// everything that dispatches — a Plan, simd_arch_name(), the bindings — refuses it alike.
+Isa simd_level();
 
 // Makes the SIMD kernels dispatch to `isa` in this whole process (for comparing levels side by side:
 // tests, `mfgrad bench --isa`). An Error, naming the level, when this build has no code for it or the
@@ -70,7 +71,7 @@ class ScopedSimdLevel {
 };
 
 // Name of the instruction set the xsimd-dispatched kernels run with on this CPU (after MFGRAD_ISA),
-// and the width of its vectors in bytes.
+// and the width of its vectors in bytes; an Error while MFGRAD_ISA is invalid.
 const char* simd_arch_name();
 std::size_t simd_bytes();
 

@@ -16,6 +16,7 @@
 // whatever they held before (NaN included) cannot leak into the result.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -118,12 +119,31 @@ const Kernel& default_kernel();
 // How many times evaluate() has run the named implementation in this process.
 std::uint64_t invocations(const Kernel& kernel);
 
-// Dense row-major view: rows × cols elements at data, contiguous.
+namespace detail {
+// A matrix extent given as any integer type; a negative one is an Error naming it.
+template <std::integral I>
+std::size_t matrix_extent(I value, const char* what) {
+  if constexpr (std::is_signed_v<I>)
+    if (value < 0) throw Error(std::string("a matrix cannot have ") + std::to_string(value) + " " + what);
+  return static_cast<std::size_t>(value);
+}
+}  // namespace detail
+
+// Dense row-major view: rows × cols elements at data, contiguous. Sizes may be given as any integer
+// type ({ptr, obs.rows(), k} does not narrow); a Matrix<T> converts to a Matrix<const T>.
 template <class T>
 struct Matrix {
   T* data = nullptr;
   std::size_t rows = 0;
   std::size_t cols = 0;
+
+  Matrix() = default;
+  template <std::integral R, std::integral C>
+  Matrix(T* data_, R rows_, C cols_)
+      : data(data_), rows(detail::matrix_extent(rows_, "rows")), cols(detail::matrix_extent(cols_, "columns")) {}
+  template <class U>
+  requires(std::is_same_v<const U, T> && !std::is_same_v<U, T>) Matrix(const Matrix<U>& writable)
+  noexcept : data(writable.data), rows(writable.rows), cols(writable.cols) {}
 };
 
 struct EvalOptions {

@@ -16,6 +16,8 @@
 
 namespace mfgrad {
 
+struct Kernel;
+
 // Bytes, as upper estimates; sums saturate instead of overflowing.
 struct MemoryNeed {
   std::size_t observed = 0;   // Ω: CSR, CSC, input order, double and float values, while being built
@@ -33,6 +35,20 @@ MemoryNeed observed_memory(std::int64_t m, std::int64_t n, std::int64_t nnz);
 // not included (it exists by then); `plan`: also the factors and gradients a Plan times candidates with.
 MemoryNeed evaluation_memory(std::int64_t m, std::int64_t n, std::int64_t nnz, std::size_t k, Precision precision,
                              int threads, bool plan = false);
+
+// What one implementation needs for one evaluation (its own scratch and layouts, and for the oracle its
+// double accumulators; an implementation that is not bitwise deterministic across thread counts is
+// taken to keep a copy of ∂V per thread, and one of V), Ω not included; `plan`: also the factors and
+// gradients a measuring Plan times candidates with.
+MemoryNeed kernel_memory(const Kernel& kernel, std::int64_t m, std::int64_t n, std::int64_t nnz, std::size_t k,
+                         Precision precision, int threads, bool plan = false);
+
+// The largest rank any plan or evaluation accepts, whatever the entry point (C++, C, Python): factor
+// rows of up to 2^24 elements keep every size of an int32-indexed shape within 64 bits.
+inline constexpr std::size_t max_rank = std::size_t{1} << 24;
+
+// Throws an Error unless 1 <= k <= max_rank.
+void check_rank(std::size_t k);
 
 struct MemoryLimit {
   std::size_t bytes = 0;

@@ -46,7 +46,9 @@
  *
  * Threads. An mfgrad_observed is immutable and may be shared by any number of threads and plans. An
  * mfgrad_plan holds scratch memory and must be used by one thread at a time: give each concurrently
- * evaluating thread its own plan. mfgrad_last_error() is per thread.
+ * evaluating thread its own plan. A second evaluation started on a plan while one runs is refused
+ * (MFGRAD_ERROR_INVALID_ARGUMENT, nothing written), never answered wrongly. mfgrad_last_error() is
+ * per thread.
  *
  * Stability. Within one SONAME (libmfgrad.so.MAJOR.MINOR while the major version is 0) the functions
  * and types declared here keep their signatures and meaning; later versions only add to them.
@@ -73,8 +75,10 @@ typedef enum mfgrad_status {
                                         a negative or non-finite lambda, an id out of range, a NaN value,
                                         a duplicate entry, an unknown option value or implementation */
   MFGRAD_ERROR_FILE = 2,             /* a wisdom file could not be read or written, or is malformed */
-  MFGRAD_ERROR_OUT_OF_MEMORY = 3,
-  MFGRAD_ERROR_INTERNAL = 4, /* anything else: a fault inside mfgrad; the message says what */
+  MFGRAD_ERROR_OUT_OF_MEMORY = 3,    /* memory ran out, or would: building Ω or a plan needs more than the
+                                         process may use (MFGRAD_MEMORY_LIMIT, the cgroup or rlimit, or the
+                                         memory available); the message says what, how much and which limit */
+  MFGRAD_ERROR_INTERNAL = 4,         /* anything else: a fault inside mfgrad; the message says what */
   MFGRAD_STATUS_MAX_ENUM = 0x7fffffff
 } mfgrad_status;
 
@@ -140,7 +144,8 @@ void mfgrad_observed_destroy(mfgrad_observed* observed);
 
 typedef struct mfgrad_plan_options {
   size_t struct_size;           /* sizeof(mfgrad_plan_options) as compiled: set by mfgrad_plan_options_init */
-  int32_t threads;              /* threads per evaluation; <= 0: every hardware thread (default 0) */
+  int32_t threads;              /* threads per evaluation; <= 0: every hardware thread (default 0); at
+                                   most 64 per hardware thread and 4096 in all */
   mfgrad_plan_mode mode;        /* default MFGRAD_PLAN_ESTIMATE */
   const char* kernel;           /* NULL or "": let the plan choose (default); else an implementation's name,
                                    as `mfgrad kernels` lists them */

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,28 +63,29 @@ struct ObservedStats {
   offset_t duplicates_merged = 0;  // entries folded into another under the sum/last policies
 };
 
+// Copies share one immutable store (a copy costs a reference count, not the entries), and the store
+// lives as long as any copy: whatever holds an Observed — a Plan, a Dataset, a binding — keeps Ω alive
+// on its own, however the Observed it was given is later moved or destroyed.
 class Observed {
  public:
   // Validates every entry before building anything, so a rejected input leaves nothing behind.
   // Throws mfgrad::Error naming the first offending entry (in input order): an id outside the
-  // shape, a NaN or infinite value, or — under DuplicatePolicy::error — a repeated (i, j). Also an
-  // Error, naming the source, the shape and the bytes, when building would need more memory than this
-  // process may use (mfgrad/memory.hpp) or an allocation fails.
+  // shape, a NaN or infinite value, or — under DuplicatePolicy::error — a repeated (i, j). Throws
+  // mfgrad::OutOfMemory (an Error), naming the source, the shape, the bytes and the limit, when
+  // building would need more memory than this process may use (mfgrad/memory.hpp) or an allocation
+  // fails.
   static Observed build(const Entries& entries, DuplicatePolicy policy = DuplicatePolicy::error);
 
-  Observed(Observed&&) noexcept = default;
-  Observed& operator=(Observed&&) noexcept = default;
-  Observed(const Observed&) = delete;
-  Observed& operator=(const Observed&) = delete;
+  Observed();  // 0 x 0, no entries
 
-  index_t rows() const noexcept { return rows_; }
-  index_t cols() const noexcept { return cols_; }
-  offset_t nnz() const noexcept { return nnz_; }
+  index_t rows() const noexcept { return d_->rows; }
+  index_t cols() const noexcept { return d_->cols; }
+  offset_t nnz() const noexcept { return d_->nnz; }
 
   // CSR: entries of row i are positions row_ptr[i] .. row_ptr[i+1]-1, columns strictly ascending.
-  std::span<const offset_t> row_ptr() const noexcept { return row_ptr_.span(); }
-  std::span<const index_t> col_idx() const noexcept { return col_idx_.span(); }
-  std::span<const index_t> row_of() const noexcept { return row_of_.span(); }  // row id per CSR position
+  std::span<const offset_t> row_ptr() const noexcept { return d_->row_ptr.span(); }
+  std::span<const index_t> col_idx() const noexcept { return d_->col_idx.span(); }
+  std::span<const index_t> row_of() const noexcept { return d_->row_of.span(); }  // row id per CSR position
 
   // Values in CSR order. float32 kernels read the float copy, made once here.
   template <class T>
@@ -91,57 +93,63 @@ class Observed {
 
   // CSC: entries of column j are csc positions col_ptr[j] .. col_ptr[j+1]-1, rows strictly ascending;
   // csc_to_csr maps each to its CSR position (where its value and residual live).
-  std::span<const offset_t> col_ptr() const noexcept { return col_ptr_.span(); }
-  std::span<const index_t> row_idx() const noexcept { return row_idx_.span(); }
-  std::span<const offset_t> csc_to_csr() const noexcept { return csc_to_csr_.span(); }
+  std::span<const offset_t> col_ptr() const noexcept { return d_->col_ptr.span(); }
+  std::span<const index_t> row_idx() const noexcept { return d_->row_idx.span(); }
+  std::span<const offset_t> csc_to_csr() const noexcept { return d_->csc_to_csr.span(); }
 
   // CSR position of the t-th retained input entry, in input order (what `naive` walks).
-  offset_t input_to_csr(offset_t t) const noexcept { return input_to_csr_.empty() ? t : input_to_csr_[t]; }
+  offset_t input_to_csr(offset_t t) const noexcept {
+    return d_->input_to_csr.empty() ? t : d_->input_to_csr[static_cast<std::size_t>(t)];
+  }
 
-  const ObservedStats& stats() const noexcept { return stats_; }
+  const ObservedStats& stats() const noexcept { return d_->stats; }
 
   // float32 kernels need every value representable as a finite float; the first one that is not
   // (empty when all are), named as its input entry (line and source when the Entries had them) —
   // evaluate() names it when a float32 evaluation is asked for.
-  const std::string& float32_overflow() const noexcept { return float32_overflow_; }
+  const std::string& float32_overflow() const noexcept { return d_->float32_overflow; }
 
   // The entry of largest magnitude, named the same way (empty when Ω is): what to quote when a
   // float64 evaluation overflows.
-  const std::string& largest_value() const noexcept { return largest_value_; }
+  const std::string& largest_value() const noexcept { return d_->largest_value; }
 
-  // Distinct for every Observed built in this process; prepared kernel state is keyed on it.
-  std::uint64_t id() const noexcept { return id_; }
+  // Distinct for every Observed built in this process (copies share it); prepared kernel state is
+  // keyed on it.
+  std::uint64_t id() const noexcept { return d_->id; }
 
  private:
-  Observed() = default;
+  struct Data {
+    index_t rows = 0;
+    index_t cols = 0;
+    offset_t nnz = 0;
+    Buffer<offset_t> row_ptr;
+    Buffer<index_t> col_idx;
+    Buffer<index_t> row_of;
+    Buffer<double> values64;
+    Buffer<float> values32;
+    Buffer<offset_t> col_ptr;
+    Buffer<index_t> row_idx;
+    Buffer<offset_t> csc_to_csr;
+    Buffer<offset_t> input_to_csr;  // empty when the input already was in CSR order
+    ObservedStats stats;
+    std::string float32_overflow;
+    std::string largest_value;
+    std::uint64_t id = 0;
+  };
+  explicit Observed(std::shared_ptr<const Data> d) : d_(std::move(d)) {}
   static Observed assemble(const Entries& entries, DuplicatePolicy policy);  // build() after validation
   struct Assembly;                                                           // assemble()'s steps (src/observed.cpp)
 
-  index_t rows_ = 0;
-  index_t cols_ = 0;
-  offset_t nnz_ = 0;
-  Buffer<offset_t> row_ptr_;
-  Buffer<index_t> col_idx_;
-  Buffer<index_t> row_of_;
-  Buffer<double> values64_;
-  Buffer<float> values32_;
-  Buffer<offset_t> col_ptr_;
-  Buffer<index_t> row_idx_;
-  Buffer<offset_t> csc_to_csr_;
-  Buffer<offset_t> input_to_csr_;  // empty when the input already was in CSR order
-  ObservedStats stats_;
-  std::string float32_overflow_;
-  std::string largest_value_;
-  std::uint64_t id_ = 0;
+  std::shared_ptr<const Data> d_;  // never null
 };
 
 template <>
 inline std::span<const double> Observed::values<double>() const noexcept {
-  return values64_.span();
+  return d_->values64.span();
 }
 template <>
 inline std::span<const float> Observed::values<float>() const noexcept {
-  return values32_.span();
+  return d_->values32.span();
 }
 
 }  // namespace mfgrad

@@ -10,10 +10,13 @@
 //   mfgrad::Plan plan(obs, 64, mfgrad::Precision::f32, {.mode = mfgrad::PlanMode::measure});
 //   for (...) loss = plan.evaluate<float>(U, V, lambda, gradU, gradV);
 //
-// The Observed must outlive the plan. A plan is not thread-safe: one per concurrently evaluating thread.
+// The plan keeps its own share of the Observed (copies of an Observed share one store), so it stays
+// valid however the Observed it was made from is moved or destroyed afterwards. A plan serves one
+// evaluation at a time: make one per concurrently evaluating thread.
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -55,6 +58,12 @@ class Plan {
   template <class T>
   double evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<compute_t<T>> grad_u,
                   Matrix<compute_t<T>> grad_v, const EvalOptions& options = {});
+
+  // The same on flat row-major arrays: u and grad_u of m·k elements, v and grad_v of n·k (m × n the
+  // shape of the plan's Ω, k the plan's); another size is an Error naming the argument.
+  template <class T>
+  double evaluate(std::span<const T> u, std::span<const T> v, double lambda, std::span<compute_t<T>> grad_u,
+                  std::span<compute_t<T>> grad_v, const EvalOptions& options = {});
 
   const Kernel& kernel() const noexcept;
   const Workspace::CacheSizes& cache_sizes() const noexcept;  // of the chosen variant

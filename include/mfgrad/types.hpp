@@ -108,4 +108,13 @@ class Error : public std::runtime_error {
   explicit Error(const char* message);
 };
 
+// Raised when memory runs out, or would (mfgrad/memory.hpp checks before large allocations): the
+// message says what was being allocated, how much, and what limit applied. An Error, so that a caller
+// catching Error still catches it; the C interface returns MFGRAD_ERROR_OUT_OF_MEMORY for it, Python
+// raises mfgrad.OutOfMemoryError, a MemoryError.
+class OutOfMemory : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace mfgrad

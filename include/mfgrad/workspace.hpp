@@ -22,7 +22,8 @@ struct PreparedState {
 // give each concurrently evaluating thread its own.
 class Workspace {
  public:
-  // threads <= 0: every hardware thread the OpenMP runtime offers (omp_get_max_threads()).
+  // threads <= 0: every hardware thread the OpenMP runtime offers (omp_get_max_threads()). More than
+  // max_threads() is an Error: the OpenMP runtime may end the process when it cannot start that many.
   explicit Workspace(int threads = 0);
   Workspace(Workspace&&) noexcept;
   Workspace& operator=(Workspace&&) noexcept;
@@ -30,6 +31,9 @@ class Workspace {
 
   int threads() const noexcept { return threads_; }
   void set_threads(int threads);  // drops prepared state that depends on the thread count
+
+  // The most threads an evaluation may ask for: 64 per hardware thread, at most 4096 (the CLI's cap).
+  static int max_threads() noexcept;
 
   // Cache sizes that cache-blocked kernels size their tiles for; 0 means "this machine's". The plan
   // varies them when it measures; tests shrink them to force many small tiles. Drops prepared state.

@@ -25,9 +25,12 @@ factors and refreshes the 16-bit copy after each step:
     mfgrad.round_to(U, "bfloat16", out=U16)
     loss, grad_u, grad_v = plan.evaluate(U16, V16, 0.05)  # float32 gradients
     mfgrad.widen(U16)                                     # the stored values, exactly, as float32
- Input the library refuses (shapes, λ, ids, duplicates, outputs that overlap inputs)
-raises mfgrad.Error, a ValueError carrying the C++ library's message. Nothing is written when an
-error is raised. The GIL is released while a kernel runs. mfgrad.torch has the PyTorch autograd
+
+Input the library refuses (shapes, λ, ids, duplicates, outputs that overlap inputs)
+raises mfgrad.Error, a ValueError carrying the C++ library's message; memory that runs out, or
+would (the library checks before large allocations), raises mfgrad.OutOfMemoryError, a MemoryError
+saying what was being allocated, how much and under which limit. Nothing is written when an error
+is raised. The GIL is released while a kernel runs. mfgrad.torch has the PyTorch autograd
 function.
 """
 
@@ -35,6 +38,7 @@ from ._core import (
     Error,
     Kernel,
     Observed,
+    OutOfMemoryError,
     Plan,
     __version__,
     error_bounds,
@@ -52,6 +56,7 @@ __all__ = [
     "Error",
     "Kernel",
     "Observed",
+    "OutOfMemoryError",
     "Plan",
     "__version__",
     "error_bounds",

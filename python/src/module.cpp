@@ -33,6 +33,8 @@
 
 #include "mfgrad/check.hpp"
 #include "mfgrad/dataset.hpp"
+#include "mfgrad/memory.hpp"
+#include "mfgrad/message.hpp"
 #include "mfgrad/plan.hpp"
 #include "mfgrad/version.h"
 
@@ -367,16 +369,39 @@ index_t extent(const std::vector<index_t>& ids) {
   return static_cast<index_t>(top + 1 > std::numeric_limits<index_t>::max() ? -1 : top + 1);
 }
 
+// One extent of shape=(m, n): an integer (TypeError otherwise) that fits in 32 bits (ValueError, naming
+// the value as given, otherwise); a negative one that fits is left to Observed::build to refuse.
 index_t shape_part(const py::handle& x, const char* what) {
-  const auto v = py::module_::import("operator").attr("index")(x).cast<std::int64_t>();
-  if (v > std::numeric_limits<index_t>::max())
-    throw py::value_error(std::string("shape: ") + what + " " + std::to_string(v) +
+  const py::object v = py::module_::import("operator").attr("index")(x);  // TypeError for a non-integer
+  const py::int_ low(std::numeric_limits<index_t>::min()), high(std::numeric_limits<index_t>::max());
+  if (v.attr("__lt__")(low).cast<bool>())
+    throw py::value_error(std::string("shape: ") + what + " " + text(v) + " is negative");
+  if (v.attr("__gt__")(high).cast<bool>())
+    throw py::value_error(std::string("shape: ") + what + " " + text(v) +
                           " does not fit in 32 bits (mfgrad's row and column ids are int32)");
-  return static_cast<index_t>(std::max<std::int64_t>(v, std::numeric_limits<index_t>::min()));
+  return static_cast<index_t>(v.cast<std::int64_t>());
 }
 
+std::unique_ptr<PyObserved> make_observed_from(const py::object& rows, const py::object& cols, const py::object& values,
+                                               const py::object& shape, const std::string& duplicates);
+
+// Copying the arrays into the library's entries can run out of memory before Observed::build counts
+// anything: that too is an OutOfMemory (mfgrad.OutOfMemoryError), saying what was being copied.
 std::unique_ptr<PyObserved> make_observed(const py::object& rows, const py::object& cols, const py::object& values,
                                           const py::object& shape, const std::string& duplicates) {
+  try {
+    return make_observed_from(rows, cols, values, shape, duplicates);
+  } catch (const std::bad_alloc&) {
+    const py::ssize_t n = py::len(values);
+    const MemoryLimit limit = memory_limit();
+    throw OutOfMemory("out of memory copying " + std::to_string(n) + " entries (rows, cols, values; about " +
+                      format_bytes(static_cast<std::size_t>(n) * 16) + ") from the arrays (this process may use " +
+                      format_bytes(limit.bytes) + ": " + limit.source + ")");
+  }
+}
+
+std::unique_ptr<PyObserved> make_observed_from(const py::object& rows, const py::object& cols, const py::object& values,
+                                               const py::object& shape, const std::string& duplicates) {
   const DuplicatePolicy policy = parse_duplicate_policy(duplicates);
   Entries e;
   e.row = ids_of(rows, "rows", "row");
@@ -417,7 +442,8 @@ py::array borrowed(std::span<const T> data, py::handle owner) {
   return a;
 }
 
-std::string path_of(const py::object& obj) { return py::str(py::module_::import("os").attr("fspath")(obj)); }
+// A path as Python names one: str, bytes (decoded as the file system does) or an os.PathLike.
+std::string path_of(const py::object& obj) { return py::str(py::module_::import("os").attr("fsdecode")(obj)); }
 
 std::unique_ptr<PyPlan> make_plan(py::object observed, long long k, const py::object& dtype, int threads,
                                   const std::string& mode, const py::object& wisdom,
@@ -436,6 +462,9 @@ std::unique_ptr<PyPlan> make_plan(py::object observed, long long k, const py::ob
   options.kernel = kernel.value_or("");
   const Precision precision = parse_storage_dtype(dtype);
   const std::optional<std::string> wisdom_path = wisdom.is_none() ? std::nullopt : std::optional(path_of(wisdom));
+  if (k < 1) throw Error("k must be at least 1, got " + std::to_string(k));
+  if (!py::isinstance<PyObserved>(observed))
+    throw py::type_error("observed must be an mfgrad.Observed, got " + type_name(observed));
   const Observed& obs = observed.cast<PyObserved&>().obs;
   auto p = std::make_unique<PyPlan>();
   p->observed = std::move(observed);
@@ -443,7 +472,7 @@ std::unique_ptr<PyPlan> make_plan(py::object observed, long long k, const py::ob
   {
     py::gil_scoped_release release;
     if (wisdom_path && std::filesystem::exists(*wisdom_path)) Plan::load_wisdom(*wisdom_path);
-    p->plan = std::make_unique<Plan>(obs, static_cast<std::size_t>(std::max(k, 0LL)), precision, options);
+    p->plan = std::make_unique<Plan>(obs, static_cast<std::size_t>(k), precision, options);
     if (wisdom_path) Plan::save_wisdom(*wisdom_path);
   }
   return p;
@@ -524,6 +553,8 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "mfgrad's compiled core; use the mfgrad package, which re-exports it";
   m.attr("__version__") = MFGRAD_VERSION_STRING;
   py::register_exception<Error>(m, "Error", PyExc_ValueError);
+  // Registered after Error, so that it is tried first: an OutOfMemory is also an Error.
+  py::register_exception<OutOfMemory>(m, "OutOfMemoryError", PyExc_MemoryError);
 
   py::class_<Kernel>(m, "Kernel", "A registered implementation (read-only).")
       .def_readonly("name", &Kernel::name)

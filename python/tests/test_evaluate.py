@@ -298,3 +298,58 @@ def test_bad_plan_arguments_raise():
         mfgrad.Plan(p.observed, 4, dtype=np.int32)
     with pytest.raises(ValueError, match="seconds_per_candidate must be positive"):
         mfgrad.Plan(p.observed, 4, mode="measure", seconds_per_candidate=0)
+
+
+def test_extreme_plan_arguments_raise_and_the_process_lives_on():
+    p = problem("k1", np.float64)
+    for kernel in [None, "fused_simd", "tiled_simd"]:
+        with pytest.raises(mfgrad.Error, match="the largest rank mfgrad evaluates"):
+            mfgrad.Plan(p.observed, k=2**62, kernel=kernel)
+    with pytest.raises(mfgrad.Error, match="k must be at least 1, got -5"):
+        mfgrad.Plan(p.observed, k=-5)
+    for threads in [50000, 100000]:
+        with pytest.raises(mfgrad.Error, match=f"threads = {threads} is more than"):
+            mfgrad.Plan(p.observed, k=4, threads=threads)
+    with pytest.raises(TypeError, match="observed must be an mfgrad.Observed, got str"):
+        mfgrad.Plan("x", k=4)
+    with pytest.raises(mfgrad.Error, match="seconds per candidate must be a finite number above 0, got inf"):
+        mfgrad.Plan(p.observed, k=4, mode="measure", seconds_per_candidate=float("inf"))
+    # Still alive, and still right.
+    assert mfgrad.Plan(p.observed, k=4).k == 4
+
+
+def test_memory_beyond_the_limit_raises_memory_error(monkeypatch):
+    p = problem("k17", np.float64)
+    monkeypatch.setenv("MFGRAD_MEMORY_LIMIT", "1K")
+    with pytest.raises(MemoryError, match="MFGRAD_MEMORY_LIMIT") as raised:
+        mfgrad.Observed(np.arange(100) % 10, np.arange(100) // 10, np.ones(100))
+    assert isinstance(raised.value, mfgrad.OutOfMemoryError)
+    with pytest.raises(mfgrad.OutOfMemoryError, match="making a plan for"):
+        mfgrad.Plan(p.observed, k=4096)
+
+
+def test_a_bad_isa_is_refused_by_every_entry_point():
+    script = (
+        "import mfgrad, numpy as np\n"
+        "obs = mfgrad.Observed([0, 1], [1, 0], [1.0, 2.0])\n"
+        "for call in (lambda: mfgrad.Plan(obs, 4), lambda: mfgrad.Plan(obs, 4, kernel='csr_rows_omp'),\n"
+        "             mfgrad.simd_arch):\n"
+        "    try:\n"
+        "        call()\n"
+        "        print('accepted')\n"
+        "    except mfgrad.Error as e:\n"
+        "        print('refused:', e)\n"
+    )
+    env = dict(os.environ, MFGRAD_ISA="bogus")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    assert len(lines) == 3, out
+    assert all(line.startswith("refused: MFGRAD_ISA: unknown instruction set 'bogus'") for line in lines), out
+
+
+def test_bytes_paths_are_file_system_paths(tmp_path):
+    p = problem("k1", np.float64)
+    wisdom = os.fsencode(tmp_path / "w.txt")
+    mfgrad.Plan(p.observed, k=2, mode="measure", seconds_per_candidate=0.001, wisdom=wisdom)
+    assert (tmp_path / "w.txt").exists()
+    assert not any("b'" in name for name in os.listdir(tmp_path))

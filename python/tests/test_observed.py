@@ -102,6 +102,8 @@ def test_float32_overflow_is_named_when_a_float32_plan_is_asked_for():
         ({"shape": 3}, ValueError, r"shape must be \(m, n\), got 3"),
         ({"shape": (3, 2.5)}, TypeError, ""),
         ({"shape": (2**31, 3)}, ValueError, r"shape: m 2147483648 does not fit in 32 bits"),
+        ({"shape": (2**70, 4)}, ValueError, r"shape: m 1180591620717411303424 does not fit in 32 bits"),
+        ({"shape": (3, -2**40)}, ValueError, r"shape: n -1099511627776 is negative"),
     ],
 )
 def test_arguments_numpy_cannot_express_for_the_library_raise(kwargs, error, message):

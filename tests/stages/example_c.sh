@@ -14,6 +14,10 @@ pc=$(dirname "$(find "$prefix" -name mfgrad.pc | head -n 1)")
 export PKG_CONFIG_PATH=$pc  # mfgrad from this prefix; oneTBB (for --static) from the system
 [ "$(pkg-config --variable=prefix mfgrad)" -ef "$prefix" ] || fail "pkg-config finds mfgrad elsewhere than $prefix"
 libdir=$(pkg-config --variable=libdir mfgrad)
+# A shared-library user needs nothing of oneTBB: with only mfgrad's .pc visible (no tbb.pc, as without
+# libtbb-dev), the shared link's flags still resolve.
+PKG_CONFIG_LIBDIR=$pc PKG_CONFIG_PATH= pkg-config --cflags --libs mfgrad >/dev/null ||
+  fail "pkg-config --cflags --libs mfgrad needs other packages' .pc files (oneTBB's?)"
 
 cc -std=c99 -O2 -Wall -Wextra -pedantic -Werror "$src/descent.c" $(pkg-config --cflags --libs mfgrad) -lm \
   -Wl,-rpath,"$libdir" -o "$work/descent"

@@ -44,6 +44,11 @@ targets=$(ninja -C "$work/build" -t targets all)
 for t in test_kernels test_c_api mfgrad_gbench mfgrad_harness mfgrad_cli; do
   if grep -q "^$t:\|/$t:\|CMakeFiles/$t\.dir" <<<"$targets"; then fail "as a subproject mfgrad still defines $t"; fi
 done
-echo "build type left empty; no tests, benchmark or tool"
+if grep -q "mfgrad_python" <<<"$targets"; then fail "as a subproject mfgrad still builds its Python module"; fi
+cmake --install "$work/build" --prefix "$work/prefix" >"$work/install.log" || { cat "$work/install.log"; fail "install"; }
+if [ -d "$work/prefix" ] && [ -n "$(find "$work/prefix" -type f | head -n 1)" ]; then
+  fail "as a subproject mfgrad installed files nobody asked for: $(find "$work/prefix" -type f | head -n 3)"
+fi
+echo "build type left empty; no tests, benchmark, tool, Python module or installed files"
 cmake --build "$work/build" --target consumer >"$work/build.log" || { cat "$work/build.log"; fail "build"; }
 "$work/build/consumer"
