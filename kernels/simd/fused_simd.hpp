@@ -26,8 +26,15 @@ struct Pass {
   static void prefetch(const S* v, const T* dv, std::size_t elements) {
     const char* a = reinterpret_cast<const char*>(v);
     const char* b = reinterpret_cast<const char*>(dv);
-    for (std::size_t o = 0; o < elements * sizeof(S); o += 64) __builtin_prefetch(a + o);
-    for (std::size_t o = 0; o < elements * sizeof(T); o += 64) __builtin_prefetch(b + o, 1);
+    if constexpr (sizeof(S) == sizeof(T)) {
+      for (std::size_t o = 0; o < elements * sizeof(T); o += 64) {
+        __builtin_prefetch(a + o);
+        __builtin_prefetch(b + o, 1);
+      }
+    } else {
+      for (std::size_t o = 0; o < elements * sizeof(S); o += 64) __builtin_prefetch(a + o);
+      for (std::size_t o = 0; o < elements * sizeof(T); o += 64) __builtin_prefetch(b + o, 1);
+    }
   }
 
   // Row i: r_ij for its entries, ∂U row i = λu_i − Σ_j r_ij v_j, Σ r_ij u_i added to dv's rows j.
