@@ -247,7 +247,10 @@ std::vector<std::string> machines_report(const std::vector<std::string>& files, 
   const bool gnuplot = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
   if (!gnuplot) throw Error("report: the plots need gnuplot: install the Debian package gnuplot-nox");
   for (auto& [block, impls] : blocks) {
-    const auto& [dataset, dtype, k] = block;
+    // Named copies, not structured bindings: clang 14 cannot capture those in a lambda.
+    const std::string& dataset = std::get<0>(block);
+    const std::string& dtype = std::get<1>(block);
+    const long k = std::get<2>(block);
     auto top = [&](const Run& r, const std::string& impl) -> const Case* {
       auto it = r.cases.find({dataset, dtype, k, impl});
       return it == r.cases.end() ? nullptr : &it->second.rbegin()->second;

@@ -17,5 +17,7 @@ if [[ $mode == test ]]; then
   export KMP_HOT_TEAMS_MAX_LEVEL=0
   export ASAN_OPTIONS=detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  ctest --test-dir "$root/stage-asan" --output-on-failure -LE perf_gate
+  # docs: its blocks install this build and link it with the plain system compiler, which lacks the
+  # sanitizer runtimes the library refers to; they run in the normal build.
+  ctest --test-dir "$root/stage-asan" --output-on-failure -LE "perf_gate|docs"
 fi
