@@ -111,24 +111,7 @@ double run(const Problem<T>& p, Workspace& ws) {
 
 template <class T>
 double dispatch(const Problem<T>& p, Workspace& ws) {
-  switch (p.k) {
-    case 4:
-      return run<T, 4>(p, ws);
-    case 8:
-      return run<T, 8>(p, ws);
-    case 16:
-      return run<T, 16>(p, ws);
-    case 32:
-      return run<T, 32>(p, ws);
-    case 64:
-      return run<T, 64>(p, ws);
-    case 128:
-      return run<T, 128>(p, ws);
-    case 256:
-      return run<T, 256>(p, ws);
-    default:
-      return run<T, 0>(p, ws);
-  }
+  return with_fixed_k(p.k, [&](auto k) { return run<T, static_cast<std::size_t>(decltype(k)::value)>(p, ws); });
 }
 
 double evaluate(const Problem<float>& p, Workspace& ws) { return dispatch<float>(p, ws); }

@@ -90,7 +90,8 @@ template <class Arch, class S>
   }
 }
 
-// ‖x‖² over k stored elements, in double, eight partial sums (the order fixed by k alone).
+// ‖x‖² over k stored elements, in double, eight partial sums so that no single add chain serialises it;
+// the order of the additions is fixed by k alone. The SIMD kernels' one norm, for every element type.
 template <class Arch, class S>
 [[gnu::always_inline]] inline double norm2_stored(const S* x, std::size_t k) {
   double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
