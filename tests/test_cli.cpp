@@ -395,6 +395,45 @@ TEST_F(Cli, CompareExitsTwoForInputItCannotRead) {
   EXPECT_NE(broken.err.find("broken.json"), std::string::npos) << broken.err;
 }
 
+// The gate CI reads: 1 for a planted regression, 0 without one; a context difference is a warning,
+// and an error (2) under --strict-context; --format json parses; /dev/zero is refused at once.
+TEST_F(Cli, CompareGateFormatsAndContext) {
+  const auto results = [&](const std::string& name, const std::string& cpu, double seconds) {
+    std::ofstream out(path(name));
+    out << "{\"mfgrad_results\": 1, \"context\": {\"cpu\": \"" << cpu << "\"}, \"results\": [{\"name\": "
+        << "\"eval/a/k:16/threads:1\", \"samples_s\": [";
+    for (int i = 0; i < 7; ++i) out << (i ? ", " : "") << seconds * (1 + 0.001 * i);
+    out << "], \"check\": \"passed\"}]}";
+    return path(name);
+  };
+  const std::string base = results("base.json", "A", 1e-3), slow = results("slow.json", "A", 2e-3),
+                    moved = results("moved.json", "B", 1e-3);
+  EXPECT_EQ(mfgrad("compare " + base + " " + base).status, 0);
+  const Outcome regression = mfgrad("compare " + base + " " + slow);
+  EXPECT_EQ(regression.status, 1) << regression.out;
+  EXPECT_NE(regression.out.find("regression"), std::string::npos) << regression.out;
+
+  const Outcome other = mfgrad("compare " + base + " " + moved);
+  EXPECT_EQ(other.status, 0) << other.out << other.err;
+  EXPECT_NE(other.out.find("warning: "), std::string::npos) << other.out;
+  const Outcome strict = mfgrad("compare --strict-context " + base + " " + moved);
+  EXPECT_EQ(strict.status, 2) << strict.out << strict.err;
+  EXPECT_NE(strict.err.find("context"), std::string::npos) << strict.err;
+
+  const Outcome json = mfgrad("compare --format json " + base + " " + slow);
+  EXPECT_EQ(json.status, 1);
+  const mfgrad::json::Value doc = mfgrad::json::parse(json.out);
+  EXPECT_FALSE(doc.find("passed")->as_bool());
+  EXPECT_EQ(doc.find("rows")->as_array().size(), 1u);
+  const Outcome md = mfgrad("compare --format markdown " + base + " " + slow);
+  EXPECT_EQ(md.out.rfind("### mfgrad compare: FAIL", 0), 0u) << md.out;
+  EXPECT_EQ(mfgrad("compare --format html " + base + " " + slow).status, 2);
+
+  const Outcome zero = mfgrad("compare /dev/zero " + base);
+  EXPECT_EQ(zero.status, 2);
+  EXPECT_NE(zero.err.find("/dev/zero"), std::string::npos) << zero.err;
+}
+
 TEST_F(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(mfgrad("eval --data tiny --k 3 --lambda 1 --out x --bogus 1").status, 2);
   EXPECT_EQ(mfgrad("eval --data tiny --lambda 1 --out x").status, 2);  // neither --k nor --u/--v
