@@ -397,6 +397,30 @@ TEST_F(Cli, CompareExitsTwoForInputItCannotRead) {
 
 // The gate CI reads: 1 for a planted regression, 0 without one; a context difference is a warning,
 // and an error (2) under --strict-context; --format json parses; /dev/zero is refused at once.
+// The callgrind child gets its arguments as a vector, no shell: a data path with a quote and a space
+// reaches it intact.
+TEST_F(Cli, InstructionCountsTakeAnyDataPath) {
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "instruction counts are x86-64 only (valgrind)";
+#else
+  if (std::system("valgrind --version >/dev/null 2>&1") != 0) {
+    if (std::getenv("MFGRAD_CI") != nullptr) FAIL() << "valgrind is missing under MFGRAD_CI";
+    GTEST_SKIP() << "valgrind is not installed (apt-get install valgrind)";
+  }
+  fs::create_directories(dir / "with space");
+  const std::string data = path("with space/it's.mtx");
+  ASSERT_EQ(mfgrad("gen tiny --out \"" + data + "\"").status, 0);
+  const Outcome counted =
+      mfgrad("bench --instructions --data \"" + data + "\" --k 4 --impl naive --json " + path("counts.json"));
+  ASSERT_EQ(counted.status, 0) << counted.err;
+  const mfgrad::json::Value doc = mfgrad::json::parse(slurp(path("counts.json")));
+  const auto& results = doc.find("results")->as_array();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_GT(results[0].find("instructions")->as_number(), 0);
+  EXPECT_EQ(results[0].find("check")->as_string(), "passed");
+#endif
+}
+
 TEST_F(Cli, CompareGateFormatsAndContext) {
   const auto results = [&](const std::string& name, const std::string& cpu, double seconds) {
     std::ofstream out(path(name));
