@@ -67,6 +67,9 @@ mfgrad_status guarded(Body&& body) noexcept {
   } catch (const mfgrad::OutOfMemory& e) {
     remember("", e.what());
     return MFGRAD_ERROR_OUT_OF_MEMORY;
+  } catch (const mfgrad::FileError& e) {
+    remember("", e.what());
+    return MFGRAD_ERROR_FILE;
   } catch (const mfgrad::Error& e) {
     remember("", e.what());
     return MFGRAD_ERROR_INVALID_ARGUMENT;

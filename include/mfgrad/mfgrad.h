@@ -74,7 +74,8 @@ typedef enum mfgrad_status {
   MFGRAD_ERROR_INVALID_ARGUMENT = 1, /* refused input: a NULL pointer, a size or shape that does not match,
                                         a negative or non-finite lambda, an id out of range, a NaN value,
                                         a duplicate entry, an unknown option value or implementation */
-  MFGRAD_ERROR_FILE = 2,             /* a wisdom file could not be read or written, or is malformed */
+  MFGRAD_ERROR_FILE = 2,             /* a file could not be opened, read or written, or a wisdom file is
+                                        malformed */
   MFGRAD_ERROR_OUT_OF_MEMORY = 3,    /* memory ran out, or would: building Ω or a plan needs more than the
                                          process may use (MFGRAD_MEMORY_LIMIT, the cgroup or rlimit, or the
                                          memory available); the message says what, how much and which limit */
