@@ -138,6 +138,10 @@ mfgrad_status mfgrad_observed_from_coo(int32_t rows, int32_t cols, int64_t nnz, 
 mfgrad_status mfgrad_observed_from_csr(int32_t rows, int32_t cols, const int64_t* row_ptr, const int32_t* col_idx,
                                        const double* value, mfgrad_duplicates duplicates, mfgrad_observed** out);
 
+/* The same with 32-bit row offsets (at most 2^31 - 1 entries), as many sparse libraries store them. */
+mfgrad_status mfgrad_observed_from_csr32(int32_t rows, int32_t cols, const int32_t* row_ptr, const int32_t* col_idx,
+                                         const double* value, mfgrad_duplicates duplicates, mfgrad_observed** out);
+
 /* The shape of M and the number of retained entries (after merging duplicates). */
 mfgrad_status mfgrad_observed_shape(const mfgrad_observed* observed, int32_t* rows, int32_t* cols, int64_t* nnz);
 
