@@ -386,7 +386,7 @@ std::vector<std::string> Suite::blocks() const {
       dataset += ch;
     }
     const std::string filter = "^" + r.name.substr(0, r.name.find('/')) + "/[^/]+/" + dataset +
-                               "/k:" + std::to_string(r.k) + "/threads:" + std::to_string(r.threads) + "$";
+                               "/k:" + std::to_string(r.k) + "/threads:" + std::to_string(r.threads) + "(/|$)";
     if (std::find(filters.begin(), filters.end(), filter) == filters.end()) filters.push_back(filter);
   }
   return filters;
