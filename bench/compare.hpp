@@ -6,11 +6,12 @@
 
 #include <cstddef>
 #include <optional>
-#include <regex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "stats.hpp"
 
 namespace mfgrad::bench {
 
@@ -24,10 +25,19 @@ struct BenchmarkResult {
   bool aggregates_only = false;        // a Google Benchmark median/mean stands in for the repetitions
 };
 
+// One fact about where a run ran, of those two runs should share to be compared fairly.
+struct ContextEntry {
+  std::string key;    // "cpu", "hardware threads", "isa", "compiler", "flags", "mfgrad version",
+                      // "OMP_NUM_THREADS", "thread counts" (in that order; only those the file states)
+  std::string value;  // as the file states it ("thread counts": "1,2", from the benchmark names)
+};
+
 struct ResultSet {
   std::string path;
   std::string format;                    // "mfgrad" or "Google Benchmark"
   std::vector<BenchmarkResult> results;  // in file order; names are unique
+  std::vector<ContextEntry> context;     // mfgrad's "context", or the mfgrad_* custom context of
+                                         // Google Benchmark's (num_cpus when that is all it has)
 };
 
 // Reads mfgrad's results JSON (bench/results.hpp) or Google Benchmark's JSON output, told apart by
@@ -36,24 +46,6 @@ struct ResultSet {
 // (mfgrad::quote), and benchmark names holding control characters are refused.
 ResultSet load_results(const std::string& path);
 ResultSet parse_results(std::string_view text, const std::string& name);  // the same on text in memory
-
-enum class MannWhitneyMethod {
-  automatic,  // exact when the two samples hold at most kMannWhitneyExactMax values together
-  exact,      // the permutation distribution of the rank sum, ties included (midranks)
-  normal,     // normal approximation with tie and continuity corrections
-};
-inline constexpr std::size_t kMannWhitneyExactMax = 40;
-
-struct MannWhitney {
-  double u = 0;  // pairs (x, y) with x > y, ties counting one half
-  double p = 1;  // two-sided
-  bool exact = false;
-};
-
-// Two-sided Mann–Whitney U test of x against y. p = 1 when either sample is empty. Throws
-// std::invalid_argument on a non-finite value, or beyond kMannWhitneyExactMax values for the exact method.
-MannWhitney mann_whitney(std::span<const double> x, std::span<const double> y,
-                         MannWhitneyMethod method = MannWhitneyMethod::automatic);
 
 enum class Verdict {
   regression,    // slower beyond the threshold, and significant (or more instructions)
@@ -70,17 +62,12 @@ struct CompareOptions {
   double threshold = 0.10;               // relative change of the median time that matters
   double alpha = 0.05;                   // significance level of the Mann–Whitney test
   double instructions_threshold = 0.02;  // relative change of the instruction count that matters
-  std::optional<std::regex> filter;      // only benchmarks whose name matches (std::regex_search)
+  std::optional<std::string> filter;     // only benchmarks whose whole name matches this glob (glob_match)
 };
 
-struct SampleSummary {
-  double median = 0;
-  double mad = 0;  // median absolute deviation, unscaled (as mad_s in results.hpp)
-  std::size_t n = 0;
-};
-
-// Median and median absolute deviation of repetition samples (what reports and verdicts quote).
-SampleSummary summarize_samples(const std::vector<double>& samples);
+// Shell-style wildcards over a whole name: '*' any run of characters ('/' included), '?' one character,
+// everything else itself. Linear in the name for each '*' of the pattern: no pattern can make it crawl.
+bool glob_match(std::string_view pattern, std::string_view name);
 
 struct Comparison {
   std::string name;
@@ -92,10 +79,21 @@ struct Comparison {
   std::string note;                                  // why, where the verdict needs explaining
 };
 
+// A fact the two runs state differently: their figures may differ for that reason alone.
+struct ContextDifference {
+  std::string key, baseline, contender;
+};
+
 struct Report {
-  std::string baseline, contender;  // "path (format)"
+  struct Side {
+    std::string path, format;
+    std::size_t benchmarks = 0;
+    std::vector<ContextEntry> context;
+  };
+  Side baseline, contender;
   CompareOptions options;
-  std::vector<Comparison> rows;  // baseline order, then the contender's new benchmarks
+  std::vector<Comparison> rows;                        // baseline order, then the contender's new benchmarks
+  std::vector<ContextDifference> context_differences;  // keys both state, in ContextEntry order
 
   std::size_t count(Verdict v) const;
   // No regression, failed check or missing benchmark.
@@ -106,7 +104,15 @@ struct Report {
 // nothing would pass whatever the contender does.
 Report compare(const ResultSet& baseline, const ResultSet& contender, const CompareOptions& options);
 
-// Aligned lines, one per benchmark, then a summary line and the verdict sentence.
-std::string format_report(const Report& report);
+enum class ReportFormat {
+  text,      // aligned lines, one per benchmark, then a summary line and the verdict sentence
+  markdown,  // the same as a Markdown table under a verdict heading: for a pull-request comment
+  json,      // every field of the Report ("mfgrad_compare": 1): for dashboards and scripts
+};
+// Throws mfgrad::Error on a name other than text, markdown or json.
+ReportFormat parse_report_format(std::string_view name);
+
+// A context difference is a warning line (text), a quoted note (markdown) or "context_differences" (json).
+std::string format_report(const Report& report, ReportFormat format = ReportFormat::text);
 
 }  // namespace mfgrad::bench

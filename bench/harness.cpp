@@ -1,15 +1,19 @@
 // Registration, the timed loop, the oracle check and the records behind every benchmark table.
 #include "harness.hpp"
 
+#include <fcntl.h>
 #include <omp.h>
 #include <oneapi/tbb/version.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <valgrind/callgrind.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -580,6 +584,55 @@ std::filesystem::path counting_child() {
               " nor at " + installed.string() + " (build or install the target mfgrad_count)");
 }
 
+// Runs argv (argv[0] looked up in PATH) with one variable of the environment set, its standard error
+// written to `log`, its standard output collected in `out`; returns its wait status. Throws when it
+// cannot be started.
+int run_child(const std::vector<std::string>& argv, const std::pair<std::string, std::string>& setting,
+              const std::filesystem::path& log, std::string& out) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (!std::string_view(*e).starts_with(setting.first + "=")) env.emplace_back(*e);
+  env.push_back(setting.first + "=" + setting.second);
+  const auto pointers = [](std::vector<std::string>& strings) {
+    std::vector<char*> p;
+    for (std::string& s : strings) p.push_back(s.data());
+    p.push_back(nullptr);
+    return p;
+  };
+  std::vector<std::string> args = argv;
+  std::vector<char*> arg_ptrs = pointers(args), env_ptrs = pointers(env);
+
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw Error(std::string("cannot make a pipe: ") + std::strerror(errno));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawnp(&pid, args[0].c_str(), &actions, nullptr, arg_ptrs.data(), env_ptrs.data());
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_fds[1]);
+  if (spawned != 0) {
+    ::close(pipe_fds[0]);
+    throw Error("cannot run " + args[0] + ": " + std::strerror(spawned) +
+                (spawned == ENOENT ? " (is valgrind installed? apt-get install valgrind)" : ""));
+  }
+  char buf[4096];
+  for (;;) {
+    const ssize_t got = ::read(pipe_fds[0], buf, sizeof buf);
+    if (got > 0) {
+      out.append(buf, static_cast<std::size_t>(got));
+    } else if (got == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(pipe_fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
 }  // namespace
 
 void count_instructions(const Config& config, std::vector<Record>& records) {
@@ -597,18 +650,27 @@ void count_instructions(const Config& config, std::vector<Record>& records) {
       return r.dataset;
     }();
     const fs::path out = dir / "callgrind.out";
-    std::ostringstream cmd;
-    cmd << "env MFGRAD_ISA=" << (cpu_supports(Isa::avx2) ? "avx2" : "baseline")
-        << " valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=" << out.string() << " '"
-        << child.string() << "' --impl " << r.impl << " --data '" << dataset << "' --k " << r.k << " --dtype "
-        << r.dtype << " --seed " << config.seed << " --lambda " << config.lambda << " 2>"
-        << (dir / "valgrind.log").string();
-    FILE* pipe = ::popen(cmd.str().c_str(), "r");
-    if (pipe == nullptr) throw Error("cannot run valgrind");
+    // An argument vector, no shell: a data path holding quotes or spaces reaches the child as it is.
+    const std::vector<std::string> argv = {"valgrind",
+                                           "--tool=callgrind",
+                                           "--collect-atstart=no",
+                                           "--callgrind-out-file=" + out.string(),
+                                           child.string(),
+                                           "--impl",
+                                           r.impl,
+                                           "--data",
+                                           dataset,
+                                           "--k",
+                                           std::to_string(r.k),
+                                           "--dtype",
+                                           r.dtype,
+                                           "--seed",
+                                           std::to_string(config.seed),
+                                           "--lambda",
+                                           format_number(config.lambda)};
     std::string child_out;
-    char buf[4096];
-    while (std::size_t got = std::fread(buf, 1, sizeof buf, pipe)) child_out.append(buf, got);
-    const int status = ::pclose(pipe);
+    const int status =
+        run_child(argv, {"MFGRAD_ISA", cpu_supports(Isa::avx2) ? "avx2" : "baseline"}, dir / "valgrind.log", child_out);
     if (status != 0) {
       std::ifstream log(dir / "valgrind.log");
       std::ostringstream text;

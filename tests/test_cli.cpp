@@ -395,6 +395,69 @@ TEST_F(Cli, CompareExitsTwoForInputItCannotRead) {
   EXPECT_NE(broken.err.find("broken.json"), std::string::npos) << broken.err;
 }
 
+// The gate CI reads: 1 for a planted regression, 0 without one; a context difference is a warning,
+// and an error (2) under --strict-context; --format json parses; /dev/zero is refused at once.
+// The callgrind child gets its arguments as a vector, no shell: a data path with a quote and a space
+// reaches it intact.
+TEST_F(Cli, InstructionCountsTakeAnyDataPath) {
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "instruction counts are x86-64 only (valgrind)";
+#else
+  if (std::system("valgrind --version >/dev/null 2>&1") != 0) {
+    if (std::getenv("MFGRAD_CI") != nullptr) FAIL() << "valgrind is missing under MFGRAD_CI";
+    GTEST_SKIP() << "valgrind is not installed (apt-get install valgrind)";
+  }
+  fs::create_directories(dir / "with space");
+  const std::string data = path("with space/it's.mtx");
+  ASSERT_EQ(mfgrad("gen tiny --out \"" + data + "\"").status, 0);
+  const Outcome counted =
+      mfgrad("bench --instructions --data \"" + data + "\" --k 4 --impl naive --json " + path("counts.json"));
+  ASSERT_EQ(counted.status, 0) << counted.err;
+  const mfgrad::json::Value doc = mfgrad::json::parse(slurp(path("counts.json")));
+  const auto& results = doc.find("results")->as_array();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_GT(results[0].find("instructions")->as_number(), 0);
+  EXPECT_EQ(results[0].find("check")->as_string(), "passed");
+#endif
+}
+
+TEST_F(Cli, CompareGateFormatsAndContext) {
+  const auto results = [&](const std::string& name, const std::string& cpu, double seconds) {
+    std::ofstream out(path(name));
+    out << "{\"mfgrad_results\": 1, \"context\": {\"cpu\": \"" << cpu << "\"}, \"results\": [{\"name\": "
+        << "\"eval/a/k:16/threads:1\", \"samples_s\": [";
+    for (int i = 0; i < 7; ++i) out << (i ? ", " : "") << seconds * (1 + 0.001 * i);
+    out << "], \"check\": \"passed\"}]}";
+    return path(name);
+  };
+  const std::string base = results("base.json", "A", 1e-3), slow = results("slow.json", "A", 2e-3),
+                    moved = results("moved.json", "B", 1e-3);
+  EXPECT_EQ(mfgrad("compare " + base + " " + base).status, 0);
+  const Outcome regression = mfgrad("compare " + base + " " + slow);
+  EXPECT_EQ(regression.status, 1) << regression.out;
+  EXPECT_NE(regression.out.find("regression"), std::string::npos) << regression.out;
+
+  const Outcome other = mfgrad("compare " + base + " " + moved);
+  EXPECT_EQ(other.status, 0) << other.out << other.err;
+  EXPECT_NE(other.out.find("warning: "), std::string::npos) << other.out;
+  const Outcome strict = mfgrad("compare --strict-context " + base + " " + moved);
+  EXPECT_EQ(strict.status, 2) << strict.out << strict.err;
+  EXPECT_NE(strict.err.find("context"), std::string::npos) << strict.err;
+
+  const Outcome json = mfgrad("compare --format json " + base + " " + slow);
+  EXPECT_EQ(json.status, 1);
+  const mfgrad::json::Value doc = mfgrad::json::parse(json.out);
+  EXPECT_FALSE(doc.find("passed")->as_bool());
+  EXPECT_EQ(doc.find("rows")->as_array().size(), 1u);
+  const Outcome md = mfgrad("compare --format markdown " + base + " " + slow);
+  EXPECT_EQ(md.out.rfind("### mfgrad compare: FAIL", 0), 0u) << md.out;
+  EXPECT_EQ(mfgrad("compare --format html " + base + " " + slow).status, 2);
+
+  const Outcome zero = mfgrad("compare /dev/zero " + base);
+  EXPECT_EQ(zero.status, 2);
+  EXPECT_NE(zero.err.find("/dev/zero"), std::string::npos) << zero.err;
+}
+
 TEST_F(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(mfgrad("eval --data tiny --k 3 --lambda 1 --out x --bogus 1").status, 2);
   EXPECT_EQ(mfgrad("eval --data tiny --lambda 1 --out x").status, 2);  // neither --k nor --u/--v

@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compare.hpp"
@@ -149,7 +149,9 @@ std::vector<double> around(double seconds, std::size_t n, unsigned seed) {
   return v;
 }
 
-ResultSet set_of(std::vector<BenchmarkResult> results) { return {"mem.json", "mfgrad", std::move(results)}; }
+ResultSet set_of(std::vector<BenchmarkResult> results, std::vector<mfgrad::bench::ContextEntry> context = {}) {
+  return {"mem.json", "mfgrad", std::move(results), std::move(context)};
+}
 
 const Comparison& row_of(const Report& report, const std::string& name) {
   for (const Comparison& c : report.rows)
@@ -269,7 +271,7 @@ TEST(Compare, MissingFailsAndNewPasses) {
 
 TEST(Compare, FilterRestrictsBothSides) {
   CompareOptions opt;
-  opt.filter = std::regex("^eval/fused");
+  opt.filter = "eval/fused/*";
   const Report report =
       compare(set_of({timed("eval/fused/k:16", around(1e-3, 5, 1)), timed("eval/naive/k:16", around(1e-3, 5, 2))}),
               set_of({timed("eval/fused/k:16", around(1e-3, 5, 3)), timed("eval/tbb/k:16", around(1e-3, 5, 4))}), opt);
@@ -277,8 +279,101 @@ TEST(Compare, FilterRestrictsBothSides) {
   EXPECT_EQ(report.rows[0].name, "eval/fused/k:16");
   EXPECT_TRUE(report.passed());
 
-  opt.filter = std::regex("nothing-matches");
+  opt.filter = "nothing-matches";
   EXPECT_THROW(compare(set_of({timed("a", {1e-3})}), set_of({timed("a", {1e-3})}), opt), mfgrad::Error);
+}
+
+// An independent reference: the textbook recursion, exponential in the worst case but fine on short text.
+bool glob_reference(std::string_view p, std::string_view s) {
+  if (p.empty()) return s.empty();
+  if (p[0] == '*') return glob_reference(p.substr(1), s) || (!s.empty() && glob_reference(p, s.substr(1)));
+  return !s.empty() && (p[0] == '?' || p[0] == s[0]) && glob_reference(p.substr(1), s.substr(1));
+}
+
+TEST(Glob, AgreesWithTheRecursiveDefinitionOnRandomShortText) {
+  std::mt19937 rng(7);
+  const std::string pattern_alphabet = "ab*?/", text_alphabet = "ab/*?";
+  std::size_t matches = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string p(rng() % 7, ' '), s(rng() % 9, ' ');
+    for (char& c : p) c = pattern_alphabet[rng() % pattern_alphabet.size()];
+    for (char& c : s) c = text_alphabet[rng() % text_alphabet.size()];
+    const bool expected = glob_reference(p, s);
+    matches += expected;
+    ASSERT_EQ(mfgrad::bench::glob_match(p, s), expected) << "pattern '" << p << "' text '" << s << "'";
+  }
+  EXPECT_GT(matches, 1000u);  // both outcomes are exercised
+}
+
+// A pattern that makes a backtracking regular-expression engine take exponential time finishes at once
+// (and fails to match): the greedy matcher revisits only the last star.
+TEST(Glob, StarHeavyPatternOnALongNameEnds) {
+  const std::string name(4000, 'a');
+  EXPECT_FALSE(mfgrad::bench::glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*X", name));
+  EXPECT_TRUE(mfgrad::bench::glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*", name));
+}
+
+TEST(Compare, DifferentContextsAreListedInContextOrder) {
+  using mfgrad::bench::ContextEntry;
+  const Report same = compare(set_of({timed("a", {1e-3})}, {{"cpu", "X"}, {"compiler", "g++ 12"}}),
+                              set_of({timed("a", {1e-3})}, {{"cpu", "X"}, {"compiler", "g++ 12"}}), CompareOptions{});
+  EXPECT_TRUE(same.context_differences.empty());
+  // Only keys both sides state are compared; a key one side lacks is no difference.
+  const Report other = compare(
+      set_of({timed("a", {1e-3})}, {{"cpu", "X"}, {"compiler", "g++ 12"}, {"thread counts", "1,2"}}),
+      set_of({timed("a", {1e-3})}, {{"cpu", "Y"}, {"compiler", "g++ 12"}, {"isa", "avx2"}, {"thread counts", "1"}}),
+      CompareOptions{});
+  ASSERT_EQ(other.context_differences.size(), 2u);
+  EXPECT_EQ(other.context_differences[0].key, "cpu");
+  EXPECT_EQ(other.context_differences[0].baseline, "X");
+  EXPECT_EQ(other.context_differences[0].contender, "Y");
+  EXPECT_EQ(other.context_differences[1].key, "thread counts");
+  const std::string text = format_report(other);
+  EXPECT_NE(text.find("warning: "), std::string::npos) << text;
+  EXPECT_NE(text.find("cpu 'X' vs 'Y'"), std::string::npos) << text;
+  EXPECT_EQ(format_report(same).find("warning"), std::string::npos);
+}
+
+TEST(Report, MarkdownHasOneTableRowPerBenchmarkAndEscapesPipes) {
+  const Report report =
+      compare(set_of({timed("eval/a|b", around(1e-3, 7, 1)), timed("eval/c", around(1e-3, 7, 2))}),
+              set_of({timed("eval/a|b", around(2e-3, 7, 3)), timed("eval/c", around(1e-3, 7, 4))}), CompareOptions{});
+  const std::string md = format_report(report, mfgrad::bench::ReportFormat::markdown);
+  EXPECT_EQ(md.rfind("### mfgrad compare: FAIL", 0), 0u) << md;
+  std::size_t table_lines = 0;
+  std::istringstream lines(md);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("|", 0) == 0) {
+      ++table_lines;
+      // Every row has as many unescaped cell separators as the header.
+      std::size_t bars = 0;
+      for (std::size_t i = 0; i < line.size(); ++i) bars += line[i] == '|' && (i == 0 || line[i - 1] != '\\');
+      EXPECT_EQ(bars, 8u) << line;  // 7 columns: verdict, benchmark, 2 times, change, p, note
+    }
+  EXPECT_EQ(table_lines, 2 + report.rows.size()) << md;  // header, rule, rows
+  EXPECT_NE(md.find(R"(eval/a\|b)"), std::string::npos) << md;
+}
+
+TEST(Report, JsonCarriesEveryRowAndTheVerdict) {
+  const Report report =
+      compare(set_of({timed("x", around(1e-3, 7, 1)), timed("y", around(1e-3, 7, 2))}, {{"cpu", "A"}}),
+              set_of({timed("x", around(2e-3, 7, 3))}, {{"cpu", "B"}}), CompareOptions{});
+  const mfgrad::json::Value doc = mfgrad::json::parse(format_report(report, mfgrad::bench::ReportFormat::json));
+  EXPECT_EQ(doc.find("mfgrad_compare")->as_number(), 1);
+  EXPECT_EQ(doc.find("passed")->as_bool(), report.passed());
+  const auto& rows = doc.find("rows")->as_array();
+  ASSERT_EQ(rows.size(), report.rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].find("name")->as_string(), report.rows[i].name);
+    EXPECT_EQ(rows[i].find("verdict")->as_string(), to_string(report.rows[i].verdict));
+    EXPECT_EQ(rows[i].find("change")->is_null(), !report.rows[i].change.has_value());
+  }
+  EXPECT_EQ(doc.find("counts")->find("regression")->as_number(),
+            static_cast<double>(report.count(Verdict::regression)));
+  const auto& differences = doc.find("context_differences")->as_array();
+  ASSERT_EQ(differences.size(), 1u);
+  EXPECT_EQ(differences[0].find("baseline")->as_string(), "A");
+  EXPECT_EQ(doc.find("contender")->find("context")->find("cpu")->as_string(), "B");
 }
 
 BenchmarkResult counted(const std::string& name, double instructions, std::vector<double> samples_s = {}) {
@@ -442,6 +537,11 @@ TEST_F(Files, ReadsMfgradResults) {
   const ResultSet set = mfgrad::bench::load_results(path);
   EXPECT_EQ(set.format, "mfgrad");
   ASSERT_EQ(set.results.size(), 2u);
+  // The facts the file states, in ContextEntry order, and the thread counts its names state.
+  std::vector<std::pair<std::string, std::string>> context;
+  for (const auto& e : set.context) context.emplace_back(e.key, e.value);
+  EXPECT_EQ(context, (std::vector<std::pair<std::string, std::string>>{
+                         {"cpu", "test"}, {"hardware threads", "2"}, {"isa", "avx2"}, {"thread counts", "1"}}));
   const BenchmarkResult& fused = result_of(set, "eval/fused_simd/tiny/k:16/threads:1");
   EXPECT_EQ(fused.samples_s, (std::vector<double>{0.0015, 0.0014, 0.0016}));
   EXPECT_EQ(fused.instructions, 123456789.0);
@@ -518,6 +618,28 @@ const char* const kGoogleBenchmark = R"({
   ]
 })";
 
+// mfgrad_bench's Google Benchmark output carries mfgrad's context as "mfgrad_*" strings (versions as
+// JSON text); a plain Google Benchmark file states its CPU count only.
+TEST_F(Files, GoogleBenchmarkContextComesFromTheMfgradKeys) {
+  std::string text = kGoogleBenchmark;
+  const std::string plain_key = "\"num_cpus\": 2,";
+  const ResultSet plain = mfgrad::bench::load_results(write("plain.json", text));
+  ASSERT_FALSE(plain.context.empty());
+  EXPECT_EQ(plain.context[0].key, "hardware threads");
+  EXPECT_EQ(plain.context[0].value, "2");
+  text.replace(text.find(plain_key), plain_key.size(),
+               plain_key + R"( "mfgrad_cpu": "Some CPU", "mfgrad_hardware_threads": "16", "mfgrad_compiler": "g++ 12",)"
+                           R"( "mfgrad_versions": "{\"mfgrad\": \"1.2.3\", \"xsimd\": \"8.1.0\"}",)");
+  const ResultSet set = mfgrad::bench::load_results(write("mfgrad_gbench.json", text));
+  std::vector<std::pair<std::string, std::string>> context;
+  for (const auto& e : set.context) context.emplace_back(e.key, e.value);
+  EXPECT_EQ(context, (std::vector<std::pair<std::string, std::string>>{{"cpu", "Some CPU"},
+                                                                       {"hardware threads", "16"},
+                                                                       {"compiler", "g++ 12"},
+                                                                       {"mfgrad version", "1.2.3"},
+                                                                       {"thread counts", "1,2"}}));
+}
+
 TEST_F(Files, ReadsGoogleBenchmarkRepetitions) {
   const ResultSet set = mfgrad::bench::load_results(write("gbench.json", kGoogleBenchmark));
   EXPECT_EQ(set.format, "Google Benchmark");
@@ -581,6 +703,17 @@ TEST_F(Files, ComparesAcrossFormatsByName) {
   EXPECT_EQ(row_of(report, "eval/y/k:64/threads:2").verdict, Verdict::unchanged);
   EXPECT_EQ(row_of(report, "eval/broken").verdict, Verdict::failed);
   EXPECT_FALSE(report.passed());
+}
+
+// A stream that is not JSON is refused from its first bytes, not after reading it whole; a directory
+// is named as one.
+TEST_F(Files, NonJsonStreamAndDirectoryAreRefusedAtOnce) {
+  const std::string zero = load_error("/dev/zero");
+  EXPECT_NE(zero.find("/dev/zero"), std::string::npos) << zero;
+  EXPECT_NE(zero.find("byte 0"), std::string::npos) << zero;
+  const std::string dir = load_error(dir_.string());
+  EXPECT_NE(dir.find(dir_.string()), std::string::npos) << dir;
+  EXPECT_NE(dir.find("directory"), std::string::npos) << dir;
 }
 
 TEST_F(Files, MalformedJsonNamesTheFile) {

@@ -1,7 +1,6 @@
 // mfgrad compare — the performance-regression gate between two results files (bench/compare.hpp).
 #include <cmath>
 #include <cstdio>
-#include <regex>
 
 #include "cli.hpp"
 #include "compare.hpp"
@@ -21,7 +20,9 @@ double fraction_option(const Args& args, const std::string& name, double fallbac
 }  // namespace
 
 int cmd_compare(const std::vector<std::string>& argv) {
-  Args args("compare", argv, {.values = {"threshold", "alpha", "instructions-threshold", "filter"}});
+  Args args(
+      "compare", argv,
+      {.values = {"threshold", "alpha", "instructions-threshold", "filter", "format"}, .flags = {"strict-context"}});
   if (args.positional().size() != 2) throw UsageError("compare: expects two files, BASELINE.json CONTENDER.json");
 
   bench::CompareOptions opt;
@@ -30,11 +31,13 @@ int cmd_compare(const std::vector<std::string>& argv) {
   opt.alpha = args.number("alpha", 0.05);
   if (!(opt.alpha > 0 && opt.alpha < 1))
     throw UsageError("compare: --alpha expects a number between 0 and 1, got '" + *args.get("alpha") + "'");
-  if (const auto filter = args.get("filter")) {
+  if (const auto filter = args.get("filter")) opt.filter = *filter;
+  bench::ReportFormat format = bench::ReportFormat::text;
+  if (const auto name = args.get("format")) {
     try {
-      opt.filter = std::regex(*filter);
-    } catch (const std::regex_error& e) {
-      throw UsageError("compare: --filter '" + *filter + "' is not a regular expression: " + e.what());
+      format = bench::parse_report_format(*name);
+    } catch (const Error& e) {
+      throw UsageError(std::string("compare: --format: ") + e.what());
     }
   }
 
@@ -48,8 +51,21 @@ int cmd_compare(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "mfgrad compare: error: %s\n", e.what());
     return 2;
   }
-  const bench::Report report = bench::compare(baseline, contender, opt);
-  std::fputs(bench::format_report(report).c_str(), stdout);
+  bench::Report report;
+  try {
+    report = bench::compare(baseline, contender, opt);
+  } catch (const Error& e) {  // nothing left to compare: a gate that compares nothing is a broken gate
+    std::fprintf(stderr, "mfgrad compare: error: %s\n", e.what());
+    return 2;
+  }
+  std::fputs(bench::format_report(report, format).c_str(), stdout);
+  // Runs from different machines, compilers or versions compare what differs between them as much as
+  // the change under test: a warning by default, an unusable gate (2) when asked to be strict.
+  if (!report.context_differences.empty() && args.has("strict-context")) {
+    std::fprintf(stderr, "mfgrad compare: error: --strict-context: %zu context difference%s (see the report)\n",
+                 report.context_differences.size(), report.context_differences.size() == 1 ? "" : "s");
+    return 2;
+  }
   return report.passed() ? 0 : 1;
 }
 

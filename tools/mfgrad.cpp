@@ -48,7 +48,7 @@ const Command commands[] = {
      "  Exit status 1 when any check against the oracle fails.\n"},
     {"compare", mfgrad::cli::cmd_compare, "the regression gate: compare two results files, benchmark by benchmark",
      "mfgrad compare BASELINE.json CONTENDER.json [--threshold PCT] [--alpha A] [--instructions-threshold PCT]\n"
-     "               [--filter REGEX]\n"
+     "               [--filter GLOB] [--format text|markdown|json] [--strict-context]\n"
      "  Compares two results files benchmark by benchmark (matched by name) and prints one line each:\n"
      "  verdict, each side's median ± MAD (n), the change of the median, the Mann–Whitney p-value and the\n"
      "  change of the instruction count; then a summary and the verdict. Either file may be mfgrad's\n"
@@ -61,10 +61,17 @@ const Command commands[] = {
      "  --threshold               percent change of the median time that matters (default 10)\n"
      "  --alpha                   significance level of the test (default 0.05)\n"
      "  --instructions-threshold  percent change of the instruction count that matters (default 2)\n"
-     "  --filter                  only benchmarks whose name matches this ECMAScript regular expression\n"
+     "  --filter                  only benchmarks whose whole name matches this glob ('*' any text, '/'\n"
+     "                            included; '?' one character): 'eval/fused_simd/*'\n"
+     "  --format                  text (default), markdown (a pull-request comment) or json (every field)\n"
+     "  --strict-context          exit 2 when the runs' contexts differ (otherwise a warning)\n"
+     "  The two runs' contexts (CPU, hardware threads, ISA, compiler, flags, mfgrad version,\n"
+     "  OMP_NUM_THREADS, thread counts) are compared where both state them; a difference is a warning\n"
+     "  line (a quoted note in markdown, \"context_differences\" in json).\n"
      "  Exit status 1 when a benchmark regressed, failed its check (either side) or is missing from\n"
-     "  the contender; 2 for a bad command line or a file that cannot be read or parsed; 0 otherwise\n"
-     "  (inconclusive and new benchmarks pass).\n"},
+     "  the contender; 2 for a bad command line, a file that cannot be read or parsed, nothing left to\n"
+     "  compare, or a context difference under --strict-context; 0 otherwise (inconclusive and new\n"
+     "  benchmarks pass).\n"},
     {"kernels", mfgrad::cli::cmd_kernels, "list the implementations and whether this CPU runs each",
      "mfgrad kernels\n"
      "  Lists every registered implementation: name, whether this CPU (and MFGRAD_ISA) allows it,\n"

@@ -7,11 +7,12 @@
 With --stage NAME only the sh block marked `stage NAME` runs (a CI stage runs it that way), in a copy
 of the tree without the build tree, as in a fresh checkout.
 
-Every fenced block names its language: sh, python, c, cpp, cmake or text. The page's blocks run in
+Every fenced block names its language: sh, python, c, cpp, cmake, text or yaml. The page's blocks run in
 order in one folder, WORK/src, a copy of the source tree whose `build` is the real build tree and whose
 `../shared/data` is the data folder, so a block may use what an earlier one wrote. sh blocks run under
 bash -e; python blocks run in one namespace per page with the build tree's module importable; text
-blocks are output or diagrams and are not run. Three commands are set up for the page rather than run:
+blocks (output, diagrams) and yaml blocks (configuration) are not run. Three commands are set up for
+the page rather than run:
 `apt-get install` checks that every package it names is one .ci/run installs, `dpkg
 --add-architecture` does nothing, and `cmake -S . -B build ...` and `cmake --build build` do nothing
 (the build tree is configured and built before the tests run); every other command is real.
@@ -38,7 +39,7 @@ import subprocess
 import sys
 import traceback
 
-LANGUAGES = {"sh", "python", "c", "cpp", "cmake", "text"}
+LANGUAGES = {"sh", "python", "c", "cpp", "cmake", "text", "yaml"}
 DIRECTIVE = re.compile(r"^<!-- doc-test: (\S+)(?: (.*?))? -->$")
 
 
@@ -232,7 +233,7 @@ def run_page(args):
             with open(target, "w") as f:
                 f.write(prepared(block))
             print(f"FILE  {label}: written to {path}")
-        if block.has("file") or block.language == "text":
+        if block.has("file") or block.language in ("text", "yaml"):
             continue
         if block.language in ("c", "cpp", "cmake"):
             raise DocError(f"{block.where()}: a {block.language} block needs `file PATH` (a later sh block builds it)")
