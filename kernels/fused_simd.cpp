@@ -9,12 +9,16 @@
 //     ∂U row i = λu_i − Σ_j r_ij v_j, written once
 //   ∂V = λV − Σ_parts copies, summed per column in part order
 // Each entry's v_j is read once and used twice while in registers; nothing but Ω's own arrays is
-// streamed. Written once on xsimd batches (kernels/simd/fused_simd.hpp), compiled per ISA and chosen
-// at run time; rows of k up to 8 batches (k = 128 in float32 on AVX-512) stay in registers.
+// streamed. The OpenMP driver is compiled once, here: the per-thread-∂V pass of detail/raw.hpp, with V
+// copied first. Its per-ISA micro-kernels (one part's rows, one part's ∂V columns: simd/fused_simd.hpp,
+// written once on xsimd batches) are picked by (ISA, k) at run time; rows of k up to 8 batches
+// (k = 128 in float32 on AVX-512) stay in registers.
 // Deterministic for a fixed thread count, not across counts (the parts, and so the order ∂V's
 // partial sums are added in, follow the thread count). Scratch: V's copy and one ∂V copy per thread,
 // rows padded to 64 bytes.
 #include "simd/fused_simd.hpp"
+
+#include <cstring>
 
 #include "detail/common.hpp"
 #include "detail/degree_order.hpp"
@@ -77,38 +81,51 @@ template <class S>
 double run(const Problem<S>& p, Workspace& ws) {
   using T = compute_t<S>;
   const int parts = ws.threads();
-  const std::size_t m = static_cast<std::size_t>(p.obs.rows()), n = static_cast<std::size_t>(p.obs.cols());
-  constexpr std::size_t line = 64 / sizeof(T);
-  const std::size_t stride = (p.k + line - 1) / line * line;
+  const std::size_t n = static_cast<std::size_t>(p.obs.cols()), k = p.k;
+  const std::size_t stride = detail::fused_stride<T>(k);
   const auto& layout =
-      ws.prepared<Layout<T>>(p.obs, p.k, [&] { return std::make_unique<Layout<T>>(p.obs, stride * sizeof(T), parts); });
+      ws.prepared<Layout<T>>(p.obs, k, [&] { return std::make_unique<Layout<T>>(p.obs, stride * sizeof(T), parts); });
   S* v_copy = ws.scratch<S>(0, n * stride);
   T* dv = ws.scratch<T>(1, static_cast<std::size_t>(parts) * n * stride);
   T* row_buf = ws.scratch<T>(2, static_cast<std::size_t>(parts) * 2 * stride);
   detail::Partial* acc = ws.scratch<detail::Partial>(3, 2 * static_cast<std::size_t>(parts));
-  const detail::FusedView<S> w{m,
-                               n,
-                               p.k,
-                               stride,
-                               p.obs.row_ptr().data(),
-                               layout.col.data(),
-                               layout.val.data(),
-                               layout.order.old_of_new.data(),
-                               layout.order.new_of_old.data(),
-                               layout.part_row.data(),
-                               layout.part_col.data(),
-                               parts,
-                               layout.lookahead,
-                               p.u,
-                               p.v,
-                               p.grad_u,
-                               p.grad_v,
-                               static_cast<T>(p.lambda),
-                               v_copy,
-                               dv,
-                               row_buf,
-                               acc};
-  simd::dispatch([&](auto arch) { fused_simd::run(arch, w); });
+  const detail::FusedView<S> w{.m = static_cast<std::size_t>(p.obs.rows()),
+                               .n = n,
+                               .k = k,
+                               .stride = stride,
+                               .row_ptr = p.obs.row_ptr().data(),
+                               .col = layout.col.data(),
+                               .val = layout.val.data(),
+                               .new_col = layout.order.new_of_old.data(),
+                               .part_row = layout.part_row.data(),
+                               .part_col = layout.part_col.data(),
+                               .parts = parts,
+                               .lookahead = layout.lookahead,
+                               .u = p.u,
+                               .v = p.v,
+                               .gu = p.grad_u,
+                               .gv = p.grad_v,
+                               .lambda = static_cast<T>(p.lambda),
+                               .v_copy = v_copy,
+                               .dv = dv,
+                               .row_buf = row_buf};
+  const detail::FusedPasses<S> code =
+      simd::dispatch([&](auto arch) { return fused_simd::passes<decltype(arch), S>(arch, k); });
+  const index_t* old_col = layout.order.old_of_new.data();
+  // V in new column order, rows padded with zeros to the stride.
+  const auto copy_v = [&] {
+#pragma omp for schedule(static)
+    for (std::size_t j = 0; j < n; ++j) {
+      std::memcpy(v_copy + j * stride, p.v + static_cast<std::size_t>(old_col[j]) * k, k * sizeof(S));
+      std::memset(static_cast<void*>(v_copy + j * stride + k), 0, (stride - k) * sizeof(S));
+    }
+  };
+  const auto rows = [&](int t) {
+    std::memset(dv + static_cast<std::size_t>(t) * n * stride, 0, n * stride * sizeof(T));
+    std::memset(row_buf + static_cast<std::size_t>(t) * 2 * stride, 0, 2 * stride * sizeof(T));
+    return code.rows(w, t);
+  };
+  detail::per_thread_dv_pass(parts, acc, copy_v, rows, [&](int t) { return code.merge(w, t); });
   return detail::loss_from({acc, static_cast<std::size_t>(parts)}, {acc + parts, static_cast<std::size_t>(parts)},
                            p.lambda);
 }

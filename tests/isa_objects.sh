@@ -5,6 +5,9 @@
 # AVX-512 body may then run on an AVX2 or SSE2 CPU. This check fails on any such name shared across
 # ISAs (objects of one ISA may share one), except clang's
 # __clang_call_terminate (two calls, __cxa_begin_catch then std::terminate, whatever the flags).
+# It also fails on an OpenMP region in a per-ISA object (GCC's outlined ._omp_fn.N, clang's
+# .omp_outlined.): the SIMD kernels' drivers are compiled once, in baseline code, and only their
+# micro-kernels per ISA (docs/contributing.md).
 # usage: isa_objects.sh OBJECT...   (the library's objects, as arguments or one ;-separated list, as
 # ctest passes $<TARGET_OBJECTS>; per-ISA ones are those under a simd/ folder)
 set -euo pipefail
@@ -22,6 +25,15 @@ if [[ ${#per_isa[@]} -eq 0 ]]; then echo "FAIL: no per-ISA object among the $# g
 # "baseline"); a name is a problem when a per-ISA object defines it with vague linkage (W) and an
 # object of another ISA defines it too. Objects of one ISA may share a name (the same code, compiled
 # with the same flags: kernels/simd/common.hpp's helpers, templated on the architecture).
+omp=$(for o in "${per_isa[@]}"; do
+    "$nm_bin" --defined-only "$o" | awk -v f="${o##*/}" '$3 ~ /\._omp_fn\.|\.omp_outlined\./ {print f ": " $3}'
+  done)
+if [[ -n $omp ]]; then
+  echo "FAIL: a per-ISA object holds an OpenMP region (move the parallel loop to the kernel's driver in"
+  echo "kernels/<name>.cpp, compiled once, and hand it the per-ISA functions):"
+  c++filt <<<"$omp"
+  exit 1
+fi
 shared=$(for o in "${all[@]}"; do
     isa=baseline
     [[ $o == */simd/* ]] && isa=$(sed -E 's/.*_([a-z0-9]+)\.cpp\.o(bj)?$/\1/' <<<"${o##*/}")
@@ -36,4 +48,5 @@ if [[ -n $shared ]]; then
   c++filt <<<"$shared"
   exit 1
 fi
-echo "PASS: ${#per_isa[@]} per-ISA objects define no code under a name an object of another ISA also defines"
+echo "PASS: ${#per_isa[@]} per-ISA objects hold no OpenMP region and define no code under a name an object of"
+echo "another ISA also defines"

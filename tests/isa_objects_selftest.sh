@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The per-ISA symbol check (isa_objects.sh) on objects made to be caught or let pass: one inline
 # function compiled into a per-ISA object and a baseline one, or into objects of two ISAs, must fail
-# the check; into two objects of the same ISA it must pass.
+# the check; into two objects of the same ISA it must pass. An OpenMP region in a per-ISA object must
+# fail it too, and pass in a baseline object.
 # usage: isa_objects_selftest.sh CXX WORK_DIR
 set -euo pipefail
 cxx=$1 work=$2 check="$(dirname "$0")/isa_objects.sh"
@@ -22,7 +23,12 @@ expect() {  # expect pass|fail OBJECTS...
     exit 1
   fi
 }
+printf 'void scaled(float* x, int n) {\n#pragma omp parallel for\n  for (int i = 0; i < n; ++i) x[i] *= 2;\n}\n' >"$work/omp.cpp"
+"$cxx" -O0 -fopenmp -c "$work/omp.cpp" -o "$work/simd/omp_avx2.cpp.o"
+"$cxx" -O0 -fopenmp -c "$work/omp.cpp" -o "$work/omp.cpp.o"
+expect fail "$work/simd/omp_avx2.cpp.o" "$work/simd/two_avx2.cpp.o"
+expect pass "$work/omp.cpp.o" "$work/simd/two_avx2.cpp.o"
 expect fail "$work/simd/one_avx2.cpp.o" "$work/two.cpp.o"
 expect fail "$work/simd/one_avx2.cpp.o" "$work/simd/two_avx512.cpp.o"
 expect pass "$work/simd/one_avx2.cpp.o" "$work/simd/two_avx2.cpp.o"
-echo "PASS: the per-ISA check fails across ISAs and passes within one"
+echo "PASS: the per-ISA check fails across ISAs and on a per-ISA OpenMP region, and passes within one ISA"

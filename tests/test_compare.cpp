@@ -806,7 +806,7 @@ TEST_F(Files, DeepNestingIsRefusedNotRecursedInto) {
 
 }  // namespace
 
-// The one duration formatter (src/util.hpp) that the table, the plan's reasons and compare share: the
+// The one duration formatter (internal/util.hpp) that the table, the plan's reasons and compare share: the
 // value shown lies in [1, 1000) of its unit and, read back, is within half a unit in the fourth
 // significant digit of the duration (relative error ≤ 5e-4).
 TEST(Durations, FourSignificantDigitsInTheLargestUnitBelow) {

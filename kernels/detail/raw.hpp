@@ -32,48 +32,24 @@ struct Raw {
   T lambda;
 };
 
-// The per-thread-∂V fused pass shared by csr_rows_omp and fused_simd.
-//   parts     — one contiguous row range [row_split[t], row_split[t+1]) per part; parts = threads
-//   col_split — parts+1 column bounds for the merge
-//   private_dv — (parts−1) × n × k scratch; part 0 accumulates straight into gv
-//   row(i, dv, acc) — writes gu row i, subtracts r_ij u_i from dv row j, adds Σ r² and ‖u_i‖² to acc
-//   part      — 2 × parts partials: [0, parts) rows, [parts, 2·parts) columns
+// The per-thread-∂V pass shared by csr_rows_omp and fused_simd: one OpenMP region of `parts` parts (one
+// per thread, each a contiguous range of rows with about nnz/parts entries), in three steps:
+//   before()  — run by the whole team first (fused_simd copies V there, with an orphaned omp for)
+//   rows(t)   — part t zeroes its own ∂V copy, runs its rows into it and returns Σ r², Σ ‖u_i‖²
+//   merge(t)  — once every part is done: part t's range of ∂V columns, the copies added in part order
+//               and the regularisation applied; returns Σ ‖v_j‖²
+// part: 2 × parts partials, [0, parts) from rows, [parts, 2·parts) from merge.
 // Parts are handed out with omp for, not by thread id, so a smaller team than asked for (a thread
-// limit) still covers every part; the merge adds the private copies in part order.
-template <class T, class RowFn>
-void per_thread_dv_pass(const Raw<T>& r, const index_t* row_split, const index_t* col_split, int parts, T* private_dv,
-                        Partial* part, RowFn row) {
-  const std::size_t dv_size = r.n * r.k;
+// limit) still covers every part; the merge's order follows the parts, not the threads.
+template <class Before, class Rows, class Merge>
+void per_thread_dv_pass(int parts, Partial* part, Before before, Rows rows, Merge merge) {
 #pragma omp parallel num_threads(parts)
   {
+    before();
 #pragma omp for schedule(static, 1)
-    for (int t = 0; t < parts; ++t) {
-      T* dv = t == 0 ? r.gv : private_dv + static_cast<std::size_t>(t - 1) * dv_size;
-      for (std::size_t x = 0; x < dv_size; ++x) dv[x] = T(0);
-      Partial acc;
-      for (index_t i = row_split[t]; i < row_split[t + 1]; ++i) row(static_cast<std::size_t>(i), dv, acc);
-      part[t] = acc;
-    }
+    for (int t = 0; t < parts; ++t) part[t] = rows(t);
 #pragma omp for schedule(static, 1)
-    for (int t = 0; t < parts; ++t) {
-      Partial acc;
-      for (index_t j = col_split[t]; j < col_split[t + 1]; ++j) {
-        T* gj = r.gv + static_cast<std::size_t>(j) * r.k;
-        const T* vj = r.v + static_cast<std::size_t>(j) * r.k;
-        for (int s = 1; s < parts; ++s) {
-          const T* other = private_dv + static_cast<std::size_t>(s - 1) * dv_size + static_cast<std::size_t>(j) * r.k;
-#pragma omp simd
-          for (std::size_t l = 0; l < r.k; ++l) gj[l] += other[l];
-        }
-        double norm2 = 0;
-        for (std::size_t l = 0; l < r.k; ++l) {
-          gj[l] += r.lambda * vj[l];
-          norm2 += static_cast<double>(vj[l]) * vj[l];
-        }
-        acc.norm2 += norm2;
-      }
-      part[parts + t] = acc;
-    }
+    for (int t = 0; t < parts; ++t) part[parts + t] = merge(t);
   }
 }
 

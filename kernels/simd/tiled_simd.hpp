@@ -7,6 +7,7 @@
 
 #include "detail/tiles.hpp"
 #include "simd/common.hpp"
+#include "simd/micro.hpp"
 #include "simd/storage.hpp"
 
 namespace mfgrad::kernels::tiled_simd {
@@ -34,129 +35,127 @@ struct Kernels {
 
   static double norm2(const S* x, std::size_t k) { return simd::norm2_stored<Arch>(x, k); }
 
-  static void prefetch_row(const S* row) {
-    const char* p = reinterpret_cast<const char*>(row);
-    for (std::size_t b = 0; b < (N > 0 ? N * W : 0) * sizeof(S); b += 64) __builtin_prefetch(p + b);
+  static void prefetch_row(const S* row) { simd::prefetch_row<Arch>(row, N * W); }
+
+  // Pass 1, one row segment [s, e) of row i: r = M_ij − u_i·v_j for each entry goes to its pass-2
+  // slot, and ∂U row i gets λu_i (first segment) minus Σ r v_j. Returns Σ r². Three micro-kernels, by
+  // the width of the row: in registers, in chunks, or a run-time loop.
+  [[gnu::always_inline]] static double row_segment(const detail::Raw<S>& r, std::size_t i, const index_t* col,
+                                                   const T* val, const std::uint32_t* slot, T* res, offset_t s,
+                                                   offset_t e, bool first) {
+    if constexpr (N > 0 && wide)
+      return row_segment_chunked(r, i, col, val, slot, res, s, e, first);
+    else if constexpr (N > 0)
+      return row_segment_in_registers(r, i, col, val, slot, res, s, e, first);
+    else
+      return row_segment_loop(r, i, col, val, slot, res, s, e, first);
   }
 
-  // g ← first ? λx − s : g − s, for the sum s of one segment.
-  static void fold(T* g, const S* x, const B* s, bool first, T lambda) {
-    const B lam(lambda);
+  // k = N·W with u_i, Σ r v_j and v_j all in registers: per entry the dot, then the broadcast-FMA of
+  // v_j into the sums, folded into ∂U row i at the end.
+  [[gnu::always_inline]] static double row_segment_in_registers(const detail::Raw<S>& r, std::size_t i,
+                                                                const index_t* col, const T* val,
+                                                                const std::uint32_t* slot, T* res, offset_t s,
+                                                                offset_t e, bool first) {
+    const S* ui = r.u + i * (N * W);
+    double sq0 = 0, sq1 = 0;
+    B u[N], g[N];
 #pragma GCC unroll 16
     for (int b = 0; b < N; ++b) {
-      const B base = first ? lam * load(x + b * W) : B::load_unaligned(g + b * W);
-      (base - s[b]).store_unaligned(g + b * W);
+      u[b] = load(ui + b * W);
+      g[b] = B(T(0));
     }
+    auto entry = [&](offset_t q, double& sq) {
+      const S* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
+      if (q + prefetch_distance < e) prefetch_row(r.v + static_cast<std::size_t>(col[q + prefetch_distance]) * (N * W));
+      B v[N];
+#pragma GCC unroll 16
+      for (int b = 0; b < N; ++b) v[b] = load(vj + b * W);
+      const T rq = val[q] - xsimd::hadd(simd::dot<N>(u, v));
+      res[slot[q]] = rq;
+      sq += static_cast<double>(rq) * rq;
+      simd::axpy<N>(B(rq), v, g);
+    };
+    offset_t q = s;
+    for (; q + 1 < e; q += 2) {  // two loss accumulators: no single add chain across entries
+      entry(q, sq0);
+      entry(q + 1, sq1);
+    }
+    if (q < e) entry(q, sq0);
+    simd::fold<N>(r.gu + i * (N * W), ui, g, first, r.lambda);
+    return sq0 + sq1;
   }
 
-  // Pass 1, one row segment: u_i in registers; for each entry r = M_ij − u_i·v_j goes to its pass-2
-  // slot, and Σ r v_j accumulates in registers, folded into ∂U row i at the end. Returns Σ r².
-  static double row_segment(const detail::Raw<S>& r, std::size_t i, const index_t* col, const T* val,
-                            const std::uint32_t* slot, T* res, offset_t s, offset_t e, bool first) {
-    const std::size_t k = r.k;
-    const S* ui = r.u + i * k;
-    T* gi = r.gu + i * k;
-    double sq0 = 0, sq1 = 0;
-    if constexpr (N > 0 && wide) {
-      // Per chunk: r for each entry with u_i in registers, then Σ r v_j with the sums in registers
-      // (kept in ∂U's row between chunks: it is in L1).
-      const T lam = r.lambda;
-      if (first)
-        for (std::size_t l = 0; l < N * W; ++l) gi[l] = lam * one(ui[l]);
-      T rs[chunk];
-      for (offset_t c = s; c < e; c += chunk) {
-        const offset_t ce = c + chunk < e ? c + chunk : e;
-        {
-          B u[N];
+  // k = N·W too wide for u_i, Σ r v_j and v_j together in registers: per chunk of entries, r for each
+  // with u_i in registers, then Σ r v_j with the sums in registers (kept in ∂U's row between chunks:
+  // it is in L1).
+  [[gnu::always_inline]] static double row_segment_chunked(const detail::Raw<S>& r, std::size_t i, const index_t* col,
+                                                           const T* val, const std::uint32_t* slot, T* res, offset_t s,
+                                                           offset_t e, bool first) {
+    const S* ui = r.u + i * (N * W);
+    T* gi = r.gu + i * (N * W);
+    double sq = 0;
+    if (first)
+      for (std::size_t l = 0; l < N * W; ++l) gi[l] = r.lambda * one(ui[l]);
+    T rs[chunk];
+    for (offset_t c = s; c < e; c += chunk) {
+      const offset_t ce = c + chunk < e ? c + chunk : e;
+      {
+        B u[N];
 #pragma GCC unroll 16
-          for (int b = 0; b < N; ++b) u[b] = load(ui + b * W);
-          for (offset_t q = c; q < ce; ++q) {
-            const S* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
-            if (q + prefetch_distance < e)
-              prefetch_row(r.v + static_cast<std::size_t>(col[q + prefetch_distance]) * (N * W));
-            B d0 = u[0] * load(vj), d1 = u[1] * load(vj + W);
-#pragma GCC unroll 16
-            for (int b = 2; b < N; b += 2) {
-              d0 = xsimd::fma(u[b], load(vj + b * W), d0);
-              if (b + 1 < N) d1 = xsimd::fma(u[b + 1], load(vj + (b + 1) * W), d1);
-            }
-            const T rq = val[q] - xsimd::hadd(d0 + d1);
-            rs[q - c] = rq;
-            res[slot[q]] = rq;
-            sq0 += static_cast<double>(rq) * rq;
-          }
-        }
-        B g[N];
-#pragma GCC unroll 16
-        for (int b = 0; b < N; ++b) g[b] = B::load_unaligned(gi + b * W);
+        for (int b = 0; b < N; ++b) u[b] = load(ui + b * W);
         for (offset_t q = c; q < ce; ++q) {
           const S* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
-          const B rb(rs[q - c]);
-#pragma GCC unroll 16
-          for (int b = 0; b < N; ++b) g[b] = xsimd::fnma(rb, load(vj + b * W), g[b]);
+          if (q + prefetch_distance < e)
+            prefetch_row(r.v + static_cast<std::size_t>(col[q + prefetch_distance]) * (N * W));
+          const auto v_at = [&](int b) { return load(vj + b * W); };
+          const T rq = val[q] - xsimd::hadd(simd::dot<N>(u, v_at));
+          rs[q - c] = rq;
+          res[slot[q]] = rq;
+          sq += static_cast<double>(rq) * rq;
         }
-#pragma GCC unroll 16
-        for (int b = 0; b < N; ++b) g[b].store_unaligned(gi + b * W);
       }
-    } else if constexpr (N > 0) {
-      B u[N], g[N];
+      B g[N];
 #pragma GCC unroll 16
-      for (int b = 0; b < N; ++b) {
-        u[b] = load(ui + b * W);
-        g[b] = B(T(0));
-      }
-      auto entry = [&](offset_t q, double& sq) {
+      for (int b = 0; b < N; ++b) g[b] = B::load_unaligned(gi + b * W);
+      for (offset_t q = c; q < ce; ++q) {
         const S* vj = r.v + static_cast<std::size_t>(col[q]) * (N * W);
-        if (q + prefetch_distance < e)
-          prefetch_row(r.v + static_cast<std::size_t>(col[q + prefetch_distance]) * (N * W));
-        B v[N];
-#pragma GCC unroll 16
-        for (int b = 0; b < N; ++b) v[b] = load(vj + b * W);
-        B d0 = u[0] * v[0];
-        B d1 = N > 1 ? u[N > 1 ? 1 : 0] * v[N > 1 ? 1 : 0] : B(T(0));
-#pragma GCC unroll 16
-        for (int b = 2; b < N; b += 2) {
-          d0 = xsimd::fma(u[b], v[b], d0);
-          if (b + 1 < N) d1 = xsimd::fma(u[b + 1], v[b + 1], d1);
-        }
-        const T rq = val[q] - xsimd::hadd(d0 + d1);
-        res[slot[q]] = rq;
-        sq += static_cast<double>(rq) * rq;
-        const B rb(rq);
-#pragma GCC unroll 16
-        for (int b = 0; b < N; ++b) g[b] = xsimd::fma(rb, v[b], g[b]);
-      };
-      offset_t q = s;
-      for (; q + 1 < e; q += 2) {  // two loss accumulators: no single add chain across entries
-        entry(q, sq0);
-        entry(q + 1, sq1);
+        const auto v_at = [&](int b) { return load(vj + b * W); };
+        simd::axmy<N>(B(rs[q - c]), v_at, g);
       }
-      if (q < e) entry(q, sq0);
-      fold(gi, ui, g, first, r.lambda);
-    } else {
-      const std::size_t full = k - k % W;
-      if (first)
-        for (std::size_t l = 0; l < k; ++l) gi[l] = r.lambda * one(ui[l]);
-      for (offset_t q = s; q < e; ++q) {
-        const S* vj = r.v + static_cast<std::size_t>(col[q]) * k;
-        B d0(T(0)), d1(T(0));
-        std::size_t l = 0;
-        for (; l + 2 * W <= full; l += 2 * W) {
-          d0 = xsimd::fma(load(ui + l), load(vj + l), d0);
-          d1 = xsimd::fma(load(ui + l + W), load(vj + l + W), d1);
-        }
-        for (; l < full; l += W) d0 = xsimd::fma(load(ui + l), load(vj + l), d0);
-        T dot = xsimd::hadd(d0 + d1);
-        for (; l < k; ++l) dot += one(ui[l]) * one(vj[l]);
-        const T rq = val[q] - dot;
-        res[slot[q]] = rq;
-        sq0 += static_cast<double>(rq) * rq;
-        const B rb(rq);
-        for (l = 0; l < full; l += W) xsimd::fnma(rb, load(vj + l), B::load_unaligned(gi + l)).store_unaligned(gi + l);
-        for (; l < k; ++l) gi[l] -= rq * one(vj[l]);
-      }
+#pragma GCC unroll 16
+      for (int b = 0; b < N; ++b) g[b].store_unaligned(gi + b * W);
     }
-    return sq0 + sq1;
+    return sq;
+  }
+
+  // Any other k, at run time: whole batches, then a scalar tail. Unlike fused_simd's run-time loop it
+  // prefetches nothing: whether a prefetch pays at these k has not been measured (the plan prefers the
+  // one-pass kernels there anyway: tiled_simd's prefers()).
+  [[gnu::always_inline]] static double row_segment_loop(const detail::Raw<S>& r, std::size_t i, const index_t* col,
+                                                        const T* val, const std::uint32_t* slot, T* res, offset_t s,
+                                                        offset_t e, bool first) {
+    const std::size_t k = r.k, full = k - k % W;
+    const S* ui = r.u + i * k;
+    T* gi = r.gu + i * k;
+    double sq = 0;
+    if (first)
+      for (std::size_t l = 0; l < k; ++l) gi[l] = r.lambda * one(ui[l]);
+    const auto u_at = [&](std::size_t b) { return load(ui + b * W); };
+    for (offset_t q = s; q < e; ++q) {
+      const S* vj = r.v + static_cast<std::size_t>(col[q]) * k;
+      const auto v_at = [&](std::size_t b) { return load(vj + b * W); };
+      T dot = xsimd::hadd(simd::dot<B>(full / W, u_at, v_at));
+      std::size_t l = full;
+      for (; l < k; ++l) dot += one(ui[l]) * one(vj[l]);
+      const T rq = val[q] - dot;
+      res[slot[q]] = rq;
+      sq += static_cast<double>(rq) * rq;
+      const B rb(rq);
+      for (l = 0; l < full; l += W) xsimd::fnma(rb, load(vj + l), B::load_unaligned(gi + l)).store_unaligned(gi + l);
+      for (; l < k; ++l) gi[l] -= rq * one(vj[l]);
+    }
+    return sq;
   }
 
   // Pass 2, one column segment: Σ_i r_ij u_i in registers (two interleaved sets, so FMA latency does
@@ -174,11 +173,10 @@ struct Kernels {
         if (p + prefetch_distance < e)
           prefetch_row(r.u + static_cast<std::size_t>(row[p + prefetch_distance]) * (N * W));
         const S* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
-        const B r0(res[p]);
-#pragma GCC unroll 16
-        for (int b = 0; b < N; ++b) g[b] = xsimd::fma(r0, load(u0 + b * W), g[b]);
+        const auto u_at = [&](int b) { return load(u0 + b * W); };
+        simd::axpy<N>(B(res[p]), u_at, g);
       }
-      fold(gj, vj, g, first, r.lambda);
+      simd::fold<N>(gj, vj, g, first, r.lambda);
     } else if constexpr (N > 0) {
       B g0[N], g1[N];
 #pragma GCC unroll 16
@@ -193,20 +191,19 @@ struct Kernels {
         const S* u1 = r.u + static_cast<std::size_t>(row[p + 1]) * (N * W);
         const B r0(res[p]), r1(res[p + 1]);
 #pragma GCC unroll 16
-        for (int b = 0; b < N; ++b) {
+        for (int b = 0; b < N; ++b) {  // interleaved by hand: two simd::axpy calls cost 10 % more here
           g0[b] = xsimd::fma(r0, load(u0 + b * W), g0[b]);
           g1[b] = xsimd::fma(r1, load(u1 + b * W), g1[b]);
         }
       }
       if (p < e) {
         const S* u0 = r.u + static_cast<std::size_t>(row[p]) * (N * W);
-        const B r0(res[p]);
-#pragma GCC unroll 16
-        for (int b = 0; b < N; ++b) g0[b] = xsimd::fma(r0, load(u0 + b * W), g0[b]);
+        const auto u_at = [&](int b) { return load(u0 + b * W); };
+        simd::axpy<N>(B(res[p]), u_at, g0);
       }
 #pragma GCC unroll 16
       for (int b = 0; b < N; ++b) g0[b] = g0[b] + g1[b];
-      fold(gj, vj, g0, first, r.lambda);
+      simd::fold<N>(gj, vj, g0, first, r.lambda);
     } else {
       const std::size_t full = k - k % W;
       if (first)

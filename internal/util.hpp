@@ -1,5 +1,5 @@
 // Internal: small helpers the library, the benchmark harness and the tool share, each written once.
-// Not installed; bench/ and tools/ see it through a private include path.
+// Not installed; bench/, tools/ and tests/ see it by linking the CMake target mfgrad_internal.
 #pragma once
 
 #include <fcntl.h>
