@@ -1,0 +1,146 @@
+// `mpirun -np 3 mfgrad eval` against the single-process `mfgrad eval --kernel naive` (the oracle) on the
+// same file: the same loss and gradients within the tolerance rule, for rows and for columns; a bad line
+// in one rank's share fails every rank and writes nothing; `mfgrad bench` under mpirun reports its
+// columns.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "mfgrad/check.hpp"
+#include "mfgrad/generate.hpp"
+#include "mfgrad/io.hpp"
+
+namespace mfgrad {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Tool : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("mfgrad_test_mpi_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // `ranks` 0: the tool alone; else under mpirun with that many ranks.
+  Outcome run(int ranks, const std::string& args) {
+    const std::string launcher =
+        ranks == 0 ? std::string()
+                   : std::string(MFGRAD_MPIEXEC) + " --oversubscribe -np " + std::to_string(ranks) + " ";
+    const std::string command =
+        launcher + MFGRAD_CLI + " " + args + " >" + (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string();
+    Outcome r;
+    const int raw = std::system(command.c_str());
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.out = slurp(dir_ / "stdout");
+    r.err = slurp(dir_ / "stderr");
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+double loss_of(const std::string& json) {
+  const std::size_t at = json.find("\"loss\": ");
+  return at == std::string::npos ? std::nan("") : std::strtod(json.c_str() + at + 8, nullptr);
+}
+
+template <class T>
+const std::vector<T>& data_of(const NpyArray& a) {
+  return by_precision<T>(a.f32, a.f64);
+}
+
+template <class T>
+void expect_same_evaluation(const fs::path& file, const fs::path& want_dir, double want_loss, const fs::path& got_dir,
+                            double got_loss, std::size_t k, double lambda) {
+  const Observed obs = Observed::build(read_ratings(file.string()).entries);
+  const auto m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
+  const std::vector<T> u = random_factor<T>(m, k, 1), v = random_factor<T>(n, k, 2);
+  const NpyArray want_u = read_npy((want_dir / "grad_u.npy").string()),
+                 want_v = read_npy((want_dir / "grad_v.npy").string());
+  const NpyArray got_u = read_npy((got_dir / "grad_u.npy").string()),
+                 got_v = read_npy((got_dir / "grad_v.npy").string());
+  ASSERT_EQ(got_u.rows, m);
+  ASSERT_EQ(got_v.rows, n);
+  ASSERT_EQ(got_u.dtype, precision_of<T>());
+  const ErrorBounds bounds = error_bounds<T>(obs, u.data(), v.data(), k, lambda);
+  const CheckReport report = check<T>(obs, k, bounds, {want_loss, data_of<T>(want_u).data(), data_of<T>(want_v).data()},
+                                      {got_loss, data_of<T>(got_u).data(), data_of<T>(got_v).data()});
+  EXPECT_TRUE(report.passed) << got_dir << ": " << report.message;
+}
+
+TEST_F(Tool, ThreeRanksGiveTheSingleProcessEvaluation) {
+  DataSpec spec = preset("tiny");
+  spec.rows = 700;
+  spec.cols = 500;
+  spec.nnz = 12000;
+  const fs::path file = dir_ / "ratings.mtx";
+  write_matrix_market(file.string(), generate_entries(spec));
+  for (const std::string dtype : {"float32", "float64"}) {
+    const std::string common = "eval --ratings " + file.string() + " --k 8 --lambda 0.05 --dtype " + dtype + " --out " +
+                               (dir_ / dtype).string();
+    const Outcome one = run(0, common + "/one --kernel naive");
+    ASSERT_EQ(one.status, 0) << one.err;
+    for (const std::string side : {"rows", "columns"}) {
+      const Outcome three = run(3, common + "/" + side + " --partition " + side);
+      ASSERT_EQ(three.status, 0) << three.err;
+      EXPECT_NE(three.out.find("\"ranks\": 3"), std::string::npos) << three.out;
+      EXPECT_NE(three.out.find("\"partition\": \"" + side + "\""), std::string::npos) << three.out;
+      EXPECT_NE(three.out.find("\"imbalance\": "), std::string::npos) << three.out;
+      const fs::path want = dir_ / dtype / "one", got = dir_ / dtype / side;
+      if (dtype == std::string("float32"))
+        expect_same_evaluation<float>(file, want, loss_of(one.out), got, loss_of(three.out), 8, 0.05);
+      else
+        expect_same_evaluation<double>(file, want, loss_of(one.out), got, loss_of(three.out), 8, 0.05);
+    }
+  }
+}
+
+TEST_F(Tool, BadLineInOneShareFailsEveryRankAndWritesNothing) {
+  std::string text = "%%MatrixMarket matrix coordinate real general\n40 30 300\n";
+  for (int t = 0; t < 300; ++t)
+    text += t == 290 ? "7 3 four\n" : std::to_string(t % 40 + 1) + " " + std::to_string(t / 40 + 1) + " 2.5\n";
+  const fs::path file = dir_ / "bad.mtx";
+  std::ofstream(file) << text;
+  const Outcome r = run(3, "eval --ratings " + file.string() + " --k 4 --lambda 0.1 --out " + (dir_ / "out").string());
+  EXPECT_EQ(r.status, 1);
+  // Line 293 of the file (two header lines, then entry 290), in the last rank's byte range.
+  EXPECT_NE(r.err.find("rank 2 of 3: " + file.string() + ":293: value 'four' is not a number"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
+TEST_F(Tool, BenchReportsComputeCommunicationAndImbalance) {
+  const Outcome r =
+      run(2, "bench --data tiny --k 8 --reps 2 --partition rows,columns --json " + (dir_ / "b.json").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("2 ranks"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("imbalance"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("partition rows"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("partition columns"), std::string::npos) << r.out;
+  const std::string json = slurp(dir_ / "b.json");
+  EXPECT_NE(json.find("\"bytes_sent_per_rank\": "), std::string::npos) << json;
+  EXPECT_NE(json.find("\"communication_max_seconds\": "), std::string::npos) << json;
+}
+
+}  // namespace
+}  // namespace mfgrad
