@@ -29,10 +29,11 @@ constexpr const char* kUsage =
     "  evaluation compute_seconds (slowest rank), communication_seconds (rank 0), bytes_sent (per rank)\n"
     "  and imbalance (slowest rank's compute / mean). --u/--v files are read whole by every rank.\n"
     "mfgrad bench [--data PRESET|FILE]... [--k 16,64] [--dtype float32,float64] [--partition rows,columns]\n"
-    "             [--reps N] [--threads T] [--kernel NAME] [--lambda L] [--json FILE]\n"
+    "             [--reps N] [--threads T] [--kernel NAME] [--lambda L] [--json FILE] [--collectives]\n"
     "  Times the distributed evaluation: per case the median over N evaluations (default 5) of the time\n"
     "  per evaluation (slowest rank), compute (slowest and mean rank), communication (slowest rank),\n"
     "  imbalance and bytes sent per rank. Defaults: --data tiny --k 64 --dtype float32 --partition auto.\n"
+    "  --collectives: then MPI_Allreduce, MPI_Reduce_scatter_block and MPI_Allgather alone, 8 B to 64 MiB.\n"
     "  --partition auto: rows when n <= m, columns otherwise (mfgrad/mpi.hpp).\n"
     "Threads: each rank uses --threads (default: all hardware threads; give ranks x threads <= cores).\n";
 
@@ -235,10 +236,49 @@ double median(std::vector<double> x) {
   return x.empty() ? 0 : x.size() % 2 ? x[x.size() / 2] : 0.5 * (x[x.size() / 2 - 1] + x[x.size() / 2]);
 }
 
+// Median seconds of `reps` calls of f (the slowest rank's, each call started together).
+template <class F>
+double median_time(MPI_Comm comm, int reps, F&& f) {
+  std::vector<double> times;
+  for (int rep = -1; rep < reps; ++rep) {
+    MPI_Barrier(comm);
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, comm);
+    if (rep >= 0) times.push_back(t);
+  }
+  return median(times);
+}
+
+// MPI's own collectives on float32 buffers of 8 bytes to 64 MiB: the inputs of the α–β model
+// (docs/mpi.md). Reduce_scatter_block leaves each rank 1/P of the buffer.
+void sweep_collectives(MPI_Comm comm, int ranks, int reps) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0)
+    std::printf("\nMPI collectives, %d ranks, float32 sum, medians of %d (slowest rank)\n  %12s %14s %14s %14s\n",
+                ranks, reps, "bytes", "Allreduce us", "RedScatBlk us", "Allgather us");
+  for (std::size_t bytes = 8; bytes <= (std::size_t{64} << 20); bytes *= 8) {
+    const std::size_t count = std::max<std::size_t>(bytes / 4 / static_cast<std::size_t>(ranks), 1);
+    std::vector<float> a(count * static_cast<std::size_t>(ranks), 1.0f), b(a.size());
+    const int whole = static_cast<int>(a.size()), part = static_cast<int>(count);
+    const double allreduce =
+        median_time(comm, reps, [&] { MPI_Allreduce(a.data(), b.data(), whole, MPI_FLOAT, MPI_SUM, comm); });
+    const double scatter =
+        median_time(comm, reps, [&] { MPI_Reduce_scatter_block(a.data(), b.data(), part, MPI_FLOAT, MPI_SUM, comm); });
+    const double gather =
+        median_time(comm, reps, [&] { MPI_Allgather(a.data(), part, MPI_FLOAT, b.data(), part, MPI_FLOAT, comm); });
+    if (rank == 0)
+      std::printf("  %12zu %14.1f %14.1f %14.1f\n", a.size() * 4, allreduce * 1e6, scatter * 1e6, gather * 1e6);
+  }
+}
+
 int bench_command(MPI_Comm comm, const std::vector<std::string>& argv) {
   Args args("bench", argv,
             {.values = {"reps", "threads", "kernel", "lambda", "json", "seed"},
-             .repeatable = {"data", "k", "dtype", "partition"}});
+             .repeatable = {"data", "k", "dtype", "partition"},
+             .flags = {"collectives"}});
   if (!args.positional().empty()) throw UsageError("bench: unexpected argument '" + args.positional()[0] + "'");
   int rank = 0, ranks = 0;
   MPI_Comm_rank(comm, &rank);
@@ -333,6 +373,7 @@ int bench_command(MPI_Comm comm, const std::vector<std::string>& argv) {
       }
     }
   }
+  if (args.has("collectives")) sweep_collectives(comm, ranks, reps);
   if (const auto path = args.get("json"))
     mpi::on_every_rank(comm, [&] {
       if (rank != 0) return;
