@@ -32,6 +32,7 @@ constexpr const char* kUsage =
     "             [--reps N] [--threads T] [--kernel NAME] [--lambda L] [--json FILE] [--collectives]\n"
     "  Times the distributed evaluation: per case the median over N evaluations (default 5) of the time\n"
     "  per evaluation (slowest rank), compute (slowest and mean rank), communication (slowest rank),\n"
+    "  the reduction alone (the communication of the rank that computed longest, which waits for no one),\n"
     "  imbalance and bytes sent per rank. Defaults: --data tiny --k 64 --dtype float32 --partition auto.\n"
     "  --collectives: then MPI_Allreduce, MPI_Reduce_scatter_block and MPI_Allgather alone, 8 B to 64 MiB.\n"
     "  --partition auto: rows when n <= m, columns otherwise (mfgrad/mpi.hpp).\n"
@@ -311,8 +312,8 @@ int bench_command(MPI_Comm comm, const std::vector<std::string>& argv) {
         std::printf("\n%s: %d x %d, %lld entries; partition %s, bounds", share.description().c_str(), share.rows(),
                     share.cols(), static_cast<long long>(share.nnz()), mpi::to_string(share.partition()));
         for (const index_t b : share.bounds()) std::printf(" %d", b);
-        std::printf("\n  %-8s %5s %12s %12s %12s %12s %10s %12s %10s\n", "dtype", "k", "eval ms", "compute max",
-                    "compute mean", "comm max", "imbalance", "MB sent/rank", "Mentries/s");
+        std::printf("\n  %-8s %5s %10s %12s %12s %10s %10s %10s %12s %10s\n", "dtype", "k", "eval ms", "compute max",
+                    "compute mean", "comm max", "reduce ms", "imbalance", "MB sent/rank", "Mentries/s");
       }
       for (const std::string& dtype : dtypes) {
         for (const std::string& k_text : ks) {
@@ -329,15 +330,23 @@ int bench_command(MPI_Comm comm, const std::vector<std::string>& argv) {
               const std::vector<T> v = by_rows ? random_factor<T>(n, k, 2) : random_factor_rows<T>(begin, end, k, 2);
               std::vector<G> gu(m * k), gv(n * k);
               mpi::Plan plan(share, k, precision_of<T>(), options);
-              std::vector<double> wall, compute_max, compute_mean, comm_max;
+              std::vector<double> wall, compute_max, compute_mean, comm_max, reduce;
               for (int rep = -1; rep < reps; ++rep) {  // one warm-up evaluation first
                 MPI_Barrier(comm);
                 const auto start = std::chrono::steady_clock::now();
                 plan.evaluate<T>({u.data(), m, k}, {v.data(), n, k}, lambda, {gu.data(), m, k}, {gv.data(), n, k});
                 double t[2] = {std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
                                plan.last().communication_seconds};
+                // The communication of the rank that computed longest waited for no one: the reduction alone.
+                const double pair[2] = {plan.last().compute_seconds, plan.last().communication_seconds};
+                std::vector<double> pairs(2 * static_cast<std::size_t>(ranks));
+                MPI_Allgather(pair, 2, MPI_DOUBLE, pairs.data(), 2, MPI_DOUBLE, comm);
                 MPI_Allreduce(MPI_IN_PLACE, t, 2, MPI_DOUBLE, MPI_MAX, comm);
                 if (rep < 0) continue;
+                std::size_t slowest = 0;
+                for (std::size_t r = 1; r < static_cast<std::size_t>(ranks); ++r)
+                  if (pairs[2 * r] > pairs[2 * slowest]) slowest = r;
+                reduce.push_back(pairs[2 * slowest + 1]);
                 wall.push_back(t[0]);
                 compute_max.push_back(plan.last().max_compute_seconds);
                 compute_mean.push_back(plan.last().mean_compute_seconds);
@@ -347,9 +356,10 @@ int bench_command(MPI_Comm comm, const std::vector<std::string>& argv) {
               std::uint64_t bytes = plan.bytes_sent();
               MPI_Allreduce(MPI_IN_PLACE, &bytes, 1, MPI_UINT64_T, MPI_MAX, comm);
               if (rank == 0) {
-                std::printf("  %-8s %5zu %12.3f %12.3f %12.3f %12.3f %10.3f %12.3f %10.1f\n", dtype.c_str(), k,
-                            eval * 1e3, cmax * 1e3, cmean * 1e3, median(comm_max) * 1e3, cmax / cmean,
-                            static_cast<double>(bytes) / 1e6, static_cast<double>(share.nnz()) / eval / 1e6);
+                std::printf("  %-8s %5zu %10.3f %12.3f %12.3f %10.3f %10.3f %10.3f %12.3f %10.1f\n", dtype.c_str(), k,
+                            eval * 1e3, cmax * 1e3, cmean * 1e3, median(comm_max) * 1e3, median(reduce) * 1e3,
+                            cmax / cmean, static_cast<double>(bytes) / 1e6,
+                            static_cast<double>(share.nnz()) / eval / 1e6);
                 json::Value row;
                 row["data"] = share.description();
                 row["partition"] = mpi::to_string(share.partition());
@@ -362,6 +372,7 @@ int bench_command(MPI_Comm comm, const std::vector<std::string>& argv) {
                 row["compute_max_seconds"] = cmax;
                 row["compute_mean_seconds"] = cmean;
                 row["communication_max_seconds"] = median(comm_max);
+                row["reduction_seconds"] = median(reduce);
                 row["imbalance"] = cmax / cmean;
                 row["bytes_sent_per_rank"] = bytes;
                 results.push_back(std::move(row));
