@@ -178,20 +178,24 @@ double Plan::evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matri
     recvcounts[r] = detail::count_of(slice_count, "the reduced gradient");
     rdispls[r] = detail::count_of(static_cast<std::size_t>(r) * slice_count, "the reduced gradient");
   }
+  // On one rank the partial sums are the sums, in place: nothing to send.
   std::vector<G>& recv = s.template recv<G>();
-  recv.resize(slice_count * static_cast<std::size_t>(ranks));
   const MPI_Datatype type = detail::datatype<G>();
-  detail::check_mpi(MPI_Alltoallv(grad_replicated.data, sendcounts.data(), sdispls.data(), type, recv.data(),
-                                  recvcounts.data(), rdispls.data(), type, comm),
-                    "MPI_Alltoallv");
+  if (ranks > 1) {
+    recv.resize(slice_count * static_cast<std::size_t>(ranks));
+    detail::check_mpi(MPI_Alltoallv(grad_replicated.data, sendcounts.data(), sdispls.data(), type, recv.data(),
+                                    recvcounts.data(), rdispls.data(), type, comm),
+                      "MPI_Alltoallv");
+  }
   {
     G* out = grad_replicated.data + static_cast<std::size_t>(s.slice[rank]) * k;
+    const G* parts = ranks > 1 ? recv.data() : out;
     const T* x = replicated.data + static_cast<std::size_t>(s.slice[rank]) * k;
     const G l = static_cast<G>(lambda);
 #pragma omp parallel for schedule(static)
     for (std::size_t t = 0; t < slice_count; ++t) {
-      G sum = recv[t];
-      for (int r = 1; r < ranks; ++r) sum += recv[static_cast<std::size_t>(r) * slice_count + t];
+      G sum = parts[t];
+      for (int r = 1; r < ranks; ++r) sum += parts[static_cast<std::size_t>(r) * slice_count + t];
       out[t] = sum + l * static_cast<G>(x[t]);
     }
   }
@@ -199,9 +203,10 @@ double Plan::evaluate(Matrix<const T> u, Matrix<const T> v, double lambda, Matri
     recvcounts[r] = sendcounts[r];
     rdispls[r] = sdispls[r];
   }
-  detail::check_mpi(
-      MPI_Allgatherv(MPI_IN_PLACE, 0, type, grad_replicated.data, recvcounts.data(), rdispls.data(), type, comm),
-      "MPI_Allgatherv");
+  if (ranks > 1)
+    detail::check_mpi(
+        MPI_Allgatherv(MPI_IN_PLACE, 0, type, grad_replicated.data, recvcounts.data(), rdispls.data(), type, comm),
+        "MPI_Allgatherv");
 
   double data_loss = 0, norms = 0, max_compute = 0, sum_compute = 0;
   for (const Terms& t : terms) {
