@@ -14,9 +14,12 @@
 #include "mfgrad/generate.hpp"
 #include "mfgrad/io.hpp"
 #include "mfgrad/mpi.hpp"
+#include "support.hpp"  // random_entries
 
 namespace mfgrad {
 namespace {
+
+using test::random_entries;
 
 MPI_Comm world() { return MPI_COMM_WORLD; }
 int rank() {
@@ -28,26 +31,6 @@ int ranks() {
   int p = 0;
   MPI_Comm_size(world(), &p);
   return p;
-}
-
-// Each (i, j) observed with probability `density`, values in [1, 5], in a shuffled order.
-Entries random_entries(index_t m, index_t n, double density, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> unit(0.0, 1.0), rating(1.0, 5.0);
-  Entries e;
-  e.rows = m;
-  e.cols = n;
-  for (index_t i = 0; i < m; ++i)
-    for (index_t j = 0; j < n; ++j)
-      if (unit(rng) < density) e.push(i, j, rating(rng));
-  std::vector<std::size_t> order(e.value.size());
-  for (std::size_t t = 0; t < order.size(); ++t) order[t] = t;
-  std::shuffle(order.begin(), order.end(), rng);
-  Entries shuffled;
-  shuffled.rows = m;
-  shuffled.cols = n;
-  for (const std::size_t t : order) shuffled.push(e.row[t], e.col[t], e.value[t]);
-  return shuffled;
 }
 
 // Entry t goes to rank t mod P: every rank holds a scattered part of Ω.

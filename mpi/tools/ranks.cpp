@@ -124,16 +124,8 @@ json::Value eval_on_ranks(const mpi::Share& share, std::vector<T> u, std::vector
                   std::string(to_string(precision_of<G>())) + " overflowed)");
     std::filesystem::create_directories(out);
     const std::string gu_path = (out / "grad_u.npy").string(), gv_path = (out / "grad_v.npy").string();
-    NpyOutput a{.path = gu_path, .rows = static_cast<std::size_t>(share.rows()), .cols = k};
-    NpyOutput b{.path = gv_path, .rows = static_cast<std::size_t>(share.cols()), .cols = k};
-    if constexpr (std::is_same_v<G, float>) {
-      a.f32 = grad_u.data();
-      b.f32 = grad_v.data();
-    } else {
-      a.f64 = grad_u.data();
-      b.f64 = grad_v.data();
-    }
-    write_npy({a, b});  // both or neither
+    write_gradients(gu_path, grad_u.data(), static_cast<std::size_t>(share.rows()), gv_path, grad_v.data(),
+                    static_cast<std::size_t>(share.cols()), k);  // both or neither
     json::Array kernels;
     for (const std::string& c : choices) kernels.emplace_back(c);
     line["kernels"] = json::Value(std::move(kernels));
@@ -166,12 +158,7 @@ int eval_command(MPI_Comm comm, const std::vector<std::string>& argv) {
             {.values = {"ratings", "format", "data", "u", "v", "k", "seed", "dtype", "lambda", "kernel", "threads",
                         "duplicates", "out", "plan", "partition"},
              .flags = {"check-factors"}});
-  if (!args.positional().empty()) throw UsageError("eval: unexpected argument '" + args.positional()[0] + "'");
-  if (args.has("ratings") == args.has("data"))
-    throw UsageError("eval: give exactly one of --ratings FILE and --data PRESET");
-  const bool from_files = args.has("u") || args.has("v");
-  if (from_files && !(args.has("u") && args.has("v"))) throw UsageError("eval: --u and --v go together");
-  if (from_files == args.has("k")) throw UsageError("eval: give either --u U.npy --v V.npy or --k K");
+  const bool from_files = eval_factors_from_files(args);
   if (from_files && args.has("dtype")) throw UsageError("eval: under mpirun, --dtype applies to random factors (--k)");
   if (args.has("plan") && args.has("kernel"))
     throw UsageError("eval: --plan chooses the implementation; drop --kernel");
