@@ -13,6 +13,7 @@
 #include "mfgrad/check.hpp"
 #include "mfgrad/generate.hpp"
 #include "mfgrad/io.hpp"
+#include "mfgrad/mpi.h"
 #include "mfgrad/mpi.hpp"
 #include "support.hpp"  // random_entries
 
@@ -348,6 +349,37 @@ TEST(Errors, WrongShapeOnOneRankFailsEveryRank) {
   EXPECT_NE(got.find("rank " + std::to_string(ranks() - 1) + " of " + std::to_string(ranks()) + ": U is "),
             std::string::npos)
       << got;
+}
+
+extern "C" mfgrad_status c_rows_evaluate(MPI_Comm comm, int32_t rows, int32_t cols, int64_t count, const int32_t* row,
+                                         const int32_t* col, const double* value, int64_t k, const double* u,
+                                         const double* v, double lambda, double* grad_u, double* grad_v, double* loss);
+
+// The C interface (called from C) gives the C++ interface's bits, and its errors reach every rank.
+TEST(CInterface, SameBitsAsCppAndErrorsOnEveryRank) {
+  const Entries all = random_entries(33, 27, 0.3, 17);
+  const Entries piece = piece_of(all);
+  const std::size_t k = 5;
+  const std::vector<double> u = uniform<double>(33 * k, 3, 0.5), v = uniform<double>(27 * k, 4, 0.5);
+  std::vector<double> gu(u.size(), 0.0), gv(v.size());
+  double loss = 0;
+  const mfgrad_status status =
+      c_rows_evaluate(world(), 33, 27, static_cast<std::int64_t>(piece.size()), piece.row.data(), piece.col.data(),
+                      piece.value.data(), k, u.data(), v.data(), 0.1, gu.data(), gv.data(), &loss);
+  EXPECT_EQ(status, MFGRAD_OK) << mfgrad_mpi_last_error();
+  const mpi::Share share = mpi::Share::from_entries(world(), piece, mpi::Partition::rows);
+  const Outcome<double> want = distributed(share, u, v, k, 0.1);
+  const auto b = static_cast<std::size_t>(share.begin()) * k, e = static_cast<std::size_t>(share.end()) * k;
+  EXPECT_EQ(std::memcmp(&loss, &want.loss, sizeof loss), 0);
+  EXPECT_TRUE(std::equal(gu.begin() + b, gu.begin() + e, want.gu.begin() + b));
+  EXPECT_EQ(gv, want.gv);
+
+  mfgrad_mpi_share* none = nullptr;
+  const char* what = rank() == ranks() - 1 ? nullptr : "tiny";
+  EXPECT_EQ(mfgrad_mpi_share_load(world(), what, MFGRAD_MPI_AUTO, &none), MFGRAD_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(none, nullptr);
+  EXPECT_EQ(std::string(mfgrad_mpi_last_error()), "rank " + std::to_string(ranks() - 1) + " of " +
+                                                      std::to_string(ranks()) + ": share_load: what or out is NULL");
 }
 
 TEST(Partition, BalancedOnEntries) {
