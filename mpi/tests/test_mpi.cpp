@@ -78,7 +78,7 @@ std::vector<G> gathered(const mpi::Share& share, const std::vector<G>& mine, std
 template <class T>
 struct Outcome {
   double loss = 0;
-  std::vector<T> gu, gv;  // whole ∂U and ∂V
+  std::vector<compute_t<T>> gu, gv;  // whole ∂U and ∂V (float32 for 16-bit factors)
 };
 
 // The distributed evaluation of (U, V) on `share`, each rank passing its part; whole gradients back.
@@ -90,7 +90,8 @@ Outcome<T> distributed(const mpi::Share& share, const std::vector<T>& u, const s
   const std::size_t m = by_rows ? end - begin : static_cast<std::size_t>(share.rows());
   const std::size_t n = by_rows ? static_cast<std::size_t>(share.cols()) : end - begin;
   const std::vector<T> um = by_rows ? rows_of(u, begin, end, k) : u, vm = by_rows ? v : rows_of(v, begin, end, k);
-  std::vector<T> gu(m * k, std::numeric_limits<T>::quiet_NaN()), gv(n * k, std::numeric_limits<T>::quiet_NaN());
+  using G = compute_t<T>;
+  std::vector<G> gu(m * k, std::numeric_limits<G>::quiet_NaN()), gv(n * k, std::numeric_limits<G>::quiet_NaN());
   mpi::Plan plan(share, k, precision_of<T>(), options);
   Outcome<T> o;
   o.loss = plan.evaluate<T>({um.data(), m, k}, {vm.data(), n, k}, lambda, {gu.data(), m, k}, {gv.data(), n, k});
@@ -210,6 +211,32 @@ TYPED_TEST(Distributed, GeneratedShares) {
     EXPECT_EQ(share.nnz(), whole.nnz());
     expect_matches_oracle<TypeParam>(whole, share, 6, 0.05, 4);
   }
+}
+
+// 16-bit storage (float32 products, sums and gradients) through the same reduction, against the oracle
+// on the same stored values.
+TEST(Distributed16, BFloat16AndFloat16MatchTheOracle) {
+  const Entries all = random_entries(29, 23, 0.4, 31);
+  const Observed whole = Observed::build(all);
+  const std::size_t k = 6;
+  const auto run = [&]<class S>(S) {
+    const test::Factors<S> f = test::random_factors<S>(29, 23, k, 2);
+    std::vector<float> gu(29 * k), gv(23 * k);
+    Workspace ws(1);
+    const double loss = evaluate<S>(kernel("naive"), whole, {f.u.data(), 29, k}, {f.v.data(), 23, k}, 0.1,
+                                    {gu.data(), 29, k}, {gv.data(), 23, k}, ws);
+    const ErrorBounds bounds = error_bounds<S>(whole, f.u.data(), f.v.data(), k, 0.1);
+    for (const mpi::Partition side : {mpi::Partition::rows, mpi::Partition::columns}) {
+      const mpi::Share share = mpi::Share::from_entries(world(), piece_of(all), side);
+      const Outcome<S> got = distributed(share, f.u, f.v, k, 0.1);
+      const CheckReport report =
+          check<float>(whole, k, bounds, {loss, gu.data(), gv.data()}, {got.loss, got.gu.data(), got.gv.data()});
+      EXPECT_TRUE(report.passed) << to_string(precision_of<S>()) << " " << mpi::to_string(side) << ": "
+                                 << report.message;
+    }
+  };
+  run(bfloat16{});
+  run(float16{});
 }
 
 // A folder every rank sees (rank 0's process id), removed at the end.
