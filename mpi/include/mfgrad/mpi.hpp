@@ -39,15 +39,6 @@
 // rank has succeeded.
 #pragma once
 
-// MPI's C interface only: Open MPI's and MPICH's deprecated C++ bindings would need one more library.
-#ifndef OMPI_SKIP_MPICXX
-#define OMPI_SKIP_MPICXX 1
-#endif
-#ifndef MPICH_SKIP_MPICXX
-#define MPICH_SKIP_MPICXX 1
-#endif
-#include <mpi.h>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,6 +48,7 @@
 #include <vector>
 
 #include "mfgrad/dataset.hpp"
+#include "mfgrad/mpi.h"  // <mpi.h>, its C interface only; and the C interface of this library
 #include "mfgrad/plan.hpp"
 
 namespace mfgrad::mpi {
