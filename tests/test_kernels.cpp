@@ -259,12 +259,12 @@ TEST(SimdLevels, EachAllowedLevelMatchesTheOracleInOneProcess) {
       const ScopedSimdLevel level(isa);
       names.insert(simd_arch_name());
       for (const Kernel& impl : registry()) {
-        if (!impl.simd) continue;
+        if (!code(impl).simd) continue;
         const Result<float> got = run(impl, obs, f, lambda, 2);
         EXPECT_LE(std::fabs(got.loss - want.loss), b.loss) << impl.name << " at " << to_string(isa);
         expect_within("grad_U", got.gu, want.gu, b.grad_u, k);
         expect_within("grad_V", got.gv, want.gv, b.grad_v, k);
-        if (impl.native_half) {
+        if (code(impl).native_half) {
           half_matches(bfloat16{}, impl, isa);
           half_matches(float16{}, impl, isa);
         }
