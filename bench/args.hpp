@@ -10,12 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "mfgrad/types.hpp"
+
 namespace mfgrad::bench {
 
-// A command line that does not make sense (unknown option, missing value). Exit status 2.
+// A command line that does not make sense (unknown option, missing value). Exit status 2. Its message
+// is one printable line, as mfgrad::Error's is: a value echoed from the command line cannot drive the
+// terminal or break the line. Not an Error, so that catching Error never turns a usage error into a
+// failure of the work.
 class UsageError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit UsageError(const std::string& message) : std::runtime_error(Error(message).what()) {}
 };
 
 // Options of one command: "--name value", "--name=value", or a bare "--flag"; the rest positional.

@@ -51,7 +51,7 @@ Config apply(const Args& args, Config c) {
     c.dtypes.clear();
     for (const std::string& d : args.list("dtype")) {
       const std::optional<Precision> precision = detail::parse_precision(d);
-      if (!precision) throw UsageError("bench: --dtype expects float32 and/or float64, got '" + d + "'");
+      if (!precision) throw UsageError("bench: --dtype expects float32, float64, bfloat16 or float16, got " + quote(d));
       c.dtypes.push_back(*precision);
     }
   }
@@ -81,24 +81,30 @@ Config apply(const Args& args, Config c) {
 
 }  // namespace
 
-int bench_command(const std::vector<std::string>& argv) {
-  Args args("bench", argv, bench_spec);
-  if (!args.positional().empty()) throw UsageError("bench: unexpected argument '" + args.positional()[0] + "'");
+BenchOptions read_bench_options(const std::vector<std::string>& argv) {
+  const Args args("bench", argv, bench_spec);
+  if (!args.positional().empty()) throw UsageError("bench: unexpected argument " + quote(args.positional()[0]));
 
   // --instructions: instead of timing, callgrind's counts of one single-threaded evaluation of each
   // registered implementation (repeatable on a noisy machine). Decided here, once.
-  const bool counting = args.has("instructions");
-  Config config = default_config();
-  if (counting) {  // deterministic counts, single-threaded, mfgrad implementations only
-    config.threads = {1};
-    config.peers = {};
+  BenchOptions o{default_config(), args.has("instructions"), args.get("json"), args.get("plot")};
+  if (o.counting) {  // deterministic counts, single-threaded, mfgrad implementations only
+    o.config.threads = {1};
+    o.config.peers = {};
   }
-  config = apply(args, config);
-  if (counting) {  // callgrind counts the registered implementations only
-    std::erase_if(config.impls, [](const std::string& i) { return i == plan_name || i == plan_estimate_name; });
-    config.peers.clear();
-    config.probes = false;  // the gather bound and the refresh are timed, not counted
+  o.config = apply(args, o.config);
+  if (o.counting) {  // callgrind counts the registered implementations only
+    std::erase_if(o.config.impls, [](const std::string& i) { return i == plan_name || i == plan_estimate_name; });
+    o.config.peers.clear();
+    o.config.probes = false;  // the gather bound and the refresh are timed, not counted
   }
+  return o;
+}
+
+int bench_command(const std::vector<std::string>& argv) {
+  const BenchOptions options = read_bench_options(argv);
+  const bool counting = options.counting;
+  const Config& config = options.config;
   const json::Value context = machine_context();
 
   Suite suite(config);
@@ -138,11 +144,11 @@ int bench_command(const std::vector<std::string>& argv) {
   std::string command = "mfgrad bench";
   for (const std::string& a : argv) command += " " + a;
   doc["context"]["command"] = command;
-  if (auto path = args.get("json")) {
+  if (const auto& path = options.json) {
     detail::write_file_atomically(*path, doc.dump(1) + "\n");
     std::fprintf(stderr, "mfgrad bench: wrote %s\n", path->c_str());
   }
-  if (auto dir = args.get("plot"))
+  if (const auto& dir = options.plot)
     for (const std::string& png : plot(rows, ceilings, *dir))
       std::fprintf(stderr, "mfgrad bench: wrote %s\n", png.c_str());
   bool failed = false;

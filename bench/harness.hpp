@@ -79,9 +79,10 @@ class Suite {
   void register_cases();
   std::size_t case_count() const;
 
-  // One Google Benchmark filter per block of cases timed side by side (same data set, precision and
-  // k), in registration order. Running block by block with random interleaving of repetitions spreads
-  // the machine's drift over every row of a block alike, and keeps only one block's memory alive.
+  // One Google Benchmark filter per block of cases timed side by side (same data set, precision, k and
+  // thread count), in registration order. Running block by block with random interleaving of
+  // repetitions spreads the machine's drift over every row of a block alike, and keeps only one
+  // block's memory alive.
   std::vector<std::string> blocks() const;
 
   // A reporter that feeds this suite's records (and prints progress on stderr when asked) and

@@ -35,12 +35,12 @@ class FileBytes {
 
   explicit FileBytes(const std::string& path, const HeadCheck& check_head = {}, std::size_t head_bytes = 4096) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error("cannot open " + path + ": " + errno_text(errno));
+    if (fd < 0) throw FileError("cannot open " + path + ": " + errno_text(errno), path, errno);
     struct stat st {};
     if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
       const int error = S_ISDIR(st.st_mode) ? EISDIR : errno;
       ::close(fd);
-      throw Error("cannot open " + path + ": " + errno_text(error));
+      throw FileError("cannot open " + path + ": " + errno_text(error), path, error);
     }
     if (S_ISREG(st.st_mode) && st.st_size > 0) {
       void* map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
@@ -78,7 +78,7 @@ class FileBytes {
         if (got == 0) break;
         if (got < 0) {
           if (errno == EINTR) continue;
-          throw Error("cannot read " + path + ": " + errno_text(errno));
+          throw FileError("cannot read " + path + ": " + errno_text(errno), path, errno);
         }
         copy_.append(chunk, static_cast<std::size_t>(got));
         if (!checked && copy_.size() >= head_bytes) {

@@ -97,7 +97,9 @@ class AtomicFile {
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
   }
-  [[noreturn]] void fail(int error) const { throw Error("cannot write " + path_ + ": " + std::strerror(error)); }
+  [[noreturn]] void fail(int error) const {
+    throw FileError("cannot write " + path_ + ": " + std::strerror(error), path_, error);
+  }
 
   std::string path_;
   std::string target_;  // where the temporary is renamed to: PATH, or the file a link at PATH names

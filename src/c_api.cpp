@@ -67,6 +67,9 @@ mfgrad_status guarded(Body&& body) noexcept {
   } catch (const mfgrad::OutOfMemory& e) {
     remember("", e.what());
     return MFGRAD_ERROR_OUT_OF_MEMORY;
+  } catch (const mfgrad::FileError& e) {
+    remember("", e.what());
+    return MFGRAD_ERROR_FILE;
   } catch (const mfgrad::Error& e) {
     remember("", e.what());
     return MFGRAD_ERROR_INVALID_ARGUMENT;
@@ -231,6 +234,41 @@ mfgrad_status convert(const char* function, const In* in, std::int64_t count, Ou
 
 }  // namespace
 
+namespace {
+
+// Both offset widths: the offsets are checked here, in order, before col_idx and value are read, so
+// that a row_ptr claiming more entries than any array could hold is refused, not allocated for.
+template <class Offset>
+mfgrad_status observed_from_csr(const char* fn, int32_t rows, int32_t cols, const Offset* row_ptr,
+                                const int32_t* col_idx, const double* value, mfgrad_duplicates duplicates,
+                                mfgrad_observed** out) {
+  return guarded([&] {
+    require(fn, out, "out");
+    require_shape(fn, rows, cols);
+    require(fn, row_ptr, "row_ptr");
+    if (row_ptr[0] != 0) refuse(fn, "row_ptr[0] is " + std::to_string(row_ptr[0]) + " but must be 0");
+    for (std::int32_t i = 0; i < rows; ++i)
+      if (row_ptr[i + 1] < row_ptr[i])
+        refuse(fn, "row_ptr decreases at row " + std::to_string(i) + ": row_ptr[" + std::to_string(i) +
+                       "] = " + std::to_string(row_ptr[i]) + " > row_ptr[" + std::to_string(i + 1) +
+                       "] = " + std::to_string(row_ptr[i + 1]));
+    const std::int64_t nnz = row_ptr[rows];
+    constexpr std::int64_t most = PTRDIFF_MAX / static_cast<std::int64_t>(sizeof(double));
+    if (nnz > most)
+      refuse(fn, "row_ptr[" + std::to_string(rows) + "] = " + std::to_string(nnz) +
+                     " entries: more than an array of doubles can hold in this address space");
+    require_array(fn, col_idx, "col_idx", nnz);
+    require_array(fn, value, "value", nnz);
+    const auto n = static_cast<std::size_t>(nnz);
+    const mfgrad::DuplicatePolicy policy = duplicate_policy(fn, duplicates);
+    auto observed = std::make_shared<const mfgrad::Observed>(mfgrad::Observed::from_csr<Offset>(
+        rows, cols, {row_ptr, static_cast<std::size_t>(rows) + 1}, {col_idx, n}, {value, n}, policy));
+    *out = new mfgrad_observed{std::move(observed)};
+  });
+}
+
+}  // namespace
+
 extern "C" {
 
 const char* mfgrad_version(void) { return MFGRAD_VERSION_STRING; }
@@ -282,26 +320,12 @@ mfgrad_status mfgrad_observed_from_coo(int32_t rows, int32_t cols, int64_t nnz, 
 
 mfgrad_status mfgrad_observed_from_csr(int32_t rows, int32_t cols, const int64_t* row_ptr, const int32_t* col_idx,
                                        const double* value, mfgrad_duplicates duplicates, mfgrad_observed** out) {
-  static constexpr const char* fn = "mfgrad_observed_from_csr";
-  return guarded([&] {
-    require(fn, out, "out");
-    require_shape(fn, rows, cols);
-    require(fn, row_ptr, "row_ptr");
-    if (row_ptr[0] != 0) refuse(fn, "row_ptr[0] is " + std::to_string(row_ptr[0]) + " but must be 0");
-    for (std::int32_t i = 0; i < rows; ++i)
-      if (row_ptr[i + 1] < row_ptr[i])
-        refuse(fn, "row_ptr decreases at row " + std::to_string(i) + ": row_ptr[" + std::to_string(i) +
-                       "] = " + std::to_string(row_ptr[i]) + " > row_ptr[" + std::to_string(i + 1) +
-                       "] = " + std::to_string(row_ptr[i + 1]));
-    const std::int64_t nnz = row_ptr[rows];
-    require_array(fn, col_idx, "col_idx", nnz);
-    require_array(fn, value, "value", nnz);
-    build(rows, cols, duplicate_policy(fn, duplicates), out, [&](mfgrad::Entries& e) {
-      e.reserve(static_cast<std::size_t>(nnz));
-      for (std::int32_t i = 0; i < rows; ++i)
-        for (std::int64_t t = row_ptr[i]; t < row_ptr[i + 1]; ++t) e.push(i, col_idx[t], value[t]);
-    });
-  });
+  return observed_from_csr("mfgrad_observed_from_csr", rows, cols, row_ptr, col_idx, value, duplicates, out);
+}
+
+mfgrad_status mfgrad_observed_from_csr32(int32_t rows, int32_t cols, const int32_t* row_ptr, const int32_t* col_idx,
+                                         const double* value, mfgrad_duplicates duplicates, mfgrad_observed** out) {
+  return observed_from_csr("mfgrad_observed_from_csr32", rows, cols, row_ptr, col_idx, value, duplicates, out);
 }
 
 mfgrad_status mfgrad_observed_shape(const mfgrad_observed* observed, int32_t* rows, int32_t* cols, int64_t* nnz) {

@@ -125,12 +125,13 @@ class AliasTable {
   std::vector<index_t> alias_;
 };
 
-std::vector<double> planted_factors(index_t count, int rank, std::uint64_t seed, Stream stream) {
+// Rows first .. first+count-1 of the planted factor: each keyed by its id alone.
+std::vector<double> planted_factors(index_t first, index_t count, int rank, std::uint64_t seed, Stream stream) {
   std::vector<double> f(static_cast<std::size_t>(count) * rank);
   const double sd = std::pow(static_cast<double>(rank), -0.25);
 #pragma omp parallel for schedule(static)
   for (index_t x = 0; x < count; ++x) {
-    Rng rng(seed, stream, static_cast<std::uint64_t>(x));
+    Rng rng(seed, stream, static_cast<std::uint64_t>(first) + static_cast<std::uint64_t>(x));
     for (int l = 0; l < rank; ++l) f[static_cast<std::size_t>(x) * rank + l] = sd * rng.normal();
   }
   return f;
@@ -189,15 +190,24 @@ void check(const DataSpec& s) {
     throw Error(who + "mean and noise must be finite, noise >= 0");
 }
 
-Entries generate_entries(const DataSpec& s) {
+std::vector<offset_t> row_degrees(const DataSpec& s) {
   check(s);
-  const index_t m = s.rows, n = s.cols;
-  const std::vector<offset_t> deg =
-      degrees(power_law_weights(m, s.row_skew, s.seed, row_perm), s.nnz, s.min_row_degree, n);
+  return degrees(power_law_weights(s.rows, s.row_skew, s.seed, row_perm), s.nnz, s.min_row_degree, s.cols);
+}
+
+Entries generate_entries(const DataSpec& s) { return generate_rows(s, 0, s.rows); }
+
+Entries generate_rows(const DataSpec& s, index_t row_begin, index_t row_end) {
+  const std::vector<offset_t> deg_all = row_degrees(s);
+  if (row_begin < 0 || row_end < row_begin || row_end > s.rows)
+    throw Error("data spec '" + s.name + "': rows " + std::to_string(row_begin) + ".." + std::to_string(row_end) +
+                " are not a range of its " + std::to_string(s.rows) + " rows");
+  const index_t m = row_end - row_begin, n = s.cols;
+  const std::span<const offset_t> deg(deg_all.data() + row_begin, static_cast<std::size_t>(m));
   const std::vector<double> col_w = power_law_weights(n, s.col_skew, s.seed, col_perm);
   const AliasTable table(col_w);
-  const std::vector<double> a = planted_factors(m, s.rank, s.seed, row_factor);
-  const std::vector<double> b = planted_factors(n, s.rank, s.seed, col_factor);
+  const std::vector<double> a = planted_factors(row_begin, m, s.rank, s.seed, row_factor);
+  const std::vector<double> b = planted_factors(0, n, s.rank, s.seed, col_factor);
 
   std::vector<offset_t> start(static_cast<std::size_t>(m) + 1, 0);
   for (index_t i = 0; i < m; ++i) start[i + 1] = start[i] + deg[i];
@@ -206,9 +216,9 @@ Entries generate_entries(const DataSpec& s) {
   e.rows = m;
   e.cols = n;
   e.source = "generated '" + s.name + "'";
-  e.row.resize(s.nnz);
-  e.col.resize(s.nnz);
-  e.value.resize(s.nnz);
+  e.row.resize(start[m]);
+  e.col.resize(start[m]);
+  e.value.resize(start[m]);
 
 #pragma omp parallel
   {
@@ -216,7 +226,7 @@ Entries generate_entries(const DataSpec& s) {
     std::vector<std::pair<double, index_t>> keys;
 #pragma omp for schedule(dynamic, 64)
     for (index_t i = 0; i < m; ++i) {
-      Rng rng(s.seed, row_cols, static_cast<std::uint64_t>(i));
+      Rng rng(s.seed, row_cols, static_cast<std::uint64_t>(row_begin) + static_cast<std::uint64_t>(i));
       const offset_t d = deg[i];
       index_t* cols = e.col.data() + start[i];
       if (d * 4 <= n) {
@@ -234,7 +244,7 @@ Entries generate_entries(const DataSpec& s) {
         for (offset_t x = 0; x < d; ++x) cols[x] = keys[x].second;
       }
       std::sort(cols, cols + d);
-      Rng noise(s.seed, entry_noise, static_cast<std::uint64_t>(i));
+      Rng noise(s.seed, entry_noise, static_cast<std::uint64_t>(row_begin) + static_cast<std::uint64_t>(i));
       const double* ai = a.data() + static_cast<std::size_t>(i) * s.rank;
       for (offset_t x = 0; x < d; ++x) {
         const double* bj = b.data() + static_cast<std::size_t>(cols[x]) * s.rank;
@@ -252,11 +262,17 @@ Observed generate(const DataSpec& spec) { return Observed::build(generate_entrie
 
 template <class T>
 std::vector<T> random_factor(std::size_t rows, std::size_t k, std::uint64_t seed) {
+  return random_factor_rows<T>(0, rows, k, seed);
+}
+
+template <class T>
+std::vector<T> random_factor_rows(std::size_t row_begin, std::size_t row_end, std::size_t k, std::uint64_t seed) {
+  const std::size_t rows = row_end > row_begin ? row_end - row_begin : 0, first = row_begin * k;
   std::vector<T> f(rows * k);
   const double half_width = std::sqrt(3.0) * std::pow(static_cast<double>(k), -0.25);
 #pragma omp parallel for schedule(static)
   for (std::size_t x = 0; x < rows * k; ++x) {
-    Rng rng(seed, factor_value, x);  // keyed by position: the same at any thread count
+    Rng rng(seed, factor_value, first + x);  // keyed by position: the same at any thread count
     const double value = (2 * rng.uniform() - 1) * half_width;
     if constexpr (std::is_same_v<T, bfloat16>)
       f[x] = to_bfloat16(static_cast<float>(value));
@@ -272,5 +288,9 @@ template std::vector<float> random_factor<float>(std::size_t, std::size_t, std::
 template std::vector<double> random_factor<double>(std::size_t, std::size_t, std::uint64_t);
 template std::vector<bfloat16> random_factor<bfloat16>(std::size_t, std::size_t, std::uint64_t);
 template std::vector<float16> random_factor<float16>(std::size_t, std::size_t, std::uint64_t);
+template std::vector<float> random_factor_rows<float>(std::size_t, std::size_t, std::size_t, std::uint64_t);
+template std::vector<double> random_factor_rows<double>(std::size_t, std::size_t, std::size_t, std::uint64_t);
+template std::vector<bfloat16> random_factor_rows<bfloat16>(std::size_t, std::size_t, std::size_t, std::uint64_t);
+template std::vector<float16> random_factor_rows<float16>(std::size_t, std::size_t, std::size_t, std::uint64_t);
 
 }  // namespace mfgrad

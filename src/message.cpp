@@ -113,6 +113,9 @@ std::string one_printable_line(std::string message) {
 Error::Error(const std::string& message) : std::runtime_error(one_printable_line(message)) {}
 Error::Error(const char* message) : Error(std::string(message)) {}
 
+FileError::FileError(const std::string& message, std::string path, int error_code)
+    : Error(message), path_(std::move(path)), error_code_(error_code) {}
+
 std::string format_number(double v) {
   char buf[32];
   for (int digits = 6; digits <= 17; ++digits) {

@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <new>
 #include <numeric>
+#include <span>
+#include <type_traits>
 
 #include "format.hpp"
 #include "mfgrad/memory.hpp"
@@ -122,6 +125,55 @@ Observed Observed::build(const Entries& e, DuplicatePolicy policy) {
                       format_bytes(limit.bytes) + ": " + limit.source + ")");
   }
 }
+
+template <class Offset>
+Observed Observed::from_csr(index_t rows, index_t cols, std::span<const Offset> row_ptr,
+                            std::span<const index_t> col_idx, std::span<const double> values, DuplicatePolicy policy) {
+  static_assert(std::is_same_v<Offset, std::int32_t> || std::is_same_v<Offset, std::int64_t>,
+                "CSR offsets are std::int32_t or std::int64_t");
+  if (rows < 0 || cols < 0)
+    throw Error("matrix shape " + std::to_string(rows) + " x " + std::to_string(cols) + " is negative");
+  if (row_ptr.size() != static_cast<std::size_t>(rows) + 1)
+    throw Error("row_ptr has " + std::to_string(row_ptr.size()) +
+                " offsets but must have rows + 1 = " + std::to_string(static_cast<std::int64_t>(rows) + 1));
+  if (row_ptr[0] != 0) throw Error("row_ptr[0] is " + std::to_string(row_ptr[0]) + " but must be 0");
+  for (std::size_t i = 0; i < static_cast<std::size_t>(rows); ++i)
+    if (row_ptr[i + 1] < row_ptr[i])
+      throw Error("row_ptr decreases at row " + std::to_string(i) + ": row_ptr[" + std::to_string(i) +
+                  "] = " + std::to_string(row_ptr[i]) + " > row_ptr[" + std::to_string(i + 1) +
+                  "] = " + std::to_string(row_ptr[i + 1]));
+  const std::int64_t nnz = row_ptr[static_cast<std::size_t>(rows)];
+  if (static_cast<std::uint64_t>(nnz) != col_idx.size() || static_cast<std::uint64_t>(nnz) != values.size())
+    throw Error("row_ptr[" + std::to_string(rows) + "] = " + std::to_string(nnz) + " entries, but col_idx has " +
+                std::to_string(col_idx.size()) + " and values " + std::to_string(values.size()));
+
+  // The entries' copy (ids and values) on top of what build() itself needs, checked before it is made.
+  MemoryNeed need = observed_memory(rows, cols, nnz);
+  const std::size_t copy = static_cast<std::size_t>(nnz) * (2 * sizeof(index_t) + sizeof(double));
+  need.observed = need.observed > SIZE_MAX - copy ? SIZE_MAX : need.observed + copy;
+  const std::string what = "building Ω from CSR (" + std::to_string(rows) + " x " + std::to_string(cols) + ", " +
+                           std::to_string(nnz) + (nnz == 1 ? " entry)" : " entries)");
+  check_memory(need, what);
+  Entries e;
+  e.rows = rows;
+  e.cols = cols;
+  try {
+    e.row.resize(static_cast<std::size_t>(nnz));
+    e.col.assign(col_idx.begin(), col_idx.end());
+    e.value.assign(values.begin(), values.end());
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemory("out of memory " + what + ", which needs about " + need.describe());
+  }
+  for (std::size_t i = 0; i < static_cast<std::size_t>(rows); ++i)
+    std::fill(e.row.begin() + static_cast<std::ptrdiff_t>(row_ptr[i]),
+              e.row.begin() + static_cast<std::ptrdiff_t>(row_ptr[i + 1]), static_cast<index_t>(i));
+  return build(e, policy);
+}
+
+template Observed Observed::from_csr<std::int32_t>(index_t, index_t, std::span<const std::int32_t>,
+                                                   std::span<const index_t>, std::span<const double>, DuplicatePolicy);
+template Observed Observed::from_csr<std::int64_t>(index_t, index_t, std::span<const std::int64_t>,
+                                                   std::span<const index_t>, std::span<const double>, DuplicatePolicy);
 
 namespace {
 

@@ -379,6 +379,8 @@ void Plan::save_wisdom(const std::string& path) {
   }
   try {
     detail::write_file_atomically(path, out.str());
+  } catch (const FileError& e) {
+    throw FileError(std::string("cannot write wisdom file ") + path + " (" + e.what() + ")", e.path(), e.error_code());
   } catch (const Error& e) {
     throw Error(std::string("cannot write wisdom file ") + path + " (" + e.what() + ")");
   }

@@ -280,6 +280,23 @@ TEST_F(CApiPlan, CsrAndCooGiveTheSameResult) {
   EXPECT_EQ(loss_coo, loss_csr);
   EXPECT_EQ(gu_coo, gu);
   EXPECT_EQ(gv_coo, gv);
+
+  // 32-bit offsets give the same Ω, so the same bits.
+  const std::vector<std::int32_t> row_ptr32(row_ptr.begin(), row_ptr.end());
+  ObservedHandle csr32;
+  ASSERT_EQ(mfgrad_observed_from_csr32(m, n, row_ptr32.data(), col_idx.data(), value.data(), MFGRAD_DUPLICATES_ERROR,
+                                       &csr32.p),
+            MFGRAD_OK)
+      << mfgrad_last_error();
+  PlanHandle csr32_plan;
+  ASSERT_EQ(mfgrad_plan_create(csr32.p, k, MFGRAD_FLOAT32, nullptr, &csr32_plan.p), MFGRAD_OK);
+  double loss_csr32 = nan;
+  ASSERT_EQ(
+      mfgrad_plan_evaluate_f32(csr32_plan.p, m, n, k, f.u.data(), f.v.data(), 0.5, gu.data(), gv.data(), &loss_csr32),
+      MFGRAD_OK);
+  EXPECT_EQ(loss_coo, loss_csr32);
+  EXPECT_EQ(gu_coo, gu);
+  EXPECT_EQ(gv_coo, gv);
 }
 
 TEST(CApi, DuplicatePolicies) {
@@ -369,6 +386,27 @@ TEST(CApi, MalformedCsrIsRefused) {
   const std::int32_t outside[] = {0, 5, 0};
   expect_refused(mfgrad_observed_from_csr(2, 2, good, outside, value, MFGRAD_DUPLICATES_ERROR, &out),
                  MFGRAD_ERROR_INVALID_ARGUMENT, "column id 5 is outside the matrix's 2 columns");
+  // A row pointer that claims more entries than any array could hold is the caller's error, refused
+  // before anything is read or allocated (not an internal error from a failed reservation).
+  const std::int64_t huge[] = {0, 2, std::int64_t{1} << 62};
+  expect_refused(mfgrad_observed_from_csr(2, 2, huge, col_idx, value, MFGRAD_DUPLICATES_ERROR, &out),
+                 MFGRAD_ERROR_INVALID_ARGUMENT, "row_ptr[2] = 4611686018427387904 entries: more than");
+  const std::int32_t decreasing32[] = {0, 2, 1, 3};
+  expect_refused(mfgrad_observed_from_csr32(3, 2, decreasing32, col_idx, value, MFGRAD_DUPLICATES_ERROR, &out),
+                 MFGRAD_ERROR_INVALID_ARGUMENT, "mfgrad_observed_from_csr32: row_ptr decreases at row 1");
+  EXPECT_EQ(out, nullptr);
+}
+
+// A large but possible claim is checked against the memory this process may use before anything is
+// copied: out of memory, named as such.
+TEST(CApi, CsrTooLargeForTheMemoryLimitIsOutOfMemory) {
+  const std::int64_t claims[] = {0, std::int64_t{1} << 40};
+  std::vector<std::int32_t> col_idx(1);
+  std::vector<double> value(1);
+  mfgrad_observed* out = nullptr;
+  // The arrays are never read: the memory check refuses 2^40 entries first.
+  expect_refused(mfgrad_observed_from_csr(1, 1, claims, col_idx.data(), value.data(), MFGRAD_DUPLICATES_ERROR, &out),
+                 MFGRAD_ERROR_OUT_OF_MEMORY, "building Ω from CSR (1 x 1, 1099511627776 entries)");
   EXPECT_EQ(out, nullptr);
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -12,9 +13,11 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "mfgrad/dataset.hpp"
 #include "mfgrad/io.hpp"
 #include "mfgrad/message.hpp"
 #include "mfgrad/observed.hpp"
@@ -384,6 +387,36 @@ TEST_F(IoTest, MissingFileSaysCannotOpen) {
     EXPECT_TRUE(contains(msg, "No such file"));
   }
   EXPECT_TRUE(contains(error_of([&] { mfgrad::read_ratings(dir_.string()); }), "cannot open " + dir_.string()));
+}
+
+// A file that cannot be opened or written is a FileError carrying the path and the errno, which the C
+// interface and Python turn into their own file errors; a file whose contents are refused is not.
+TEST_F(IoTest, FileErrorsCarryThePathAndErrno) {
+  const auto file_error = [](auto&& f) -> std::optional<mfgrad::FileError> {
+    try {
+      f();
+    } catch (const mfgrad::FileError& e) {
+      return e;
+    } catch (const mfgrad::Error&) {
+    }
+    return std::nullopt;
+  };
+  const std::string absent = path("absent.csv");
+  const auto missing = file_error([&] { mfgrad::read_ratings(absent); });
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->path(), absent);
+  EXPECT_EQ(missing->error_code(), ENOENT);
+  const auto directory = file_error([&] { mfgrad::read_npy(dir_.string()); });
+  ASSERT_TRUE(directory.has_value());
+  EXPECT_EQ(directory->error_code(), EISDIR);
+  const auto unwritable =
+      file_error([&] { mfgrad::write_matrix_market(path("no/such/dir/m.mtx"), mfgrad::Entries{}); });
+  ASSERT_TRUE(unwritable.has_value());
+  EXPECT_EQ(unwritable->error_code(), ENOENT);
+  const auto missing_preset = file_error([&] { mfgrad::load_dataset(absent); });
+  ASSERT_TRUE(missing_preset.has_value());
+  EXPECT_EQ(missing_preset->error_code(), ENOENT);
+  EXPECT_FALSE(file_error([&] { mfgrad::read_ratings(write("bad.csv", "userId,movieId,rating\n1,2,x\n")); }));
 }
 
 TEST_F(IoTest, DetectsEachFormatFromItsFirstLines) {

@@ -153,15 +153,7 @@ json::Value evaluate_and_write(const Dataset& data, std::vector<T> u, std::vecto
   // Only now that everything is computed does anything reach --out.
   std::filesystem::create_directories(opt.out);
   const std::string gu_path = (opt.out / "grad_u.npy").string(), gv_path = (opt.out / "grad_v.npy").string();
-  NpyOutput gu_out{.path = gu_path, .rows = m, .cols = k}, gv_out{.path = gv_path, .rows = n, .cols = k};
-  if constexpr (std::is_same_v<compute_t<T>, float>) {
-    gu_out.f32 = gu.data();
-    gv_out.f32 = gv.data();
-  } else {
-    gu_out.f64 = gu.data();
-    gv_out.f64 = gv.data();
-  }
-  write_npy({gu_out, gv_out});  // both or neither
+  write_gradients(gu_path, gu.data(), m, gv_path, gv.data(), n, k);  // both or neither
   json::Value line;
   line["kernel"] = plan ? plan->kernel().name : opt.kernel->name;
   if (plan) line["plan"] = plan->reason();
@@ -191,17 +183,22 @@ void check_factor_file(const std::string& path, const NpyArray& a, index_t want_
 
 }  // namespace
 
-int cmd_eval(const std::vector<std::string>& argv) {
-  Args args("eval", argv,
-            {.values = {"ratings", "format", "data", "u", "v", "k", "seed", "dtype", "lambda", "kernel", "threads",
-                        "duplicates", "out", "plan", "seconds", "wisdom"},
-             .flags = {"check-factors"}});
+bool eval_factors_from_files(const Args& args) {
   if (!args.positional().empty()) throw UsageError("eval: unexpected argument '" + args.positional()[0] + "'");
   if (args.has("ratings") == args.has("data"))
     throw UsageError("eval: give exactly one of --ratings FILE and --data PRESET");
   const bool from_files = args.has("u") || args.has("v");
   if (from_files && !(args.has("u") && args.has("v"))) throw UsageError("eval: --u and --v go together");
   if (from_files == args.has("k")) throw UsageError("eval: give either --u U.npy --v V.npy or --k K");
+  return from_files;
+}
+
+int cmd_eval(const std::vector<std::string>& argv) {
+  Args args("eval", argv,
+            {.values = {"ratings", "format", "data", "u", "v", "k", "seed", "dtype", "lambda", "kernel", "threads",
+                        "duplicates", "out", "plan", "seconds", "wisdom"},
+             .flags = {"check-factors"}});
+  const bool from_files = eval_factors_from_files(args);
   if (from_files && args.has("seed")) throw UsageError("eval: --seed applies to random factors (--k), not to --u/--v");
   const std::string dtype = args.get("dtype").value_or("float32");
   const std::optional<Precision> parsed = detail::parse_precision(dtype);

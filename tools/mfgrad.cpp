@@ -13,6 +13,12 @@
 #include "mfgrad/types.hpp"
 #include "mfgrad/version.h"
 
+#ifdef MFGRAD_WITH_MPI
+namespace mfgrad::cli {
+bool ranks_command(const std::vector<std::string>& args, int& status);  // mpi/tools/ranks.cpp
+}
+#endif
+
 namespace {
 
 struct Command {
@@ -155,6 +161,10 @@ int main(int argc, char** argv) {
     print_help();
     return 0;
   }
+#ifdef MFGRAD_WITH_MPI
+  // Started by mpirun: eval and bench span the ranks (mpi/tools/ranks.cpp).
+  if (int status = 0; mfgrad::cli::ranks_command(args, status)) return status;
+#endif
   for (const Command& c : commands) {
     if (args[0] != c.name) continue;
     std::vector<std::string> rest(args.begin() + 1, args.end());

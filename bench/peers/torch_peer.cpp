@@ -12,8 +12,8 @@
 // Why this is PyTorch's best: u_i·v_j on the pattern by gathering rows is what its documentation offers
 // on CPU (1.13's torch.sparse.sampled_addmm materialises the dense m × n product on CPU, 34 GB for
 // netflix-25m); CSR × dense is its fastest sparse product on CPU (COO measured 2× slower for R V),
-// and addmm_out writes λX − R·Y into the output in one call. Chunks of 2^20 entries keep the gathered
-// rows to a few hundred megabytes, as anyone running this on 25 M entries must. Threads: ATen's
+// and addmm_out writes λX − R·Y into the output in one call. Chunks of entries keep the gathered rows
+// within a budget (chunk_entries), as anyone running this on 25 M entries must. Threads: ATen's
 // intra-op pool, set to ws.threads() on every call. Debian's libtorch chooses its own vector
 // instructions at run time (ATen's CPU capability). Not bitwise identical across thread counts.
 #include <torch/torch.h>
@@ -23,13 +23,22 @@
 #include <memory>
 #include <vector>
 
+#include "mfgrad/memory.hpp"
 #include "peer_impls.hpp"
 
 namespace mfgrad::bench {
 
 namespace {
 
-constexpr std::int64_t chunk_entries = std::int64_t{1} << 20;
+// Entries per chunk: the gathered rows of U and V and their product (three chunk × k tensors) kept
+// within 1/16 of the memory this process may use and at most 256 MiB, between 4,096 and 2^20 entries.
+// With room to spare, that is about 350,000 entries at k = 64 in float32 and 44,000 at k = 256 in
+// float64.
+std::int64_t chunk_entries(std::int64_t k, std::size_t element) {
+  static const std::size_t budget = std::min<std::size_t>(std::size_t{256} << 20, memory_limit().bytes / 16);
+  const std::size_t per_entry = 3 * static_cast<std::size_t>(k) * element;
+  return std::clamp<std::int64_t>(static_cast<std::int64_t>(budget / per_entry), 4096, std::int64_t{1} << 20);
+}
 
 template <class T>
 torch::Dtype dtype() {
@@ -76,8 +85,9 @@ double explicit_gradients(const Problem<T>& p, Workspace& ws) {
   torch::Tensor gu = wrap(p.grad_u, m, k), gv = wrap(p.grad_v, n, k);
 
   torch::Tensor r = torch::empty({nnz}, dtype<T>());
-  for (std::int64_t b = 0; b < nnz; b += chunk_entries) {
-    const std::int64_t e = std::min(nnz, b + chunk_entries);
+  const std::int64_t chunk = chunk_entries(k, sizeof(T));
+  for (std::int64_t b = 0; b < nnz; b += chunk) {
+    const std::int64_t e = std::min(nnz, b + chunk);
     const auto dots = (u.index_select(0, s.rows.slice(0, b, e)) * v.index_select(0, s.cols.slice(0, b, e))).sum(1);
     r.slice(0, b, e).copy_(s.values.slice(0, b, e) - dots);
   }
@@ -101,8 +111,9 @@ double autograd(const Problem<T>& p, Workspace& ws) {
   torch::Tensor u = wrap(p.u, m, k).detach().requires_grad_(true);
   torch::Tensor v = wrap(p.v, n, k).detach().requires_grad_(true);
   double loss = 0;
-  for (std::int64_t b = 0; b < nnz; b += chunk_entries) {
-    const std::int64_t e = std::min(nnz, b + chunk_entries);
+  const std::int64_t chunk = chunk_entries(k, sizeof(T));
+  for (std::int64_t b = 0; b < nnz; b += chunk) {
+    const std::int64_t e = std::min(nnz, b + chunk);
     const auto r = s.values.slice(0, b, e) -
                    (u.index_select(0, s.rows.slice(0, b, e)) * v.index_select(0, s.cols.slice(0, b, e))).sum(1);
     (0.5 * r.square().sum()).backward();

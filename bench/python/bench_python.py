@@ -5,7 +5,7 @@ Rows, all on the same data, factors and plan, at each thread count:
 
   C++ call            Plan::evaluate timed inside C++ (Plan.native_seconds): no Python at all
   Python call         mfgrad.Plan.evaluate on NumPy arrays, gradients written in place
-  mfgrad.torch        MaskedMFLoss forward + backward on tensors that require grad
+  mfgrad.torch        MaskedMFLossFunction forward + backward on tensors that require grad
   plain PyTorch       autograd on the plain expression (gathers and sums, mfgrad.torch.plain_loss),
                       forward + backward over slices of --chunk entries (the whole of Ω at once needs
                       about 1.3 KB per entry at k = 64)
@@ -100,7 +100,7 @@ def torch_rows(args, obs, plan, U, V, threads):
 
         def mfgrad_step():
             Ut.grad = Vt.grad = None
-            mt.MaskedMFLoss.apply(Ut, Vt, plan, args.lam).backward()
+            mt.MaskedMFLossFunction.apply(Ut, Vt, plan, args.lam).backward()
 
         rows, cols, values = mt.entries(obs, dtype=dtype)
 

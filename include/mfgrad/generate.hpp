@@ -45,6 +45,13 @@ void check(const DataSpec& spec);
 
 Entries generate_entries(const DataSpec& spec);
 
+// Rows row_begin .. row_end−1 alone, exactly as generate_entries() makes them, with row ids counted from
+// row_begin (entries.rows = row_end − row_begin): a process generates its share of Ω without the rest.
+Entries generate_rows(const DataSpec& spec, index_t row_begin, index_t row_end);
+
+// The entry count of every row (what generate_rows() will make), without generating any entry.
+std::vector<offset_t> row_degrees(const DataSpec& spec);
+
 // generate_entries + Observed::build, without keeping the Entries around.
 Observed generate(const DataSpec& spec);
 
@@ -53,5 +60,9 @@ Observed generate(const DataSpec& spec);
 // float16, the float32 draw rounded to nearest even.
 template <class T>
 std::vector<T> random_factor(std::size_t rows, std::size_t k, std::uint64_t seed);
+
+// Rows row_begin .. row_end−1 of random_factor(rows, k, seed) (for any rows ≥ row_end), alone.
+template <class T>
+std::vector<T> random_factor_rows(std::size_t row_begin, std::size_t row_end, std::size_t k, std::uint64_t seed);
 
 }  // namespace mfgrad

@@ -74,7 +74,8 @@ typedef enum mfgrad_status {
   MFGRAD_ERROR_INVALID_ARGUMENT = 1, /* refused input: a NULL pointer, a size or shape that does not match,
                                         a negative or non-finite lambda, an id out of range, a NaN value,
                                         a duplicate entry, an unknown option value or implementation */
-  MFGRAD_ERROR_FILE = 2,             /* a wisdom file could not be read or written, or is malformed */
+  MFGRAD_ERROR_FILE = 2,             /* a file could not be opened, read or written, or a wisdom file is
+                                        malformed */
   MFGRAD_ERROR_OUT_OF_MEMORY = 3,    /* memory ran out, or would: building Ω or a plan needs more than the
                                          process may use (MFGRAD_MEMORY_LIMIT, the cgroup or rlimit, or the
                                          memory available); the message says what, how much and which limit */
@@ -136,6 +137,10 @@ mfgrad_status mfgrad_observed_from_coo(int32_t rows, int32_t cols, int64_t nnz, 
    and never decreases; nnz is row_ptr[rows]. Refused as for COO, and when row_ptr is malformed. */
 mfgrad_status mfgrad_observed_from_csr(int32_t rows, int32_t cols, const int64_t* row_ptr, const int32_t* col_idx,
                                        const double* value, mfgrad_duplicates duplicates, mfgrad_observed** out);
+
+/* The same with 32-bit row offsets (at most 2^31 - 1 entries), as many sparse libraries store them. */
+mfgrad_status mfgrad_observed_from_csr32(int32_t rows, int32_t cols, const int32_t* row_ptr, const int32_t* col_idx,
+                                         const double* value, mfgrad_duplicates duplicates, mfgrad_observed** out);
 
 /* The shape of M and the number of retained entries (after merging duplicates). */
 mfgrad_status mfgrad_observed_shape(const mfgrad_observed* observed, int32_t* rows, int32_t* cols, int64_t* nnz);

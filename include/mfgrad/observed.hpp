@@ -76,6 +76,17 @@ class Observed {
   // fails.
   static Observed build(const Entries& entries, DuplicatePolicy policy = DuplicatePolicy::error);
 
+  // Ω from compressed sparse rows with 32- or 64-bit offsets (Offset: std::int32_t or std::int64_t):
+  // the entries of row i are positions row_ptr[i] .. row_ptr[i+1]-1 of col_idx and values, columns in
+  // any order within a row; row_ptr holds rows + 1 offsets, starts at 0, never decreases and ends at
+  // col_idx.size() == values.size(). Throws Error naming the first bad offset, or as build() does for
+  // the entries (entry #t is CSR position t); OutOfMemory before copying anything when the entries
+  // cannot fit.
+  template <class Offset>
+  static Observed from_csr(index_t rows, index_t cols, std::span<const Offset> row_ptr,
+                           std::span<const index_t> col_idx, std::span<const double> values,
+                           DuplicatePolicy policy = DuplicatePolicy::error);
+
   Observed();  // 0 x 0, no entries
 
   index_t rows() const noexcept { return d_->rows; }

@@ -117,4 +117,20 @@ class OutOfMemory : public Error {
   using Error::Error;
 };
 
+// Raised when a file cannot be opened, read or written, as opposed to one whose contents are refused
+// (an Error): path() names the file, error_code() is the errno value that says why (ENOENT, EACCES,
+// EISDIR, ENOSPC, ...). An Error, so that a caller catching Error still catches it; the C interface
+// returns MFGRAD_ERROR_FILE for it, Python raises the OSError subclass of that errno
+// (FileNotFoundError, PermissionError, IsADirectoryError, ...) with its filename.
+class FileError : public Error {
+ public:
+  FileError(const std::string& message, std::string path, int error_code);
+  const std::string& path() const noexcept { return path_; }
+  int error_code() const noexcept { return error_code_; }
+
+ private:
+  std::string path_;
+  int error_code_;
+};
+
 }  // namespace mfgrad

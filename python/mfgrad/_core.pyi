@@ -1,6 +1,6 @@
 # Types of mfgrad's compiled core (python/src/module.cpp), for editors and type checkers.
 from os import PathLike
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -63,9 +63,23 @@ class Observed:
         self, dtype: DTypeLike = ...
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], FloatArray]: ...
 
+@overload
 def load_dataset(
-    what: Union[str, PathLike[str]], format: str = "auto", duplicates: str = "error", seed: int = 0
+    what: Union[str, bytes, PathLike[str], PathLike[bytes]],
+    format: str = "auto",
+    duplicates: str = "error",
+    seed: int = 0,
+    return_ids: Literal[False] = False,
 ) -> Observed: ...
+@overload
+def load_dataset(
+    what: Union[str, bytes, PathLike[str], PathLike[bytes]],
+    format: str = "auto",
+    duplicates: str = "error",
+    seed: int = 0,
+    *,
+    return_ids: Literal[True],
+) -> tuple[Observed, npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def presets() -> list[dict[str, Any]]: ...
 def random_factor(rows: int, k: int, seed: int = 1, dtype: DTypeLike = ...) -> FloatArray: ...
 
@@ -108,7 +122,7 @@ class Plan:
     @property
     def reason(self) -> str: ...
     @property
-    def candidates(self) -> list[tuple[str, float]]: ...
+    def candidates(self) -> list[tuple[str, float, bool]]: ...
     @property
     def threads(self) -> int: ...
     @property

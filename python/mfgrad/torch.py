@@ -1,11 +1,15 @@
 """mfgrad's loss and gradients inside PyTorch autograd (CPU tensors: float32, float64, and factors
 stored as bfloat16 or float16).
 
-    objective = mfgrad.torch.MaskedMF(obs, k=32, lam=0.05)      # a Plan inside an nn.Module
-    loss = objective(U, V)                                       # U: m x k, V: n x k, requires_grad
+    criterion = mfgrad.torch.MaskedMFLoss(obs, k=32, lam=0.05)  # a Plan inside an nn.Module
+    loss = criterion(U, V)                                       # U: m x k, V: n x k, requires_grad
     loss.backward()                                              # fills U.grad and V.grad
 
-    loss = mfgrad.torch.MaskedMFLoss.apply(U, V, plan, lam)     # the autograd.Function itself
+    loss = mfgrad.torch.masked_mf_loss(U, V, plan, lam)         # the functional form, with a Plan
+
+The names follow PyTorch's own: the module is named like nn.MSELoss, the function like
+F.mse_loss, and the autograd.Function behind both is MaskedMFLossFunction. The earlier names,
+MaskedMF (the module) and MaskedMFLoss.apply (the function), still work and warn (DeprecationWarning).
 
 One evaluation yields the loss and both gradients, so the forward pass does all the work, writing the
 gradients straight into new tensors, and the backward pass hands them on (scaled when the incoming
@@ -23,12 +27,14 @@ plain_loss is the same objective written in plain PyTorch (gathers, sums, autogr
 tests and the benchmark compare with.
 """
 
+import warnings
+
 import numpy as np
 import torch
 
 from . import Plan, round_to
 
-__all__ = ["MaskedMF", "MaskedMFLoss", "entries", "masked_mf_loss", "plain_loss"]
+__all__ = ["MaskedMFLoss", "MaskedMFLossFunction", "entries", "masked_mf_loss", "plain_loss", "MaskedMF"]
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 # The dtype argument of mfgrad.Plan for each torch dtype of the factors (NumPy has no bfloat16).
@@ -87,10 +93,10 @@ def _evaluate(plan, U, V, lam):
     return loss, grad_u, grad_v
 
 
-class MaskedMFLoss(torch.autograd.Function):
+class MaskedMFLossFunction(torch.autograd.Function):
     """F(U, V) = ½ Σ_Ω (M_ij − u_i·v_j)² + λ/2 (‖U‖² + ‖V‖²) of a Plan, differentiable in U and V.
 
-    MaskedMFLoss.apply(U, V, plan, lam) returns a 0-d tensor of U's dtype, float32 for 16-bit factors
+    MaskedMFLossFunction.apply(U, V, plan, lam) returns a 0-d tensor of U's dtype, float32 for 16-bit factors
     (the loss is summed in double).
     """
 
@@ -121,12 +127,35 @@ class MaskedMFLoss(torch.autograd.Function):
 
 
 def masked_mf_loss(U, V, plan, lam):
-    """MaskedMFLoss.apply(U, V, plan, lam)."""
-    return MaskedMFLoss.apply(U, V, plan, lam)
+    """The loss F(U, V) of a Plan as a 0-d tensor, differentiable in U and V (like F.mse_loss).
+
+    A tensor of U's dtype, float32 for 16-bit factors; MaskedMFLossFunction.apply(U, V, plan, lam).
+    """
+    return MaskedMFLossFunction.apply(U, V, plan, lam)
 
 
-class MaskedMF(torch.nn.Module):
-    """The objective of one Observed as a module: forward(U, V) returns the loss.
+class _DeprecatedApply:
+    """MaskedMFLoss.apply(U, V, plan, lam) on the class, from when MaskedMFLoss was the autograd.Function:
+    still works, warns. On an instance, apply is nn.Module.apply(fn) as on any module."""
+
+    def __get__(self, instance, owner):
+        if instance is not None:  # module.apply(fn), nn.Module's own, on every instance
+            return torch.nn.Module.apply.__get__(instance, owner)
+
+        def apply(U, V, plan, lam):
+            warnings.warn(
+                "mfgrad.torch.MaskedMFLoss.apply is deprecated: MaskedMFLoss is now the nn.Module; use "
+                "mfgrad.torch.masked_mf_loss(U, V, plan, lam) or MaskedMFLossFunction.apply",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return MaskedMFLossFunction.apply(U, V, plan, lam)
+
+        return apply
+
+
+class MaskedMFLoss(torch.nn.Module):
+    """The objective of one Observed as a module (like nn.MSELoss): forward(U, V) returns the loss.
 
     The plan (the implementation for this data, k, dtype and thread count) is made here, once; the
     arguments after `lam` are those of mfgrad.Plan, with a torch dtype: torch.bfloat16 or torch.float16
@@ -140,10 +169,24 @@ class MaskedMF(torch.nn.Module):
         self.lam = float(lam)
 
     def forward(self, U, V):
-        return MaskedMFLoss.apply(U, V, self.plan, self.lam)
+        return MaskedMFLossFunction.apply(U, V, self.plan, self.lam)
 
     def extra_repr(self):
         return f"plan={self.plan!r}, lam={self.lam}"
+
+    apply = _DeprecatedApply()
+
+
+class MaskedMF(MaskedMFLoss):
+    """Deprecated name of MaskedMFLoss (the module); warns when made."""
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn(
+            "mfgrad.torch.MaskedMF is deprecated: use mfgrad.torch.MaskedMFLoss (the same module)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)
 
 
 def entries(observed, dtype=torch.float32):

@@ -556,6 +556,18 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception<Error>(m, "Error", PyExc_ValueError);
   // Registered after Error, so that it is tried first: an OutOfMemory is also an Error.
   py::register_exception<OutOfMemory>(m, "OutOfMemoryError", PyExc_MemoryError);
+  // Registered last, so tried first: a file that cannot be opened, read or written is Python's own
+  // OSError(errno, message, filename), which Python makes the subclass of that errno
+  // (FileNotFoundError, PermissionError, IsADirectoryError, ...).
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const FileError& e) {
+      const py::object error = py::reinterpret_borrow<py::object>(PyExc_OSError)(
+          e.error_code(), e.what(), py::reinterpret_steal<py::object>(PyUnicode_DecodeFSDefault(e.path().c_str())));
+      PyErr_SetObject(PyExc_OSError, error.ptr());
+    }
+  });
 
   py::class_<Kernel>(m, "Kernel", "A registered implementation (read-only).")
       .def_readonly("name", &Kernel::name)
@@ -615,17 +627,35 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "load_dataset",
-      [](const py::object& what, const std::string& format, const std::string& duplicates, std::uint64_t seed) {
+      [](const py::object& what, const std::string& format, const std::string& duplicates, std::uint64_t seed,
+         bool return_ids) -> py::object {
         const std::string name = path_of(what);
         const RatingsFormat f = parse_ratings_format(format);
         const DuplicatePolicy policy = parse_duplicate_policy(duplicates);
-        py::gil_scoped_release release;
-        Dataset d = load_dataset(name, f, policy, seed);
-        return std::make_unique<PyObserved>(PyObserved{std::move(d.observed), std::move(d.description)});
+        std::optional<Dataset> d;
+        {
+          py::gil_scoped_release release;
+          d.emplace(load_dataset(name, f, policy, seed));
+        }
+        const auto ids = [](const std::vector<std::int64_t>& v) {
+          return py::array_t<std::int64_t>(static_cast<py::ssize_t>(v.size()), v.data());
+        };
+        py::object row_ids, col_ids;
+        if (return_ids) {
+          row_ids = ids(d->row_ids);
+          col_ids = ids(d->col_ids);
+        }
+        py::object observed =
+            py::cast(std::make_unique<PyObserved>(PyObserved{std::move(d->observed), std::move(d->description)}));
+        if (!return_ids) return observed;
+        return py::make_tuple(observed, row_ids, col_ids);
       },
-      "what"_a, "format"_a = "auto", "duplicates"_a = "error", "seed"_a = 0,
+      "what"_a, "format"_a = "auto", "duplicates"_a = "error", "seed"_a = 0, "return_ids"_a = false,
       "A generated preset (see presets()) or a ratings file (MovieLens u.data / ratings.dat / ratings.csv, "
-      "triplets, Matrix Market); file ids become dense 0-based indices in ascending order of the original id.");
+      "triplets, Matrix Market); file ids become dense 0-based indices in ascending order of the original id. "
+      "With return_ids=True, returns (observed, row_ids, col_ids): int64 arrays whose element i is the "
+      "original id of row (column) i (a Matrix Market file's 1-based indices; a preset's own indices). A "
+      "file that cannot be opened raises the OSError of its errno (FileNotFoundError when it does not exist).");
   m.def(
       "presets",
       [] {
@@ -691,10 +721,13 @@ PYBIND11_MODULE(_core, m) {
           "candidates",
           [](const PyPlan& p) {
             py::list list;
-            for (const PlanCandidate& c : p.plan->candidates()) list.append(py::make_tuple(c.name, c.seconds));
+            for (const PlanCandidate& c : p.plan->candidates())
+              list.append(py::make_tuple(c.name, c.seconds, c.dropped));
             return list;
           },
-          "(name, median seconds) of each measured candidate, fastest first (measure mode)")
+          "(name, seconds, dropped) of each measured candidate (measure mode): those timed to the end first, "
+          "fastest first, with their median seconds; then those dropped after one cold run over twice the best, "
+          "with that run's seconds")
       .def_property_readonly("threads", [](const PyPlan& p) { return p.plan->threads(); })
       .def_property_readonly("k", [](const PyPlan& p) { return p.plan->k(); })
       .def_property_readonly(

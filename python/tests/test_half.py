@@ -148,7 +148,7 @@ def test_torch_sixteen_bit_tensors_and_float32_masters():
         tU, tV = torch.from_numpy(p.U).to(torch_dtype), torch.from_numpy(p.V).to(torch_dtype)
         assert torch.equal(tU.float(), torch.from_numpy(Uw)) and torch.equal(tV.float(), torch.from_numpy(Vw))
 
-        objective = mt.MaskedMF(p.observed, p.k, LAM, dtype=torch_dtype)
+        objective = mt.MaskedMFLoss(p.observed, p.k, LAM, dtype=torch_dtype)
         assert objective.plan.precision == ("bfloat16" if torch_dtype == torch.bfloat16 else "float16")
         loss_bound, gu_bound, _ = mfgrad.error_bounds(p.observed, U16, V16, LAM)
         # 16-bit tensors, read in place: a float32 loss (its rounding to float32 added to the rule);

@@ -143,8 +143,13 @@ def test_presets_load_with_their_advertised_size():
     assert "tiny" in obs.description
     reseeded = mfgrad.load_dataset("tiny", seed=7)
     assert not np.array_equal(reseeded.coo()[1], obs.coo()[1])
-    with pytest.raises(mfgrad.Error, match="'no-such-preset' is neither a data preset .*tiny.* nor an existing file"):
+    # Neither a preset nor a file: the file is missing, so FileNotFoundError, naming the presets.
+    with pytest.raises(FileNotFoundError, match="'no-such-preset' is neither a data preset .*tiny.* nor an existing file"):
         mfgrad.load_dataset("no-such-preset")
+    # A preset's ids are its indices.
+    obs, row_ids, col_ids = mfgrad.load_dataset("tiny", return_ids=True)
+    np.testing.assert_array_equal(row_ids, np.arange(obs.shape[0]))
+    np.testing.assert_array_equal(col_ids, np.arange(obs.shape[1]))
 
 
 def test_ratings_files_load_with_dense_ids(tmp_path):
@@ -161,6 +166,50 @@ def test_ratings_files_load_with_dense_ids(tmp_path):
     bad.write_text("userId,movieId,rating\n1,2,oops\n")
     with pytest.raises(mfgrad.Error, match=r"bad.csv:2:"):
         mfgrad.load_dataset(str(bad))
+
+
+def test_original_ids_map_rows_and_columns_back(tmp_path):
+    path = tmp_path / "ratings.csv"
+    rng = np.random.default_rng(5)
+    users = rng.choice(10**9, size=40, replace=False)
+    items = rng.choice(10**6, size=25, replace=False)
+    triples = {(int(rng.choice(users)), int(rng.choice(items))): float(rng.integers(1, 11)) / 2 for _ in range(300)}
+    path.write_text("userId,movieId,rating,timestamp\n" + "".join(f"{u},{i},{r},1\n" for (u, i), r in triples.items()))
+    obs, row_ids, col_ids = mfgrad.load_dataset(path, return_ids=True)
+    assert row_ids.dtype == np.int64 and col_ids.dtype == np.int64
+    assert obs.shape == (len(row_ids), len(col_ids))
+    rows, cols, values = obs.coo()
+    # Every entry read back through the ids is the rating the file gave that (user, item).
+    back = {(int(row_ids[r]), int(col_ids[c])): float(v) for r, c, v in zip(rows, cols, values)}
+    assert back == triples
+    assert np.all(np.diff(row_ids) > 0) and np.all(np.diff(col_ids) > 0)
+
+
+def test_matrix_market_ids_are_its_one_based_indices(tmp_path):
+    path = tmp_path / "m.mtx"
+    path.write_text("%%MatrixMarket matrix coordinate real general\n3 4 2\n1 4 1.5\n3 2 2.5\n")
+    obs, row_ids, col_ids = mfgrad.load_dataset(path, return_ids=True)
+    np.testing.assert_array_equal(row_ids, [1, 2, 3])
+    np.testing.assert_array_equal(col_ids, [1, 2, 3, 4])
+
+
+def test_files_that_cannot_be_opened_raise_oserror(tmp_path):
+    missing = tmp_path / "absent.csv"
+    with pytest.raises(FileNotFoundError) as raised:
+        mfgrad.load_dataset(missing)
+    assert raised.value.filename == str(missing)
+    with pytest.raises(IsADirectoryError):
+        mfgrad.load_dataset(tmp_path, format="csv")
+    if os.geteuid() != 0:  # root reads anything
+        locked = tmp_path / "locked.csv"
+        locked.write_text("userId,movieId,rating\n1,2,3\n")
+        locked.chmod(0)
+        with pytest.raises(PermissionError):
+            mfgrad.load_dataset(locked)
+    plan = mfgrad.Plan(mfgrad.load_dataset("tiny"), 4)
+    with pytest.raises(FileNotFoundError):
+        mfgrad.Plan(mfgrad.load_dataset("tiny"), 4, mode="measure", wisdom=tmp_path / "no" / "such" / "dir" / "w.txt")
+    del plan
 
 
 def test_the_movielens_file_when_present():

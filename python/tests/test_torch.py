@@ -37,7 +37,7 @@ def test_gradients_equal_autograd_on_the_plain_expression(dtype, k):
     assert_not_trivial(want)
     plan = mfgrad.Plan(p.observed, k, dtype=dtype)
     U, V = tensors(p)
-    loss = mt.MaskedMFLoss.apply(U, V, plan, LAM)
+    loss = mt.MaskedMFLossFunction.apply(U, V, plan, LAM)
     assert loss.dtype == TORCH[dtype] and loss.dim() == 0
     loss.backward()
     assert U.grad.dtype == V.grad.dtype == TORCH[dtype]
@@ -48,7 +48,7 @@ def test_gradcheck_in_float64():
     p = random_problem(6, 5, 0.6, 3, seed=22)
     plan = mfgrad.Plan(p.observed, 3, dtype=np.float64)
     U, V = tensors(p)
-    assert torch.autograd.gradcheck(lambda U, V: mt.MaskedMFLoss.apply(U, V, plan, LAM), (U, V))
+    assert torch.autograd.gradcheck(lambda U, V: mt.MaskedMFLossFunction.apply(U, V, plan, LAM), (U, V))
 
 
 def test_backward_scales_by_the_incoming_gradient_and_can_run_twice():
@@ -56,10 +56,10 @@ def test_backward_scales_by_the_incoming_gradient_and_can_run_twice():
     plan = mfgrad.Plan(p.observed, 8, dtype=np.float32, kernel="naive")
     _, gu, gv = plan.evaluate(p.U, p.V, LAM)
     U, V = tensors(p)
-    (3 * mt.MaskedMFLoss.apply(U, V, plan, LAM)).backward()
+    (3 * mt.MaskedMFLossFunction.apply(U, V, plan, LAM)).backward()
     assert torch.equal(U.grad, 3 * torch.from_numpy(gu)) and torch.equal(V.grad, 3 * torch.from_numpy(gv))
     U, V = tensors(p)
-    loss = mt.MaskedMFLoss.apply(U, V, plan, LAM)
+    loss = mt.MaskedMFLossFunction.apply(U, V, plan, LAM)
     loss.backward(retain_graph=True)
     loss.backward()  # the stored gradients were handed on; this evaluates again
     assert torch.equal(U.grad, 2 * torch.from_numpy(gu)) and torch.equal(V.grad, 2 * torch.from_numpy(gv))
@@ -77,7 +77,7 @@ def test_only_the_inputs_that_need_it_get_a_gradient():
 
 def test_the_module_makes_its_plan_once_and_trains():
     p = random_problem(40, 30, 0.5, 4, seed=25, dtype=np.float32)
-    objective = mt.MaskedMF(p.observed, 4, LAM, threads=1)
+    objective = mt.MaskedMFLoss(p.observed, 4, LAM, threads=1)
     assert objective.plan.threads == 1 and objective.plan.dtype == np.float32 and "lam=0.3" in repr(objective)
     U, V = (torch.nn.Parameter(t.detach()) for t in tensors(p))
     assert objective(U, V).item() == np.float32(objective.plan.evaluate(p.U, p.V, LAM)[0])
@@ -91,7 +91,7 @@ def test_the_module_makes_its_plan_once_and_trains():
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
     with pytest.raises(TypeError, match="dtype must be torch.float32, torch.float64, torch.bfloat16 or torch.float16, got torch.int32"):
-        mt.MaskedMF(p.observed, 4, LAM, dtype=torch.int32)
+        mt.MaskedMFLoss(p.observed, 4, LAM, dtype=torch.int32)
 
 
 def test_threads_are_not_taken_from_torch():
@@ -99,7 +99,7 @@ def test_threads_are_not_taken_from_torch():
     if "OMP_NUM_THREADS" in os.environ:
         pytest.skip("OMP_NUM_THREADS is set")
     p = random_problem(10, 10, 0.5, 2, seed=26)
-    assert mt.MaskedMF(p.observed, 2, LAM).plan.threads == len(os.sched_getaffinity(0))
+    assert mt.MaskedMFLoss(p.observed, 2, LAM).plan.threads == len(os.sched_getaffinity(0))
 
 
 def test_refused_tensors_raise_and_nothing_runs():
@@ -118,11 +118,11 @@ def test_refused_tensors_raise_and_nothing_runs():
     calls = sum(k.invocations for k in mfgrad.kernels())
     for args, error, message in cases:
         with pytest.raises(error, match=message):
-            mt.MaskedMFLoss.apply(*args, plan, LAM)
+            mt.MaskedMFLossFunction.apply(*args, plan, LAM)
     with pytest.raises(mfgrad.Error, match="lambda must be finite and at least 0, got nan"):
-        mt.MaskedMFLoss.apply(U, V, plan, float("nan"))
+        mt.MaskedMFLossFunction.apply(U, V, plan, float("nan"))
     with pytest.raises(TypeError, match="plan must be an mfgrad.Plan, got builtins.str"):
-        mt.MaskedMFLoss.apply(U, V, "plan", LAM)
+        mt.MaskedMFLossFunction.apply(U, V, "plan", LAM)
     assert sum(k.invocations for k in mfgrad.kernels()) == calls
 
 
@@ -150,3 +150,23 @@ def test_gradients_reach_autograd_without_a_copy(monkeypatch):
     U, V = tensors(p)
     mt.masked_mf_loss(U, V, mfgrad.Plan(p.observed, 8), LAM).backward()
     assert written == [(U.grad.data_ptr(), V.grad.data_ptr())]
+
+
+def test_pytorch_style_names_and_the_deprecated_ones():
+    p = random_problem(20, 15, 0.5, 3, seed=31, dtype=np.float64)
+    plan = mfgrad.Plan(p.observed, 3, dtype=np.float64)
+    U, V = tensors(p)
+    want = mt.masked_mf_loss(U, V, plan, LAM).item()
+    assert isinstance(mt.MaskedMFLoss(p.observed, 3, LAM, dtype=torch.float64), torch.nn.Module)
+    # The earlier names still give the same loss, with a DeprecationWarning naming the new one.
+    with pytest.warns(DeprecationWarning, match="use mfgrad.torch.MaskedMFLoss"):
+        old_module = mt.MaskedMF(p.observed, 3, LAM, dtype=torch.float64)
+    assert isinstance(old_module, mt.MaskedMFLoss)
+    assert old_module(U, V).item() == want
+    with pytest.warns(DeprecationWarning, match="masked_mf_loss"):
+        assert mt.MaskedMFLoss.apply(U, V, plan, LAM).item() == want
+    # On an instance, apply stays nn.Module.apply(fn), which visits the module.
+    visited = []
+    criterion = mt.MaskedMFLoss(p.observed, 3, LAM, dtype=torch.float64)
+    assert criterion.apply(visited.append) is criterion
+    assert visited == [criterion]

@@ -54,10 +54,17 @@ fi
 echo "exports: $(wc -l <"$work/exports.txt") symbols, all mfgrad's"
 
 # Every header alone, from the prefix only; none may reach xsimd or oneTBB.
+# mfgrad/mpi.hpp (installed when built with MPI) also needs MPI's own headers, as its mfgrad-mpi.pc says.
 for h in "$prefix"/include/mfgrad/*.hpp; do
   include="#include <mfgrad/$(basename "$h")>"
-  c++ -std=c++20 -fsyntax-only -Wall -Werror -I"$prefix/include" -x c++ - <<<"$include" || fail "$h does not compile alone"
-  deps=$(c++ -std=c++20 -M -I"$prefix/include" -x c++ - <<<"$include")
+  extra=()
+  if [ "$(basename "$h")" = mpi.hpp ]; then
+    [ -f "$libdir/pkgconfig/mfgrad-mpi.pc" ] || fail "mfgrad/mpi.hpp is installed without mfgrad-mpi.pc"
+    read -ra extra <<<"$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags mfgrad-mpi)"
+  fi
+  c++ -std=c++20 -fsyntax-only -Wall -Werror -I"$prefix/include" "${extra[@]}" -x c++ - <<<"$include" ||
+    fail "$h does not compile alone"
+  deps=$(c++ -std=c++20 -M -I"$prefix/include" "${extra[@]}" -x c++ - <<<"$include")
   if grep -Eq 'xsimd|tbb|oneapi' <<<"$deps"; then
     fail "$h includes xsimd or oneTBB headers: $(grep -Eo '[^ ]*(xsimd|tbb|oneapi)[^ ]*' <<<"$deps" | head -n 3)"
   fi
