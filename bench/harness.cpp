@@ -21,6 +21,7 @@
 #include <thread>
 #include <xsimd/config/xsimd_config.hpp>
 
+#include "kernel_author.hpp"
 #include "mfgrad/check.hpp"
 #include "mfgrad/dataset.hpp"
 #include "mfgrad/generate.hpp"
@@ -407,10 +408,10 @@ void Suite::register_cases() {
           c->dtype = dtype;
           c->kernel = kern;
           if (kern != nullptr) {
-            c->f32 = kern->f32;
-            c->f64 = kern->f64;
-            c->bf16 = kern->bf16;
-            c->f16 = kern->f16;
+            c->f32 = code(*kern).f32;
+            c->f64 = code(*kern).f64;
+            c->bf16 = code(*kern).bf16;
+            c->f16 = code(*kern).f16;
           } else if (peer != nullptr) {
             c->f32 = peer->f32;
             c->f64 = peer->f64;
@@ -450,8 +451,8 @@ void Suite::register_cases() {
           const bool serial = kern.serial;
           for (int t : cfg.threads) {
             if (serial && t != min_threads) continue;
-            if (!kern.simd || cfg.isas.empty()) add(impl, "mfgrad", &kern, nullptr, serial ? 1 : t);
-            for (Isa isa : kern.simd ? cfg.isas : std::vector<Isa>{}) {
+            if (!code(kern).simd || cfg.isas.empty()) add(impl, "mfgrad", &kern, nullptr, serial ? 1 : t);
+            for (Isa isa : code(kern).simd ? cfg.isas : std::vector<Isa>{}) {
               add(impl + "@" + to_string(isa), "mfgrad", &kern, nullptr, serial ? 1 : t);
               s.cases.back()->isa = isa;
             }
@@ -556,9 +557,9 @@ void Suite::evaluate_once_for_callgrind(const std::string& impl, const std::stri
     const Observed& obs = d.data.observed;
     Workspace ws(1);
     const Problem<T> p{obs, ref.u.data(), ref.v.data(), k, lambda, ref.out_u.data(), ref.out_v.data()};
-    kern.fn<T>()(p, ws);  // warm-up: preparation is not counted
+    code(kern).fn<T>()(p, ws);  // warm-up: preparation is not counted
     CALLGRIND_TOGGLE_COLLECT;
-    const double loss = kern.fn<T>()(p, ws);
+    const double loss = code(kern).fn<T>()(p, ws);
     CALLGRIND_TOGGLE_COLLECT;
     const CheckReport report = check<compute_t<T>>(obs, k, ref.bounds, {ref.loss, ref.grad_u.data(), ref.grad_v.data()},
                                                    {loss, ref.out_u.data(), ref.out_v.data()});

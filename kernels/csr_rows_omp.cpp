@@ -88,7 +88,7 @@ MFGRAD_KERNEL_ENTRY_POINTS
 
 // Below one SIMD batch its ∂V copies are k wide where fused_simd's are padded to a whole batch.
 Preference prefers(const ShapeHint& s) {
-  if (s.k < s.lanes) return {3, "the fused pass on k-wide ∂V copies"};
+  if (s.k < s.lanes) return {Fit::beats_fused_pass, "the fused pass on k-wide ∂V copies"};
   return {};
 }
 

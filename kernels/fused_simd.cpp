@@ -140,8 +140,8 @@ MFGRAD_KERNEL_ENTRY_POINTS_HALF
 Preference prefers(const ShapeHint& s) {
   const bool odd_k = !detail::whole_batches(s.k, s.lanes);
   const bool copies_pay = static_cast<double>(s.nnz) / std::max<double>(1, s.cols) >= 16.0 * s.threads;
-  if ((detail::narrow_rows(s) || odd_k) && copies_pay) return {4, "the single fused pass"};
-  if (odd_k) return {2, "the single fused pass"};
+  if ((detail::narrow_rows(s) || odd_k) && copies_pay) return {Fit::built_for_at_cost, "the single fused pass"};
+  if (odd_k) return {Fit::beats_slow_path, "the single fused pass"};
   return {};
 }
 

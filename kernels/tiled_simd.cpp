@@ -346,7 +346,7 @@ MFGRAD_KERNEL_ENTRY_POINTS_HALF
 // run-time loop the one-pass kernels beat on narrow rows or odd k.
 Preference prefers(const ShapeHint& s) {
   const bool built_for = !detail::narrow_rows(s) && detail::whole_batches(s.k, s.lanes);
-  return {built_for ? 5 : 1, "the cache-blocked two-pass kernel"};
+  return {built_for ? Fit::built_for : Fit::fallback, "the cache-blocked two-pass kernel"};
 }
 
 }  // namespace mfgrad::kernels::tiled_simd

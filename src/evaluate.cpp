@@ -6,6 +6,7 @@
 #include <string>
 
 #include "format.hpp"
+#include "kernel_author.hpp"
 #include "mfgrad/kernel.hpp"
 #include "mfgrad/memory.hpp"
 
@@ -92,7 +93,7 @@ double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Ma
   detail::count_invocation(kernel);
   const Problem<T> p{obs, u.data, v.data, u.cols, lambda, grad_u.data, grad_v.data};
   try {
-    return kernel.fn<T>()(p, ws);
+    return code(kernel).fn<T>()(p, ws);
   } catch (const std::bad_alloc&) {
     // Only workspace memory is allocated here: scratch and prepared layouts.
     const MemoryNeed need =

@@ -10,6 +10,7 @@
 #include <limits>
 #include <string_view>
 
+#include "kernel_author.hpp"
 #include "mfgrad/kernel.hpp"
 #include "mfgrad/message.hpp"
 
@@ -137,7 +138,8 @@ MemoryNeed kernel_memory(const Kernel& kernel, std::int64_t m, std::int64_t n, s
   MemoryNeed need;
   need.factors = mul(mul(rows, k), stored);
   need.gradients = mul(mul(rows, k), item);
-  const std::size_t widened = stored < item && !kernel.native_half ? mul(mul(rows, k), item) : 0;
+  const std::size_t widened =
+      stored < item && !(kernel.code != nullptr && kernel.code->native_half) ? mul(mul(rows, k), item) : 0;
   std::size_t own = 0;
   if (kernel.oracle) own = mul(mul(rows, k), sizeof(double));
   if (!kernel.deterministic && !kernel.serial)

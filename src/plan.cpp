@@ -16,6 +16,7 @@
 
 #include "format.hpp"
 #include "io_detail.hpp"
+#include "kernel_author.hpp"
 #include "mfgrad/dataset.hpp"
 #include "mfgrad/memory.hpp"
 #include "plan_pick.hpp"
@@ -56,8 +57,7 @@ std::string variant_name(const Kernel& k, Workspace::CacheSizes c) {
 }
 
 // The implementation the shape suggests, and why: every supported implementation with a prefers
-// column ranks the shape (mfgrad/kernel.hpp, Preference) and the highest rank wins. The ranks encode
-// what was measured on every preset at k = 4…256 (README, "The plan").
+// column ranks the shape, and preferred() (internal/kernel_author.hpp, Fit) says which answer wins.
 template <class Fits>
 std::pair<const Kernel*, std::string> estimate(const Observed& obs, std::size_t k, Precision precision, int threads,
                                                const Fits& fits) {
@@ -69,13 +69,15 @@ std::pair<const Kernel*, std::string> estimate(const Observed& obs, std::size_t 
   for (const Kernel& kern : registry()) {
     // 16-bit factors: only the implementations that read them in their own loops (the others widen
     // whole copies of U and V first and are never faster).
-    if (kern.prefers == nullptr || !kern.supported() || !fits(kern) || (half && !kern.native_half)) continue;
-    const Preference p = kern.prefers(shape);
-    if (p.rank > best.rank) pick = &kern, best = p;
+    const KernelCode& c = code(kern);
+    if (c.prefers == nullptr || !kern.supported() || !fits(kern) || (half && !c.native_half)) continue;
+    const Preference p = c.prefers(shape);
+    if (preferred(p, best)) pick = &kern, best = p;
   }
   if (pick == nullptr) {
     for (const Kernel& kern : registry())
-      if (kern.supported() && !kern.oracle && fits(kern) && (pick == nullptr || kern.tier > pick->tier)) pick = &kern;
+      if (kern.supported() && !kern.oracle && fits(kern) && (pick == nullptr || code(kern).tier > code(*pick).tier))
+        pick = &kern;
     return {pick, "estimated: the best-tier implementation this CPU supports"};
   }
   const std::size_t row_bytes = (k * bytes + 63) / 64 * 64;
@@ -141,7 +143,7 @@ struct Plan::State {
     };
     std::vector<Trial> trials;
     const auto time_burst = [&](Trial& t, int burst) {
-      const EvalFn<T> fn = t.candidate.kernel->template fn<T>();
+      const EvalFn<T> fn = code(*t.candidate.kernel).template fn<T>();
       if (burst > 1) fn(p, *t.ws);
       const auto t0 = clock::now();
       for (int b = 0; b < burst; ++b) fn(p, *t.ws);
@@ -151,7 +153,7 @@ struct Plan::State {
     for (const Kernel& kern : registry()) {
       if (!kern.supported() || kern.oracle || !fits(kern)) continue;
       std::vector<Workspace::CacheSizes> variants{{}};
-      if (kern.cache_tunable) variants.insert(variants.end(), {{.l2 = 4 * l2, .l3 = 0}, {.l2 = 0, .l3 = l3}});
+      if (code(kern).cache_tunable) variants.insert(variants.end(), {{.l2 = 4 * l2, .l3 = 0}, {.l2 = 0, .l3 = l3}});
       for (const Workspace::CacheSizes& c : variants) {
         Trial t;
         t.candidate.name = variant_name(kern, c);
@@ -159,7 +161,7 @@ struct Plan::State {
         t.candidate.caches = c;
         t.ws = std::make_unique<Workspace>(ws->threads());
         t.ws->set_cache_sizes(c);
-        kern.template fn<T>()(p, *t.ws);  // preparation and first touch
+        code(kern).template fn<T>()(p, *t.ws);  // preparation and first touch
         time_burst(t, 1);
         best = std::min(best, t.times.back());
         trials.push_back(std::move(t));
@@ -211,7 +213,7 @@ struct Plan::State {
     const std::size_t m = static_cast<std::size_t>(obs.rows()), n = static_cast<std::size_t>(obs.cols());
     std::vector<T> u(m * k, T{}), v(n * k, T{});
     std::vector<compute_t<T>> gu(m * k), gv(n * k);
-    kernel->fn<T>()({obs, u.data(), v.data(), k, 0.0, gu.data(), gv.data()}, *ws);
+    code(*kernel).fn<T>()({obs, u.data(), v.data(), k, 0.0, gu.data(), gv.data()}, *ws);
   }
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_author.hpp"
 #include "mfgrad/kernel.hpp"
 
 // Every kernels/<name>.cpp defines these in mfgrad::kernels::<name>; prefers only where its line
@@ -51,14 +52,34 @@ static_assert(oracle_lines == 1, "kernels/kernels.inc: exactly one line must be 
 #include "kernels.inc"
 #undef MFGRAD_KERNEL
 
-Kernel entry(const char* name, const KernelTraits& t, EvalFn<float> f32, EvalFn<double> f64, EvalFn<bfloat16> bf16,
+// One line of the list: what its users see, and how it runs.
+struct Listed {
+  Kernel kernel;
+  KernelCode code;
+};
+
+Listed entry(const char* name, const KernelTraits& t, EvalFn<float> f32, EvalFn<double> f64, EvalFn<bfloat16> bf16,
              EvalFn<float16> f16) {
-  return Kernel{name,      t.description, t.isa, t.oracle, t.serial, t.deterministic, t.simd, t.cache_tunable, t.tier,
-                t.prefers, f32,           f64,   bf16,     f16,      t.native_half};
+  return {.kernel = {.name = name,
+                     .description = t.description,
+                     .isa = t.isa,
+                     .oracle = t.oracle,
+                     .serial = t.serial,
+                     .deterministic = t.deterministic,
+                     .code = nullptr},
+          .code = {.simd = t.simd,
+                   .cache_tunable = t.cache_tunable,
+                   .native_half = t.native_half,
+                   .tier = t.tier,
+                   .prefers = t.prefers,
+                   .f32 = f32,
+                   .f64 = f64,
+                   .bf16 = bf16,
+                   .f16 = f16}};
 }
 
 // The list, expanded where kernels::<name> is in scope for the prefers column.
-std::vector<Kernel> listed() {
+std::vector<Listed> listed() {
   return {
 #define MFGRAD_KERNEL(name, ...) \
   entry(#name, KernelTraits{__VA_ARGS__}, &name::evaluate, &name::evaluate, &name::evaluate, &name::evaluate),
@@ -74,15 +95,21 @@ namespace mfgrad {
 
 namespace {
 
+// table[x].code points at code[x]; neither vector changes size after it is made.
 struct Registry {
   std::vector<Kernel> table;
+  std::vector<KernelCode> code;
   std::unique_ptr<std::atomic<std::uint64_t>[]> calls;
 };
 
 Registry& table() {
   static Registry r = [] {
     Registry reg;
-    reg.table = kernels::listed();
+    for (const kernels::Listed& l : kernels::listed()) {
+      reg.table.push_back(l.kernel);
+      reg.code.push_back(l.code);
+    }
+    for (std::size_t x = 0; x < reg.table.size(); ++x) reg.table[x].code = &reg.code[x];
     reg.calls = std::make_unique<std::atomic<std::uint64_t>[]>(reg.table.size());
     return reg;
   }();
@@ -117,7 +144,7 @@ const Kernel& kernel(std::string_view name) {
 const Kernel& best_kernel() {
   const Kernel* best = nullptr;
   for (const Kernel& k : table().table)
-    if (k.supported() && (best == nullptr || k.tier > best->tier)) best = &k;
+    if (k.supported() && (best == nullptr || k.code->tier > best->code->tier)) best = &k;
   return *best;  // naive needs only the baseline, so there always is one
 }
 
@@ -162,11 +189,17 @@ void count_invocation(const Kernel& k) {
 }
 }  // namespace detail
 
+const KernelCode& code(const Kernel& kernel) {
+  if (kernel.code == nullptr) throw Error(std::string("implementation '") + kernel.name + "' has no code to run");
+  return *kernel.code;
+}
+
 void testing::replace_kernel(std::string_view name, EvalFn<float> f32, EvalFn<double> f64) {
-  for (Kernel& k : table().table)
-    if (name == k.name) {
-      k.f32 = f32;
-      k.f64 = f64;
+  Registry& r = table();
+  for (std::size_t x = 0; x < r.table.size(); ++x)
+    if (name == r.table[x].name) {
+      r.code[x].f32 = f32;
+      r.code[x].f64 = f64;
       return;
     }
   throw Error("replace_kernel: unknown implementation '" + std::string(name) + "'");

@@ -1,5 +1,6 @@
 // Test-only: makes csc_cols_omp do its work twice, in a copy of the mfgrad tool built for the tests
 // (mfgrad_slowed), so that the regression gate can be shown to fire on a real slowdown.
+#include "kernel_author.hpp"
 #include "mfgrad/kernel.hpp"
 
 namespace {
@@ -21,8 +22,8 @@ double twice(const mfgrad::Problem<T>& p, mfgrad::Workspace& ws) {
 
 const bool slowed = [] {
   const mfgrad::Kernel& k = mfgrad::kernel("csc_cols_omp");
-  original_f32 = k.f32;
-  original_f64 = k.f64;
+  original_f32 = mfgrad::code(k).f32;
+  original_f64 = mfgrad::code(k).f64;
   mfgrad::testing::replace_kernel("csc_cols_omp", twice<float>, twice<double>);
   return true;
 }();

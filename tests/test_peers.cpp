@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,18 +22,21 @@ using bench::peers;
 
 // A Peer as a Kernel, so that mfgrad::evaluate validates its arguments exactly as for the registry.
 Kernel as_kernel(const Peer& peer) {
+  static std::deque<KernelCode> codes;  // for the whole run: a Kernel points at its code
+  codes.push_back(KernelCode{.simd = false,
+                             .cache_tunable = false,
+                             .native_half = false,
+                             .tier = 0,
+                             .prefers = nullptr,
+                             .f32 = peer.f32,
+                             .f64 = peer.f64});
   return Kernel{.name = peer.name,
                 .description = peer.description,
                 .isa = Isa::baseline,
                 .oracle = false,
                 .serial = false,
                 .deterministic = false,
-                .simd = false,
-                .cache_tunable = false,
-                .tier = 0,
-                .prefers = nullptr,
-                .f32 = peer.f32,
-                .f64 = peer.f64};
+                .code = &codes.back()};
 }
 
 const Peer& peer(const std::string& name) {

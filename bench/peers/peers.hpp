@@ -4,6 +4,7 @@
 
 #include <span>
 
+#include "kernel_author.hpp"
 #include "mfgrad/kernel.hpp"
 
 namespace mfgrad::bench {

@@ -29,68 +29,19 @@
 
 namespace mfgrad {
 
-// What a kernel function receives, already validated by evaluate(). T is the stored element type.
-template <class T>
-struct Problem {
-  const Observed& obs;
-  const T* u;            // m×k
-  const T* v;            // n×k
-  std::size_t k;         // ≥ 1
-  double lambda;         // finite, ≥ 0
-  compute_t<T>* grad_u;  // m×k, written
-  compute_t<T>* grad_v;  // n×k, written
-};
+struct KernelCode;  // how an implementation runs, and its build-time columns: internal, not installed
 
-template <class T>
-using EvalFn = double (*)(const Problem<T>&, Workspace&);
-
-// What estimate mode knows of a problem when it asks each implementation whether it suits it.
-struct ShapeHint {
-  offset_t nnz;               // observed entries
-  index_t rows, cols;         // m, n
-  std::size_t k;              // factor columns, ≥ 1
-  std::size_t element_bytes;  // stored: 2 (bfloat16, float16), 4 (float32) or 8 (float64)
-  std::size_t compute_bytes;  // of the type products are computed in: 4 or 8
-  std::size_t lanes;          // compute elements per SIMD register at the dispatched level
-  int threads;                // threads the evaluation will run on
-};
-
-// An implementation's answer: rank 0 = "not for this shape"; otherwise estimate mode takes the highest
-// rank over all implementations (the first in list order on a tie). Ranks are one scale shared by the
-// list: 1 = a sound fallback, 2 = beats the fallback's slow path, 3 = beats the generic fused pass on
-// narrow rows, 4 = the shape it is built for and worth its copies, 5 = the shape it is built for.
-// `why` completes "estimated: <shape>: " in the plan's reason.
-struct Preference {
-  int rank = 0;
-  const char* why = "";
-};
-using PrefersFn = Preference (*)(const ShapeHint&);
-
-// One registered implementation; the registry is expanded from kernels/kernels.inc, whose named
-// columns are the fields below (see that file).
+// One registered implementation, as kernels/kernels.inc describes it to its users.
 struct Kernel {
   const char* name;
   const char* description;
-  Isa isa;             // least instruction set it needs
-  bool oracle;         // the reference every other result is compared with; never a plan's candidate
-  bool serial;         // runs on one thread whatever the Workspace says, so timing it at more is pointless
-  bool deterministic;  // bitwise-identical results at any thread count
-  bool simd;           // written on xsimd batches (kernels/simd/<name>.hpp), compiled once per ISA level
-  bool cache_tunable;  // sizes its tiles from Workspace::cache_sizes()
-  int tier;            // preference when nothing else decides: higher is expected to be faster
-  PrefersFn prefers;   // estimate mode's question (nullptr: never estimated, only measured)
-  EvalFn<float> f32;
-  EvalFn<double> f64;
-  EvalFn<bfloat16> bf16;
-  EvalFn<float16> f16;
-  bool native_half;  // reads 16-bit factors in its own loops; otherwise they are widened to float32
-                     // scratch copies first and its float32 code runs (correct, not faster)
+  Isa isa;                 // least instruction set it needs
+  bool oracle;             // the reference every other result is compared with; never a plan's candidate
+  bool serial;             // runs on one thread whatever the Workspace says, so timing it at more is pointless
+  bool deterministic;      // bitwise-identical results at any thread count
+  const KernelCode* code;  // what evaluate() runs (the library's own; opaque here)
 
   bool supported() const noexcept { return cpu_supports(isa); }
-  template <class T>
-  EvalFn<T> fn() const noexcept {
-    return by_precision<T>(f32, f64, bf16, f16);
-  }
 };
 
 // The name `mfgrad bench --impl` and the plan's users reserve for "let mfgrad::Plan choose" (measured);
@@ -162,11 +113,5 @@ double evaluate(const Kernel& kernel, const Observed& obs, Matrix<const T> u, Ma
 template <class T>
 void validate(const Observed& obs, Matrix<const T> u, Matrix<const T> v, double lambda, Matrix<compute_t<T>> grad_u,
               Matrix<compute_t<T>> grad_v, const EvalOptions& options = {});
-
-namespace testing {
-// Swaps the functions behind a registered name (e.g. for a deliberately slowed build that proves the
-// regression gate fires). Call before any evaluation; not thread-safe.
-void replace_kernel(std::string_view name, EvalFn<float> f32, EvalFn<double> f64);
-}  // namespace testing
 
 }  // namespace mfgrad

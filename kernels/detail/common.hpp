@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "detail/raw.hpp"
+#include "kernel_author.hpp"
 #include "mfgrad/half.hpp"
 #include "mfgrad/kernel.hpp"
 

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_author.hpp"
 #include "mfgrad/check.hpp"
 #include "mfgrad/dataset.hpp"
 #include "mfgrad/memory.hpp"
@@ -576,8 +577,9 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("oracle", &Kernel::oracle, "the reference every other result is compared with")
       .def_readonly("serial", &Kernel::serial, "runs on one thread whatever the thread count")
       .def_readonly("deterministic", &Kernel::deterministic, "bitwise identical results at any thread count")
-      .def_readonly("simd", &Kernel::simd, "written on xsimd batches, compiled once per ISA level")
-      .def_readonly("tier", &Kernel::tier)
+      .def_property_readonly(
+          "simd", [](const Kernel& k) { return code(k).simd; }, "written on xsimd batches, compiled once per ISA level")
+      .def_property_readonly("tier", [](const Kernel& k) { return code(k).tier; })
       .def_property_readonly("supported", &Kernel::supported, "whether this CPU (and MFGRAD_ISA) lets it run")
       .def_property_readonly(
           "invocations", [](const Kernel& k) { return invocations(k); },
