@@ -17,7 +17,6 @@
 #include <tuple>
 #include <vector>
 
-#include "kernel_author.hpp"
 #include "mfgrad/check.hpp"
 #include "mfgrad/generate.hpp"
 #include "mfgrad/kernel.hpp"

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "kernel_author.hpp"
 #include "mfgrad/memory.hpp"
 #include "mfgrad/message.hpp"
 #include "support.hpp"

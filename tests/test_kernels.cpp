@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "kernel_author.hpp"
 #include "support.hpp"
 
 namespace mfgrad::test {
