@@ -17,13 +17,13 @@
 // intra-op pool, set to ws.threads() on every call. Debian's libtorch chooses its own vector
 // instructions at run time (ATen's CPU capability). Not bitwise identical across thread counts.
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "mfgrad/memory.hpp"
 #include "peer_impls.hpp"
 
 namespace mfgrad::bench {
@@ -31,11 +31,17 @@ namespace mfgrad::bench {
 namespace {
 
 // Entries per chunk: the gathered rows of U and V and their product (three chunk × k tensors) kept
-// within 1/16 of the memory this process may use and at most 256 MiB, between 4,096 and 2^20 entries.
+// within 1/16 of the memory available now and at most 256 MiB, between 4,096 and 2^20 entries. (The
+// module sees only what the tool itself links of the library, so it asks the system, not
+// mfgrad::memory_limit.)
 // With room to spare, that is about 350,000 entries at k = 64 in float32 and 44,000 at k = 256 in
 // float64.
 std::int64_t chunk_entries(std::int64_t k, std::size_t element) {
-  static const std::size_t budget = std::min<std::size_t>(std::size_t{256} << 20, memory_limit().bytes / 16);
+  static const std::size_t budget = [] {
+    const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    const std::size_t available = pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * page : 0;
+    return std::min<std::size_t>(std::size_t{256} << 20, std::max<std::size_t>(available / 16, std::size_t{64} << 20));
+  }();
   const std::size_t per_entry = 3 * static_cast<std::size_t>(k) * element;
   return std::clamp<std::int64_t>(static_cast<std::int64_t>(budget / per_entry), 4096, std::int64_t{1} << 20);
 }
