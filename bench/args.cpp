@@ -44,7 +44,7 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv, con
         throw UsageError(command + ": --" + name + " given more than once");
       slot.push_back(value);
     } else {
-      throw UsageError(command + ": unknown option --" + name + " (see " + help_ + ")");
+      throw UsageError(command + ": unknown option " + quote("--" + name) + " (see " + help_ + ")");
     }
   }
 }
@@ -84,7 +84,7 @@ std::int64_t parse_integer(const std::string& option, const std::string& text, s
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max)
     throw UsageError("--" + option + " expects a whole number from " + std::to_string(min) + " to " +
-                     std::to_string(max) + ", got '" + text + "'");
+                     std::to_string(max) + ", got " + quote(text));
   return v;
 }
 
@@ -92,7 +92,7 @@ double parse_number(const std::string& option, const std::string& text) {
   double v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-    throw UsageError("--" + option + " expects a number, got '" + text + "'");
+    throw UsageError("--" + option + " expects a number, got " + quote(text));
   return v;
 }
 
@@ -100,7 +100,7 @@ double parse_number(const std::string& option, const std::string& text, double m
   const double v = parse_number(option, text);
   if (!(open_min ? v > min : v >= min) || !(v <= max) || !std::isfinite(v))
     throw UsageError("--" + option + " expects a number " + (open_min ? "above " : "from ") + format_number(min) +
-                     (open_min ? " and at most " : " to ") + format_number(max) + ", got '" + text + "'");
+                     (open_min ? " and at most " : " to ") + format_number(max) + ", got " + quote(text));
   return v;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "mfgrad/message.hpp"
 #include "mfgrad/types.hpp"
 #include "simd/dispatch.hpp"
 
@@ -141,7 +142,7 @@ Isa parse_ceiling(std::string_view value) {
                   accepted_names() + ")");
     return n.isa;
   }
-  throw Error("MFGRAD_ISA: unknown instruction set '" + std::string(value) + "' (this " + family_name(kBuild) +
+  throw Error("MFGRAD_ISA: unknown instruction set " + quote(value) + " (this " + family_name(kBuild) +
               " build accepts " + accepted_names() + ")");
 }
 
@@ -166,8 +167,8 @@ const char* to_string(Isa isa) noexcept {
 Isa parse_isa(std::string_view name) {
   for (const IsaName& n : kNames)
     if (n.name == name) return n.isa;
-  throw Error("unknown instruction set '" + std::string(name) +
-              "' (expected baseline, scalar, sse2, avx2, avx512, neon or sve)");
+  throw Error("unknown instruction set " + quote(name) +
+              " (expected baseline, scalar, sse2, avx2, avx512, neon or sve)");
 }
 
 bool isa_allowed(Isa isa, Isa best, Isa ceiling) noexcept {

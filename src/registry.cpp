@@ -8,6 +8,7 @@
 
 #include "kernel_author.hpp"
 #include "mfgrad/kernel.hpp"
+#include "mfgrad/message.hpp"
 
 // Every kernels/<name>.cpp defines these in mfgrad::kernels::<name>; prefers only where its line
 // names it (a declaration nobody uses costs nothing).
@@ -134,7 +135,7 @@ const Kernel* find_kernel(std::string_view name) {
 
 const Kernel& kernel(std::string_view name) {
   const Kernel* k = find_kernel(name);
-  if (k == nullptr) throw Error("unknown implementation '" + std::string(name) + "' (known: " + known_names() + ")");
+  if (k == nullptr) throw Error("unknown implementation " + quote(name) + " (known: " + known_names() + ")");
   if (!k->supported())
     throw Error("implementation '" + std::string(name) + "' needs " + to_string(k->isa) +
                 ", which this CPU (or MFGRAD_ISA) does not allow");
