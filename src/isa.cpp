@@ -28,70 +28,95 @@ namespace mfgrad {
 
 namespace {
 
-enum class Family { any, x86_64, aarch64 };
-
 #if defined(__x86_64__) || defined(__i386__)
-constexpr Family kBuild = Family::x86_64;
+constexpr IsaFamily kBuild = IsaFamily::x86_64;
 #elif defined(__aarch64__)
-constexpr Family kBuild = Family::aarch64;
+constexpr IsaFamily kBuild = IsaFamily::aarch64;
 #else
-constexpr Family kBuild = Family::any;  // only the baseline applies
+constexpr IsaFamily kBuild = IsaFamily::any;  // only the baseline applies
 #endif
 
-const char* family_name(Family f) noexcept {
-  switch (f) {
-    case Family::x86_64:
-      return "x86-64";
-    case Family::aarch64:
-      return "aarch64";
-    case Family::any:
-      break;
-  }
-  return "this processor";
-}
+constexpr const IsaLevel& level_of(Isa isa) noexcept { return isa_levels[static_cast<std::size_t>(isa)]; }
+constexpr bool valid(Isa isa) noexcept { return static_cast<std::size_t>(isa) < std::size(isa_levels); }
+constexpr int rank(Isa isa) noexcept { return level_of(isa).rank; }
 
-// Every name MFGRAD_ISA and parse_isa() accept, the level it means and the family it belongs to.
-struct IsaName {
+// One line of kernels/simd/isas.hpp: the build level's own name (sse2, avx2, ...), its family and the
+// vocabulary's level it is.
+struct BuiltName {
   std::string_view name;
+  IsaFamily family;
   Isa isa;
-  Family family;
 };
-constexpr IsaName kNames[] = {
-    {"baseline", Isa::baseline, Family::any}, {"scalar", Isa::baseline, Family::any},
-    {"sse2", Isa::baseline, Family::x86_64},  {"avx2", Isa::avx2, Family::x86_64},
-    {"avx512", Isa::avx512, Family::x86_64},  {"neon", Isa::neon, Family::aarch64},
-    {"sve", Isa::sve, Family::aarch64},
-};
+#define MFGRAD_BUILT_NAME(level, family, isa, ...) {#level, IsaFamily::family, Isa::isa},
+constexpr BuiltName kBuildList[] = {MFGRAD_SIMD_ISA_LIST(MFGRAD_BUILT_NAME)};
+#undef MFGRAD_BUILT_NAME
 
-Family family_of(Isa isa) noexcept {
-  for (const IsaName& n : kNames)
-    if (n.isa == isa) return n.family;
-  return Family::any;
-}
-
-// Position within the family; NEON is the aarch64 baseline, so it ranks with it.
-int rank(Isa isa) noexcept {
-  switch (isa) {
-    case Isa::baseline:
-    case Isa::neon:
-      return 0;
-    case Isa::avx2:
-    case Isa::sve:
-      return 1;
-    case Isa::avx512:
-      return 2;
+// The build list against the vocabulary: each line is a level of its own family (or the baseline); a
+// line's name that is also a level of the vocabulary means a level of the same family and rank (neon,
+// the aarch64 baseline); within a family the lines run from the most capable down, one per rank, to one
+// baseline: the order simd_level() walks, and the fallback dispatch() takes.
+constexpr bool build_list_agrees() {
+  for (std::size_t i = 0; i < std::size(kBuildList); ++i) {
+    const BuiltName& b = kBuildList[i];
+    if (b.family == IsaFamily::any || !valid(b.isa)) return false;
+    const IsaLevel& l = level_of(b.isa);
+    if (l.family != IsaFamily::any && l.family != b.family) return false;
+    for (const IsaLevel& v : isa_levels)
+      if (b.name == v.name && (v.rank != l.rank || (v.family != IsaFamily::any && v.family != b.family))) return false;
+    int baselines = 0;
+    for (std::size_t j = 0; j < std::size(kBuildList); ++j) {
+      if (kBuildList[j].family != b.family) continue;
+      baselines += kBuildList[j].isa == Isa::baseline;
+      if (j < i && rank(kBuildList[j].isa) <= l.rank) return false;
+    }
+    if (baselines != 1) return false;
   }
-  return 0;
+  return true;
+}
+static_assert(build_list_agrees(),
+              "kernels/simd/isas.hpp disagrees with MFGRAD_ISA_LEVELS (mfgrad/isa.hpp): every line a level "
+              "of its family, most capable first, one per rank, ending at one baseline");
+
+// Names a level goes by besides its own: "scalar" for the baseline, and the build list's names (sse2).
+struct Alias {
+  std::string_view name;
+  IsaFamily family;
+  Isa isa;
+};
+constexpr Alias kScalar{"scalar", IsaFamily::any, Isa::baseline};
+
+// Every name parse_isa() accepts, with the level it means and the family it belongs to: the
+// vocabulary's order, each level followed by its aliases. A build-list name that is also a level's own
+// name (neon) means that level.
+std::vector<Alias> all_names() {
+  auto own_name = [](std::string_view name) {
+    for (const IsaLevel& l : isa_levels)
+      if (name == l.name) return true;
+    return false;
+  };
+  std::vector<Alias> names;
+  for (const IsaLevel& l : isa_levels) {
+    names.push_back({l.name, l.family, l.isa});
+    if (kScalar.isa == l.isa) names.push_back(kScalar);
+    for (const BuiltName& b : kBuildList)
+      if (b.isa == l.isa && !own_name(b.name)) names.push_back({b.name, b.family, b.isa});
+  }
+  return names;
 }
 
-// The names this build accepts, for error messages.
-std::string accepted_names() {
-  std::vector<std::string_view> names;
-  for (const IsaName& n : kNames)
-    if (n.family == Family::any || n.family == kBuild) names.push_back(n.name);
+const std::vector<Alias>& names() {
+  static const std::vector<Alias> n = all_names();
+  return n;
+}
+
+// "a, b or c" of the names of `family` (and the baseline's), or of every family when `family` is any.
+std::string accepted_names(IsaFamily family) {
+  std::vector<std::string_view> list;
+  for (const Alias& n : names())
+    if (family == IsaFamily::any || n.family == IsaFamily::any || n.family == family) list.push_back(n.name);
   std::string s;
-  for (std::size_t i = 0; i < names.size(); ++i)
-    s += std::string(i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + std::string(names[i]);
+  for (std::size_t i = 0; i < list.size(); ++i)
+    s += std::string(i == 0 ? "" : i + 1 == list.size() ? " or " : ", ") + std::string(list[i]);
   return s;
 }
 
@@ -134,46 +159,46 @@ unsigned detect_sve_bits() noexcept { return 0; }
 #endif
 
 Isa parse_ceiling(std::string_view value) {
-  for (const IsaName& n : kNames) {
+  for (const Alias& n : names()) {
     if (n.name != value) continue;
-    if (n.family != Family::any && n.family != kBuild)
-      throw Error("MFGRAD_ISA=" + std::string(value) + " names an " + family_name(n.family) +
-                  " instruction set, but this build is for " + family_name(kBuild) + " (it accepts " +
-                  accepted_names() + ")");
+    if (n.family != IsaFamily::any && n.family != kBuild)
+      throw Error("MFGRAD_ISA=" + std::string(value) + " names an " + to_string(n.family) +
+                  " instruction set, but this build is for " + to_string(kBuild) + " (it accepts " +
+                  accepted_names(kBuild) + ")");
     return n.isa;
   }
-  throw Error("MFGRAD_ISA: unknown instruction set " + quote(value) + " (this " + family_name(kBuild) +
-              " build accepts " + accepted_names() + ")");
+  throw Error("MFGRAD_ISA: unknown instruction set " + quote(value) + " (this " + to_string(kBuild) +
+              " build accepts " + accepted_names(kBuild) + ")");
 }
 
 }  // namespace
 
-const char* to_string(Isa isa) noexcept {
-  switch (isa) {
-    case Isa::baseline:
-      return "baseline";
-    case Isa::avx2:
-      return "avx2";
-    case Isa::avx512:
-      return "avx512";
-    case Isa::neon:
-      return "neon";
-    case Isa::sve:
-      return "sve";
+const char* to_string(Isa isa) noexcept { return valid(isa) ? level_of(isa).name : "?"; }
+
+const char* to_string(IsaFamily family) noexcept {
+  switch (family) {
+    case IsaFamily::x86_64:
+      return "x86-64";
+    case IsaFamily::aarch64:
+      return "aarch64";
+    case IsaFamily::any:
+      break;
   }
-  return "?";
+  return "any";
 }
 
+IsaFamily build_isa_family() noexcept { return kBuild; }
+
 Isa parse_isa(std::string_view name) {
-  for (const IsaName& n : kNames)
+  for (const Alias& n : names())
     if (n.name == name) return n.isa;
-  throw Error("unknown instruction set " + quote(name) +
-              " (expected baseline, scalar, sse2, avx2, avx512, neon or sve)");
+  throw Error("unknown instruction set " + quote(name) + " (expected " + accepted_names(IsaFamily::any) + ")");
 }
 
 bool isa_allowed(Isa isa, Isa best, Isa ceiling) noexcept {
   if (isa == Isa::baseline) return true;
-  return family_of(isa) == kBuild && rank(isa) <= rank(best) && rank(isa) <= rank(ceiling);
+  if (!valid(isa) || !valid(best) || !valid(ceiling)) return false;
+  return level_of(isa).family == kBuild && rank(isa) <= rank(best) && rank(isa) <= rank(ceiling);
 }
 
 Isa cpu_best_isa() noexcept {
@@ -251,6 +276,8 @@ bool built_level(Isa isa) noexcept {
 }
 }  // namespace
 
+std::span<const Isa> built_isas() noexcept { return kBuiltLevels; }
+
 Isa simd_level() {
   const int forced = level_override.load(std::memory_order_relaxed);
   if (forced >= 0) return static_cast<Isa>(forced);
@@ -261,9 +288,10 @@ Isa simd_level() {
 }
 
 void set_simd_level(Isa isa) {
-  if (kBuild == Family::aarch64 && isa == Isa::neon) isa = Isa::baseline;  // NEON is the aarch64 baseline
+  // A level of the same rank as the build's baseline is that baseline (neon on aarch64).
+  if (valid(isa) && level_of(isa).family == kBuild && rank(isa) == 0) isa = Isa::baseline;
   if (!built_level(isa))
-    throw Error(std::string("SIMD level ") + to_string(isa) + ": this " + family_name(kBuild) +
+    throw Error(std::string("SIMD level ") + to_string(isa) + ": this " + std::string(to_string(kBuild)) +
                 " build has no code for it");
   if (!cpu_supports(isa))
     throw Error(std::string("SIMD level ") + to_string(isa) + ": this CPU (or MFGRAD_ISA) does not allow it");

@@ -2,16 +2,21 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <memory>
 #include <ostream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -49,6 +54,49 @@ inline Entries random_entries(index_t m, index_t n, double density, std::uint64_
   shuffled.cols = n;
   for (std::size_t t : order) shuffled.push(e.row[t], e.col[t], e.value[t]);
   return shuffled;
+}
+
+// A file's whole content ("" when it cannot be read).
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// What a command run through the shell did: its exit status (-1 when it did not exit) and its output.
+struct Outcome {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs `command` through the shell, its standard output and error captured in files under `dir`.
+inline Outcome run_command(const std::string& command, const std::filesystem::path& dir) {
+  const std::filesystem::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+  const int raw = std::system((command + " >" + out.string() + " 2>" + err.string()).c_str());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+}
+
+// Three entries of a 3 × 4 matrix, listed out of CSR order.
+inline Entries three_entries() {
+  Entries e;
+  e.rows = 3;
+  e.cols = 4;
+  e.push(2, 1, 1.5);
+  e.push(0, 3, 2.5);
+  e.push(2, 0, 3.5);
+  return e;
+}
+
+// The message of the mfgrad::Error that f throws; fails the test when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an mfgrad::Error";
+  return {};
 }
 
 template <class T>
@@ -197,6 +245,38 @@ inline std::string param_name(const ::testing::TestParamInfo<Param>& info) {
 template <class T>
 ErrorBounds error_bounds(const Observed& obs, const Factors<T>& f, double lambda) {
   return mfgrad::error_bounds<T>(obs, f.u.data(), f.v.data(), f.k, lambda);
+}
+
+// The oracle's answer to one problem and the bounds the library's tolerance rule (mfgrad/check.hpp)
+// puts around it: what every comparison with the oracle in these tests is checked against.
+template <class T>
+struct OracleAnswer {
+  const Observed* obs;
+  std::size_t k;
+  Result<T> want;
+  ErrorBounds bounds;
+};
+
+template <class T>
+OracleAnswer<T> oracle_answer(const Observed& obs, const Factors<T>& f, double lambda) {
+  return {&obs, f.k, run(oracle(), obs, f, lambda, 1), error_bounds(obs, f, lambda)};
+}
+
+// A loss and both gradients agree with the oracle's answer within its bounds: the check the benchmark
+// makes (mfgrad::check); a failure names `what` and the first offending value (where, got, want, bound).
+template <class T>
+void expect_matches_oracle(const OracleAnswer<T>& o, double loss, const compute_t<T>* gu, const compute_t<T>* gv,
+                           const std::string& what = {}) {
+  const CheckReport r =
+      check<compute_t<T>>(*o.obs, o.k, o.bounds, {o.want.loss, o.want.gu.data(), o.want.gv.data()}, {loss, gu, gv});
+  EXPECT_TRUE(r.passed) << what << (what.empty() ? "" : ": ") << r.message;
+}
+
+template <class T>
+void expect_matches_oracle(const OracleAnswer<T>& o, const Result<T>& got, const std::string& what = {}) {
+  ASSERT_EQ(got.gu.size(), o.want.gu.size()) << what;
+  ASSERT_EQ(got.gv.size(), o.want.gv.size()) << what;
+  expect_matches_oracle(o, got.loss, got.gu.data(), got.gv.data(), what);
 }
 
 }  // namespace mfgrad::test

@@ -122,7 +122,7 @@ void check_format() {
     ASSERT_EQ(make<S>(xs[x]).bits, want[x]) << "scalar rounding of " << xs[x];
   }
   // The array conversions at every SIMD level this CPU allows, on 1 and 3 threads.
-  for (Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512, Isa::neon}) {
+  for (Isa isa : built_isas()) {
     if (!cpu_supports(isa)) continue;
     const ScopedSimdLevel level(isa);
     for (int threads : {1, 3}) {

@@ -47,20 +47,6 @@ bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
-template <class T>
-void expect_within(const char* what, const std::vector<T>& got, const std::vector<T>& want,
-                   const std::vector<double>& bound, std::size_t k) {
-  ASSERT_EQ(got.size(), want.size());
-  std::size_t bad = 0;
-  for (std::size_t x = 0; x < got.size(); ++x) {
-    const double err = std::fabs(static_cast<double>(got[x]) - static_cast<double>(want[x]));
-    if (!(err <= bound[x]) && bad++ < 5)
-      ADD_FAILURE() << what << "[" << x / k << ", " << x % k << "] = " << got[x] << ", oracle " << want[x]
-                    << ", |diff| " << err << " > bound " << bound[x];
-  }
-  EXPECT_EQ(bad, 0u) << what << ": elements outside the error bound";
-}
-
 class Kernels : public ::testing::TestWithParam<Param> {
  protected:
   template <class T>
@@ -70,15 +56,11 @@ class Kernels : public ::testing::TestWithParam<Param> {
     const Observed& obs = observed(shape_name);
     const std::size_t k = shape(shape_name).k;
     const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), k, 1000 + k);
-    const Result<T> want = run(oracle(), obs, f, lambda, 1);
+    const OracleAnswer<T> answer = oracle_answer(obs, f, lambda);
     const Result<T> got = run(impl, obs, f, lambda, 3);
-    const ErrorBounds b = error_bounds(obs, f, lambda);
 
-    expect_not_trivial(want);
-
-    EXPECT_LE(std::fabs(got.loss - want.loss), b.loss) << "loss " << got.loss << " vs oracle " << want.loss;
-    expect_within("grad_U", got.gu, want.gu, b.grad_u, k);
-    expect_within("grad_V", got.gv, want.gv, b.grad_v, k);
+    expect_not_trivial(answer.want);
+    expect_matches_oracle(answer, got);
 
     // Outputs are written, not read: garbage or NaN already there changes nothing, bit for bit.
     const Result<T> zero_filled = run(impl, obs, f, lambda, 3, compute_t<T>(0));
@@ -145,19 +127,15 @@ class SmallTiles : public ::testing::TestWithParam<std::tuple<std::string, std::
     const std::size_t k = shape(shape_name).k;
     const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), k, 77);
     const Workspace::CacheSizes tiny{.l2 = 2048, .l3 = 4096};
-    const Result<T> want = run(oracle(), obs, f, lambda, 1);
-    const ErrorBounds b = error_bounds(obs, f, lambda);
+    const OracleAnswer<T> answer = oracle_answer(obs, f, lambda);
     const Result<T> one = run(impl, obs, f, lambda, 1, std::numeric_limits<compute_t<T>>::quiet_NaN(), tiny);
-    EXPECT_LE(std::fabs(one.loss - want.loss), b.loss);
-    expect_within("grad_U", one.gu, want.gu, b.grad_u, k);
-    expect_within("grad_V", one.gv, want.gv, b.grad_v, k);
+    expect_matches_oracle(answer, one, "small tiles, 1 thread");
     const Result<T> three = run(impl, obs, f, lambda, 3, std::numeric_limits<compute_t<T>>::quiet_NaN(), tiny);
     if (impl.deterministic) {
       EXPECT_TRUE(bitwise_equal(one.gu, three.gu) && bitwise_equal(one.gv, three.gv) && one.loss == three.loss)
           << "small tiles: 1 and 3 threads differ";
     } else {
-      expect_within("grad_U (3 threads)", three.gu, want.gu, b.grad_u, k);
-      expect_within("grad_V (3 threads)", three.gv, want.gv, b.grad_v, k);
+      expect_matches_oracle(answer, three, "small tiles, 3 threads");
     }
   }
 };
@@ -241,22 +219,18 @@ TEST(SimdLevels, EachAllowedLevelMatchesTheOracleInOneProcess) {
   const Observed& obs = observed("power_law");
   const std::size_t k = 24;
   const Factors<float> f = random_factors<float>(obs.rows(), obs.cols(), k, 5);
-  const Result<float> want = run(oracle(), obs, f, lambda, 1);
-  const ErrorBounds b = error_bounds(obs, f, lambda);
+  const OracleAnswer<float> answer = oracle_answer(obs, f, lambda);
   // 16-bit rows are widened per level (shift, F16C, software on SSE2): each level against the oracle.
   const auto half_matches = [&](auto tag, const Kernel& impl, Isa isa) {
     using S = decltype(tag);
     const Factors<S> h = random_factors<S>(obs.rows(), obs.cols(), k, 6);
-    const Result<S> hw = run(oracle(), obs, h, lambda, 1), hg = run(impl, obs, h, lambda, 2);
-    const ErrorBounds hb = error_bounds(obs, h, lambda);
-    EXPECT_LE(std::fabs(hg.loss - hw.loss), hb.loss)
-        << impl.name << " " << to_string(precision_of<S>()) << " at " << to_string(isa);
-    expect_within("grad_U", hg.gu, hw.gu, hb.grad_u, k);
-    expect_within("grad_V", hg.gv, hw.gv, hb.grad_v, k);
+    expect_matches_oracle(oracle_answer(obs, h, lambda), run(impl, obs, h, lambda, 2),
+                          std::string(impl.name) + " " + to_string(precision_of<S>()) + " at " + to_string(isa));
   };
   std::set<std::string> names;
-  std::set<Isa> levels_run;  // as simd_level() reports them (neon is the aarch64 baseline)
-  for (Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512, Isa::neon}) {
+  std::set<Isa> levels_run;                        // as simd_level() reports them (neon is the aarch64 baseline)
+  for (const IsaLevel& vocabulary : isa_levels) {  // every level: those without code must say so
+    const Isa isa = vocabulary.isa;
     if (!cpu_supports(isa)) {
       try {
         set_simd_level(isa);
@@ -272,10 +246,7 @@ TEST(SimdLevels, EachAllowedLevelMatchesTheOracleInOneProcess) {
       levels_run.insert(simd_level());
       for (const Kernel& impl : registry()) {
         if (!code(impl).simd) continue;
-        const Result<float> got = run(impl, obs, f, lambda, 2);
-        EXPECT_LE(std::fabs(got.loss - want.loss), b.loss) << impl.name << " at " << to_string(isa);
-        expect_within("grad_U", got.gu, want.gu, b.grad_u, k);
-        expect_within("grad_V", got.gv, want.gv, b.grad_v, k);
+        expect_matches_oracle(answer, run(impl, obs, f, lambda, 2), std::string(impl.name) + " at " + to_string(isa));
         if (code(impl).native_half) {
           half_matches(bfloat16{}, impl, isa);
           half_matches(float16{}, impl, isa);

@@ -59,15 +59,6 @@ std::vector<std::string> peer_shape_names() {
 
 constexpr double lambda = 0.05;
 
-// `got` agrees with the oracle's `want` within the library's error bounds (mfgrad/check.hpp).
-template <class T>
-void expect_matches(const std::string& what, const Observed& obs, std::size_t k, const ErrorBounds& bounds,
-                    const Result<T>& want, const Result<T>& got) {
-  const CheckReport report = mfgrad::check<T>(obs, k, bounds, {want.loss, want.gu.data(), want.gv.data()},
-                                              {got.loss, got.gu.data(), got.gv.data()});
-  EXPECT_TRUE(report.passed) << what << ": " << report.message;
-}
-
 class PeerVsOracle : public ::testing::TestWithParam<Param> {
  protected:
   template <class T>
@@ -77,16 +68,15 @@ class PeerVsOracle : public ::testing::TestWithParam<Param> {
     const Observed& obs = observed(shape_name);
     const std::size_t k = shape(shape_name).k;
     const Factors<T> f = random_factors<T>(obs.rows(), obs.cols(), k, 1000 + k);
-    const Result<T> want = run(oracle(), obs, f, lambda, 1);
-    const ErrorBounds b = error_bounds(obs, f, lambda);
+    const OracleAnswer<T> answer = oracle_answer(obs, f, lambda);
 
-    expect_not_trivial(want);
+    expect_not_trivial(answer.want);
 
     // Outputs pre-filled with NaN or a huge value must be overwritten, at any thread count.
     for (int threads : {1, 2})
       for (T fill : {std::numeric_limits<T>::quiet_NaN(), T(1e30)})
-        expect_matches(std::to_string(threads) + " threads, fill " + std::to_string(fill), obs, k, b, want,
-                       run(impl, obs, f, lambda, threads, fill));
+        expect_matches_oracle(answer, run(impl, obs, f, lambda, threads, fill),
+                              std::to_string(threads) + " threads, fill " + std::to_string(fill));
   }
 };
 
@@ -120,8 +110,8 @@ void reuse_workspace(const Kernel& impl) {
                     std::vector<T>(f.v.size(), std::numeric_limits<T>::quiet_NaN())};
       got.loss = evaluate<T>(impl, obs, {f.u.data(), f.m, f.k}, {f.v.data(), f.n, f.k}, lambda,
                              {got.gu.data(), f.m, f.k}, {got.gv.data(), f.n, f.k}, ws);
-      expect_matches(std::string(impl.name) + " " + shape_name + " " + std::to_string(threads) + " threads", obs, k,
-                     error_bounds(obs, f, lambda), run(oracle(), obs, f, lambda, 1), got);
+      expect_matches_oracle(oracle_answer(obs, f, lambda), got,
+                            std::string(impl.name) + " " + shape_name + " " + std::to_string(threads) + " threads");
     }
   }
 }

@@ -49,8 +49,9 @@ const Command commands[] = {
      "  --plot DIR       PNG plots (gnuplot): median time per implementation, GFLOP/s against threads\n"
      "  --instructions   instead of timing, count the instructions of one single-threaded evaluation of each\n"
      "                   implementation under valgrind's callgrind (MFGRAD_ISA=avx2): repeatable on noisy CI\n"
-     "  --isa LEVELS     run the SIMD implementations once per listed level (baseline, avx2, avx512), in one\n"
-     "                   process, rows named <impl>@<level>; a level this CPU (or MFGRAD_ISA) lacks is an error\n"
+     "  --isa LEVELS     run the SIMD implementations once per listed level (`mfgrad kernels` lists the levels\n"
+     "                   this build has), in one process, rows named <impl>@<level>; a level this CPU (or\n"
+     "                   MFGRAD_ISA) lacks is an error\n"
      "  Exit status 1 when any check against the oracle fails.\n"},
     {"compare", mfgrad::cli::cmd_compare, "the regression gate: compare two results files, benchmark by benchmark",
      "mfgrad compare BASELINE.json CONTENDER.json [--threshold PCT] [--alpha A] [--instructions-threshold PCT]\n"

@@ -2,24 +2,65 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
 namespace mfgrad {
 
-// Two families, each ordered from least to most capable: x86-64 (baseline = SSE2, avx2, avx512) and
-// aarch64 (baseline = neon, sve). The library itself is built for its family's baseline; the levels
-// above it are reached only through run-time dispatch, and the other family's never apply.
+// The one vocabulary of instruction-set levels, one line each: X(name, family, rank, what it is).
+// `name` is the enumerator and the string to_string() returns and parse_isa() and MFGRAD_ISA accept;
+// `family` is the processor family whose CPUs can have the level (`any`: the baseline, which every
+// family has); `rank` orders one family's levels from the least capable (0). Two families today:
+// x86-64 (baseline = SSE2, avx2, avx512) and aarch64 (baseline = neon, sve). A new level is a line at
+// the end (the enumerators' values are part of the ABI) and its CPU detection in src/isa.cpp; the
+// levels this build has code for are kernels/simd/isas.hpp's list, which is checked against this one
+// when the library compiles. A level named here with no code there (SVE) is detected and reported but
+// never dispatched to. The library itself is built for its family's baseline; the levels above it are
+// reached only through run-time dispatch, and the other family's never apply.
+#define MFGRAD_ISA_LEVELS(X)                                                          \
+  X(baseline, any, 0, "x86-64 SSE2, or aarch64 (NEON is part of its baseline)")       \
+  X(avx2, x86_64, 1, "AVX2 + FMA3 + F16C")                                            \
+  X(avx512, x86_64, 2, "AVX-512 F/CD/DQ/BW/VL + FMA3 + F16C")                         \
+  X(neon, aarch64, 0, "aarch64 Advanced SIMD: on aarch64 the same level as baseline") \
+  X(sve, aarch64, 1, "Scalable Vector Extension, at the vector length the OS gives the process")
+
 enum class Isa {
-  baseline,  // x86-64 SSE2, or aarch64 (NEON is part of its baseline)
-  avx2,      // AVX2 + FMA3
-  avx512,    // AVX-512 F/CD/DQ/BW/VL
-  neon,      // aarch64 Advanced SIMD: on aarch64 the same level as baseline
-  sve,       // aarch64 Scalable Vector Extension, at the vector length the OS gives the process
+#define MFGRAD_ISA_ENUMERATOR(name, family, rank, what) name,
+  MFGRAD_ISA_LEVELS(MFGRAD_ISA_ENUMERATOR)
+#undef MFGRAD_ISA_ENUMERATOR
+};
+
+enum class IsaFamily { any, x86_64, aarch64 };
+
+struct IsaLevel {
+  Isa isa;
+  const char* name;
+  IsaFamily family;
+  int rank;  // within the family, 0 the least capable
+  const char* what;
+};
+
+// Every level of MFGRAD_ISA_LEVELS, in the enum's order (isa_levels[static_cast<int>(isa)].isa == isa).
+inline constexpr IsaLevel isa_levels[] = {
+#define MFGRAD_ISA_ENTRY(name, family, rank, what) {Isa::name, #name, IsaFamily::family, rank, what},
+    MFGRAD_ISA_LEVELS(MFGRAD_ISA_ENTRY)
+#undef MFGRAD_ISA_ENTRY
 };
 
 const char* to_string(Isa isa) noexcept;
-Isa parse_isa(std::string_view name);  // throws Error; accepts baseline|scalar|sse2|avx2|avx512|neon|sve
+const char* to_string(IsaFamily family) noexcept;  // "x86-64", "aarch64"; "any" for the baseline's
+
+// A level's name, one of its aliases (scalar for baseline; sse2 for the x86-64 baseline, and every other
+// name of kernels/simd/isas.hpp's list) or an Error listing every name it would accept.
+Isa parse_isa(std::string_view name);
+
+// The family this library is built for.
+IsaFamily build_isa_family() noexcept;
+
+// The levels this build has SIMD code for (kernels/simd/isas.hpp), most capable first; the last is the
+// baseline. What simd_level() chooses from and set_simd_level() accepts.
+std::span<const Isa> built_isas() noexcept;
 
 // The rule behind cpu_supports(): whether dispatch may use `isa` on a CPU whose most capable level is
 // `best`, under the cap `ceiling` (both of this build's family, as cpu_best_isa() and isa_ceiling()

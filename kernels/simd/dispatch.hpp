@@ -6,6 +6,7 @@
 // instantiations and reaches them through here. Include from baseline translation units only.
 #pragma once
 
+#include <type_traits>
 #include <xsimd/xsimd.hpp>
 
 #include "mfgrad/isa.hpp"
@@ -13,17 +14,31 @@
 
 namespace mfgrad::kernels::simd {
 
-// arch_<level> for every level of this build's family (simd/isas.hpp), and arch_baseline.
+// arch_<level> for every level of this build's family (simd/isas.hpp).
 #define MFGRAD_SIMD_ALIAS(level, family, isa, arch, ...) MFGRAD_SIMD_FAMILY_##family(using arch_##level = arch;)
 MFGRAD_SIMD_ISA_LIST(MFGRAD_SIMD_ALIAS)
 #undef MFGRAD_SIMD_ALIAS
-#define MFGRAD_SIMD_IF_baseline(...) __VA_ARGS__
-#define MFGRAD_SIMD_IF_avx2(...)
-#define MFGRAD_SIMD_IF_avx512(...)
-#define MFGRAD_SIMD_BASELINE(level, family, isa, arch, ...) \
-  MFGRAD_SIMD_FAMILY_##family(MFGRAD_SIMD_IF_##isa(using arch_baseline = arch;))
-MFGRAD_SIMD_ISA_LIST(MFGRAD_SIMD_BASELINE)
-#undef MFGRAD_SIMD_BASELINE
+
+// arch_baseline: the architecture of the family's line whose level is Isa::baseline (src/isa.cpp
+// checks at compile time that there is exactly one).
+template <Isa I, class Arch>
+struct BuiltLevel {
+  static constexpr Isa isa = I;
+  using arch = Arch;
+};
+#define MFGRAD_SIMD_BUILT_LEVEL(level, family, isa, arch, ...) MFGRAD_SIMD_FAMILY_##family(BuiltLevel<Isa::isa, arch>, )
+template <class... L>
+struct FirstBaseline;
+template <class First, class... Rest>
+struct FirstBaseline<First, Rest...> {
+  using type = std::conditional_t<First::isa == Isa::baseline, First, typename FirstBaseline<Rest...>::type>;
+};
+template <>
+struct FirstBaseline<void> {
+  using type = void;
+};
+using arch_baseline = typename FirstBaseline<MFGRAD_SIMD_ISA_LIST(MFGRAD_SIMD_BUILT_LEVEL) void>::type::arch;
+#undef MFGRAD_SIMD_BUILT_LEVEL
 
 // X(arch_<level>, extra...) for every level of this build's family, most capable first.
 #define MFGRAD_SIMD_ARCH_OF(level, family, isa, arch, flags, X, ...) \

@@ -1,11 +1,14 @@
 // Internal: the one list of SIMD levels mfgrad builds code for, most capable first within a family.
 //   X(level, family, Isa, xsimd architecture, "compile flags", extra arguments passed through)
+// `Isa` is the level of the vocabulary (MFGRAD_ISA_LEVELS in mfgrad/isa.hpp) this code serves; src/isa.cpp
+// checks the lines against that vocabulary when it compiles (a level of the line's family, most capable
+// first, one baseline per family) and accepts each line's own name too (sse2 for the x86-64 baseline).
 // CMakeLists.txt reads these lines (one X(...) each: keep them so) for the per-ISA files, their flags
 // and the xsimd architecture each instantiates; simd/dispatch.hpp expands them into the architecture
-// aliases arch_<level>, the dispatch switch and MFGRAD_SIMD_ARCHS; src/isa.cpp into the levels
-// set_simd_level() accepts. GCC 12 flags xsimd's AVX-512 horizontal add as maybe-uninitialized (a
-// known false positive). NEON is part of the aarch64 baseline; SVE is detected at run time but not
-// built: xsimd 8.1 (Debian 12) has no SVE batches.
+// aliases arch_<level> and arch_baseline, the dispatch switch and MFGRAD_SIMD_ARCHS; src/isa.cpp into
+// built_isas(), the levels set_simd_level() accepts. GCC 12 flags xsimd's AVX-512 horizontal add as
+// maybe-uninitialized (a known false positive). NEON is part of the aarch64 baseline; SVE is detected
+// at run time but not built: xsimd 8.1 (Debian 12) has no SVE batches.
 #pragma once
 
 // clang-format off

@@ -103,25 +103,16 @@ Outcome<T> distributed(const mpi::Share& share, const std::vector<T>& u, const s
 // The distributed result against the oracle (naive) on the whole Ω, within the tolerance rule of
 // mfgrad/check.hpp; and the same loss and bits on every rank.
 template <class T>
-void expect_matches_oracle(const Observed& whole, const mpi::Share& share, std::size_t k, double lambda,
-                           std::uint64_t seed) {
+void expect_distributed_matches_oracle(const Observed& whole, const mpi::Share& share, std::size_t k, double lambda,
+                                       std::uint64_t seed) {
   const auto m = static_cast<std::size_t>(whole.rows()), n = static_cast<std::size_t>(whole.cols());
-  const std::vector<T> u = uniform<T>(m * k, seed, 1.0 / std::sqrt(k)), v = uniform<T>(n * k, seed + 1, 1.0);
-  const Outcome<T> got = distributed(share, u, v, k, lambda);
-  std::vector<T> gu(m * k), gv(n * k);
-  Workspace ws(1);
-  const double loss = evaluate<T>(kernel("naive"), whole, {u.data(), m, k}, {v.data(), n, k}, lambda, {gu.data(), m, k},
-                                  {gv.data(), n, k}, ws);
-  const ErrorBounds bounds = error_bounds<T>(whole, u.data(), v.data(), k, lambda);
-  const CheckReport report =
-      check<T>(whole, k, bounds, {loss, gu.data(), gv.data()}, {got.loss, got.gu.data(), got.gv.data()});
-  EXPECT_TRUE(report.passed) << "rank " << rank() << " of " << ranks() << ", " << mpi::to_string(share.partition())
-                             << ": " << report.message;
-  // The test is not trivial: the gradients are mostly non-zero, the loss positive.
-  const auto nonzero = std::count_if(gu.begin(), gu.end(), [](T x) { return x != 0; }) +
-                       std::count_if(gv.begin(), gv.end(), [](T x) { return x != 0; });
-  EXPECT_GT(nonzero, static_cast<std::ptrdiff_t>(9 * (gu.size() + gv.size()) / 10));
-  EXPECT_GT(loss, 0.0);
+  const test::Factors<T> f{m, n, k, uniform<T>(m * k, seed, 1.0 / std::sqrt(k)), uniform<T>(n * k, seed + 1, 1.0)};
+  const Outcome<T> got = distributed(share, f.u, f.v, k, lambda);
+  const test::OracleAnswer<T> answer = test::oracle_answer(whole, f, lambda);
+  test::expect_not_trivial(answer.want);
+  test::expect_matches_oracle(answer, got.loss, got.gu.data(), got.gv.data(),
+                              "rank " + std::to_string(rank()) + " of " + std::to_string(ranks()) + ", " +
+                                  std::string(mpi::to_string(share.partition())));
   // Every rank returns the same loss and the same ∂ of the replicated side, bit for bit.
   double loss_min = got.loss, loss_max = got.loss;
   MPI_Allreduce(MPI_IN_PLACE, &loss_min, 1, MPI_DOUBLE, MPI_MIN, world());
@@ -141,7 +132,7 @@ TYPED_TEST(Distributed, RowsAndColumnsMatchTheOracle) {
     const mpi::Share share = mpi::Share::from_entries(world(), piece_of(all), side);
     EXPECT_EQ(share.partition(), side);
     EXPECT_EQ(share.nnz(), whole.nnz());
-    for (const std::size_t k : {1, 7, 16}) expect_matches_oracle<TypeParam>(whole, share, k, 0.1, 10 + k);
+    for (const std::size_t k : {1, 7, 16}) expect_distributed_matches_oracle<TypeParam>(whole, share, k, 0.1, 10 + k);
   }
 }
 
@@ -157,7 +148,7 @@ TYPED_TEST(Distributed, EmptyRanks) {
   if (ranks() > 2) {
     EXPECT_GE(empty, ranks() - 2);
   }
-  expect_matches_oracle<TypeParam>(whole, share, 5, 0.2, 3);
+  expect_distributed_matches_oracle<TypeParam>(whole, share, 5, 0.2, 3);
 }
 
 // One row holds most entries: it stays whole on one rank, whose block is then the heaviest.
@@ -172,16 +163,16 @@ TYPED_TEST(Distributed, OneHeavyRow) {
   const mpi::Share share = mpi::Share::from_entries(world(), piece_of(all), mpi::Partition::rows);
   const auto heavy = std::max_element(share.counts().begin(), share.counts().end());
   EXPECT_GE(*heavy, 300);
-  expect_matches_oracle<TypeParam>(whole, share, 8, 0.05, 5);
+  expect_distributed_matches_oracle<TypeParam>(whole, share, 8, 0.05, 5);
 }
 
 // Fewer rows than ranks (m = 2), for both sides (columns: n = 2).
 TYPED_TEST(Distributed, FewerIdsThanRanks) {
   const Entries rows2 = random_entries(2, 9, 0.9, 11);
-  expect_matches_oracle<TypeParam>(Observed::build(rows2),
-                                   mpi::Share::from_entries(world(), piece_of(rows2), mpi::Partition::rows), 4, 0.3, 8);
+  expect_distributed_matches_oracle<TypeParam>(
+      Observed::build(rows2), mpi::Share::from_entries(world(), piece_of(rows2), mpi::Partition::rows), 4, 0.3, 8);
   const Entries cols2 = random_entries(9, 2, 0.9, 12);
-  expect_matches_oracle<TypeParam>(
+  expect_distributed_matches_oracle<TypeParam>(
       Observed::build(cols2), mpi::Share::from_entries(world(), piece_of(cols2), mpi::Partition::columns), 4, 0.3, 9);
 }
 
@@ -209,7 +200,7 @@ TYPED_TEST(Distributed, GeneratedShares) {
   for (const mpi::Partition side : {mpi::Partition::rows, mpi::Partition::columns}) {
     const mpi::Share share = mpi::Share::generate(world(), spec, side);
     EXPECT_EQ(share.nnz(), whole.nnz());
-    expect_matches_oracle<TypeParam>(whole, share, 6, 0.05, 4);
+    expect_distributed_matches_oracle<TypeParam>(whole, share, 6, 0.05, 4);
   }
 }
 
@@ -221,18 +212,12 @@ TEST(Distributed16, BFloat16AndFloat16MatchTheOracle) {
   const std::size_t k = 6;
   const auto run = [&]<class S>(S) {
     const test::Factors<S> f = test::random_factors<S>(29, 23, k, 2);
-    std::vector<float> gu(29 * k), gv(23 * k);
-    Workspace ws(1);
-    const double loss = evaluate<S>(kernel("naive"), whole, {f.u.data(), 29, k}, {f.v.data(), 23, k}, 0.1,
-                                    {gu.data(), 29, k}, {gv.data(), 23, k}, ws);
-    const ErrorBounds bounds = error_bounds<S>(whole, f.u.data(), f.v.data(), k, 0.1);
+    const test::OracleAnswer<S> answer = test::oracle_answer(whole, f, 0.1);
     for (const mpi::Partition side : {mpi::Partition::rows, mpi::Partition::columns}) {
       const mpi::Share share = mpi::Share::from_entries(world(), piece_of(all), side);
       const Outcome<S> got = distributed(share, f.u, f.v, k, 0.1);
-      const CheckReport report =
-          check<float>(whole, k, bounds, {loss, gu.data(), gv.data()}, {got.loss, got.gu.data(), got.gv.data()});
-      EXPECT_TRUE(report.passed) << to_string(precision_of<S>()) << " " << mpi::to_string(side) << ": "
-                                 << report.message;
+      test::expect_matches_oracle(answer, got.loss, got.gu.data(), got.gv.data(),
+                                  std::string(to_string(precision_of<S>())) + " " + mpi::to_string(side));
     }
   };
   run(bfloat16{});
@@ -290,7 +275,7 @@ TEST_F(Files, ReadsMatrixMarketAndCsvInRanges) {
       EXPECT_EQ(share.rows(), whole.rows()) << path;
       EXPECT_EQ(share.cols(), whole.cols()) << path;
       EXPECT_EQ(share.nnz(), whole.nnz()) << path;
-      expect_matches_oracle<double>(whole, share, 5, 0.1, 6);
+      expect_distributed_matches_oracle<double>(whole, share, 5, 0.1, 6);
     }
   }
 }

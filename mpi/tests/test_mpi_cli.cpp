@@ -15,23 +15,16 @@
 #include "mfgrad/check.hpp"
 #include "mfgrad/generate.hpp"
 #include "mfgrad/io.hpp"
+#include "support.hpp"  // Outcome, run_command, slurp
 
 namespace mfgrad {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::Outcome;
+using test::run_command;
+using test::slurp;
 
 class Tool : public ::testing::Test {
  protected:
@@ -47,14 +40,7 @@ class Tool : public ::testing::Test {
     const std::string launcher =
         ranks == 0 ? std::string()
                    : std::string(MFGRAD_MPIEXEC) + " --oversubscribe -np " + std::to_string(ranks) + " ";
-    const std::string command = launcher + (tool ? std::string(MFGRAD_CLI) + " " : std::string()) + args + " >" +
-                                (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string();
-    Outcome r;
-    const int raw = std::system(command.c_str());
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = slurp(dir_ / "stdout");
-    r.err = slurp(dir_ / "stderr");
-    return r;
+    return run_command(launcher + (tool ? std::string(MFGRAD_CLI) + " " : std::string()) + args, dir_);
   }
 
   fs::path dir_;
