@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "mfgrad/message.hpp"
 #include "mfgrad/types.hpp"
 
 namespace mfgrad::bench {
@@ -20,7 +21,7 @@ namespace mfgrad::bench {
 // failure of the work.
 class UsageError : public std::runtime_error {
  public:
-  explicit UsageError(const std::string& message) : std::runtime_error(Error(message).what()) {}
+  explicit UsageError(const std::string& message) : std::runtime_error(printable_line(message)) {}
 };
 
 // Options of one command: "--name value", "--name=value", or a bare "--flag"; the rest positional.

@@ -92,11 +92,9 @@ std::string quote(std::string_view text, std::size_t max) {
   return out + "'";
 }
 
-namespace {
-
 // Every message is one printable line even when code puts input text in it without quote(): control
 // bytes that reach here are escaped (backslashes are left alone, quote() has written them already).
-std::string one_printable_line(std::string message) {
+std::string printable_line(std::string message) {
   if (std::none_of(message.begin(), message.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); }))
     return message;
   std::string out;
@@ -108,9 +106,7 @@ std::string one_printable_line(std::string message) {
   return out;
 }
 
-}  // namespace
-
-Error::Error(const std::string& message) : std::runtime_error(one_printable_line(message)) {}
+Error::Error(const std::string& message) : std::runtime_error(printable_line(message)) {}
 Error::Error(const char* message) : Error(std::string(message)) {}
 
 FileError::FileError(const std::string& message, std::string path, int error_code)

@@ -21,6 +21,7 @@
 #include "mfgrad/io.hpp"
 #include "mfgrad/message.hpp"
 #include "mfgrad/observed.hpp"
+#include "support.hpp"
 
 namespace {
 
@@ -29,6 +30,8 @@ using mfgrad::Entries;
 using mfgrad::Error;
 using mfgrad::RatingsFile;
 using mfgrad::RatingsFormat;
+using mfgrad::test::error_of;
+using mfgrad::test::slurp;
 
 // Each test gets its own empty directory, removed afterwards.
 class IoTest : public ::testing::Test {
@@ -64,22 +67,6 @@ class IoTest : public ::testing::Test {
 
   fs::path dir_;
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The message of the mfgrad::Error that f throws; fails the test when it throws none.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an mfgrad::Error";
-  return {};
-}
 
 ::testing::AssertionResult contains(const std::string& text, std::string_view part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
@@ -527,6 +514,9 @@ TEST(Quote, ErrorMessagesEscapeControlBytesThemselves) {
   EXPECT_STREQ(Error("a\0b\nc\x1b[2J"s).what(), "a\\0b\\nc\\x1b[2J");
   EXPECT_STREQ(Error("already quoted: " + mfgrad::quote("x\ty\\")).what(), "already quoted: 'x\\ty\\\\'");
   EXPECT_STREQ(Error("caf\xc3\xa9").what(), "caf\xc3\xa9");
+  // The same rule, for messages that are not Errors (the tool's usage errors).
+  EXPECT_EQ(mfgrad::printable_line("a\0b\nc\x1b[2J"s), "a\\0b\\nc\\x1b[2J");
+  EXPECT_EQ(mfgrad::printable_line("plain \\ text"), "plain \\ text");
 }
 
 TEST_F(IoTest, OutOfRangeNumberOnTheFirstLineIsNamedNotUnrecognised) {

@@ -13,6 +13,11 @@ namespace mfgrad {
 // text, whatever the input held, and is never cut short by a NUL.
 std::string quote(std::string_view text, std::size_t max = 80);
 
+// `message` as one line of printable text: control bytes (NUL and newlines included) escaped as quote()
+// writes them, the rest unchanged (backslashes too: quote() has escaped those of the inputs it shows).
+// What every mfgrad::Error's what() is made of.
+std::string printable_line(std::string message);
+
 // The shortest text that reads back as the same double: "4.5", "1e+39", "inf", "nan".
 std::string format_number(double v);
 
