@@ -103,7 +103,7 @@ int bench_command(const std::vector<std::string>& argv) {
   const BenchOptions options = read_bench_options(argv);
   const bool counting = options.counting;
   const Config& config = options.config;
-  const json::Value context = machine_context();
+  const json::Value context = run_context(config);
 
   Suite suite(config);
   suite.register_cases();
@@ -169,7 +169,7 @@ int google_benchmark_main(int argc, char** argv) {
   c.impls = all_impls();
   c.peers = all_peers();
   c = apply(args, c);
-  const json::Value context = machine_context();
+  const json::Value context = run_context(c);
   for (const auto& [key, value] : context.as_object())
     benchmark::AddCustomContext("mfgrad_" + key, value.is_string() ? value.as_string() : value.dump());
   Suite suite(c);

@@ -28,7 +28,8 @@ struct BenchmarkResult {
 // One fact about where a run ran, of those two runs should share to be compared fairly.
 struct ContextEntry {
   std::string key;    // "cpu", "hardware threads", "isa", "compiler", "flags", "mfgrad version",
-                      // "OMP_NUM_THREADS", "thread counts" (in that order; only those the file states)
+                      // "OMP_NUM_THREADS", "seed", "lambda", "thread counts" (in that order; only
+                      // those the file states)
   std::string value;  // as the file states it ("thread counts": "1,2", from the benchmark names)
 };
 

@@ -64,8 +64,8 @@ double positive(const json::Value* v, const json::Value& owner, const std::strin
 
 // The context facts in ContextEntry's order: (the key reports show, the key mfgrad's "context" uses).
 constexpr std::pair<const char*, const char*> kContextKeys[] = {
-    {"cpu", "cpu"},     {"hardware threads", "hardware_threads"}, {"isa", "isa"}, {"compiler", "compiler"},
-    {"flags", "flags"}, {"OMP_NUM_THREADS", "omp_num_threads"},
+    {"cpu", "cpu"},     {"hardware threads", "hardware_threads"}, {"isa", "isa"},   {"compiler", "compiler"},
+    {"flags", "flags"}, {"OMP_NUM_THREADS", "omp_num_threads"},   {"seed", "seed"}, {"lambda", "lambda"},
 };
 
 // A context value as text: strings as they are, anything else as its JSON.

@@ -364,6 +364,13 @@ json::Value machine_context() {
   return c;
 }
 
+json::Value run_context(const Config& config) {
+  json::Value c = machine_context();
+  c["seed"] = std::to_string(config.seed);
+  c["lambda"] = config.lambda;
+  return c;
+}
+
 Suite::Suite(Config config) : state_(std::make_unique<State>()) { state_->config = std::move(config); }
 Suite::~Suite() = default;
 

@@ -69,6 +69,9 @@ struct Record {
 
 // The machine and build this run describes (for JSON and Google Benchmark's context).
 json::Value machine_context();
+// machine_context() and the settings that make two runs' data and factors differ: "seed" (as decimal
+// text, exact) and "lambda". compare and report warn when two runs disagree on them.
+json::Value run_context(const Config& config);
 
 class Suite {
  public:

@@ -41,13 +41,7 @@ struct Run {
 std::string text_of(const json::Value& object, std::string_view key) {
   const json::Value* v = object.find(key);
   if (v == nullptr || v->is_null()) return "-";
-  if (v->is_string()) return v->as_string();
-  if (v->is_number()) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v->as_number());
-    return buf;
-  }
-  return v->dump();
+  return v->is_string() ? v->as_string() : v->dump();  // numbers in full: λ 0.1 and 0.1000001 differ
 }
 
 std::string mfgrad_version(const Run& run) {
@@ -189,6 +183,8 @@ std::vector<std::string> machines_report(const std::vector<std::string>& files, 
                                   {"OMP_PROC_BIND", {}, true},
                                   {"OMP_PLACES", {}, true},
                                   {"OMP_NUM_THREADS", {}, true},
+                                  {"seed", {}, true},
+                                  {"λ", {}, true},
                                   {"FP32 FMA peak", {}, false},
                                   {"FP64 FMA peak", {}, false},
                                   {"read bandwidth", {}, false},
@@ -208,6 +204,8 @@ std::vector<std::string> machines_report(const std::vector<std::string>& files, 
                                              context_value(r, "omp_proc_bind"),
                                              context_value(r, "omp_places"),
                                              context_value(r, "omp_num_threads"),
+                                             context_value(r, "seed"),
+                                             context_value(r, "lambda"),
                                              ceiling_text(r.ceilings, "fp32_gflops", "GFLOP/s"),
                                              ceiling_text(r.ceilings, "fp64_gflops", "GFLOP/s"),
                                              ceiling_text(r.ceilings, "bandwidth_gbs", "GB/s"),
@@ -224,8 +222,10 @@ std::vector<std::string> machines_report(const std::vector<std::string>& files, 
   md << "\n";
   std::vector<std::string> differ;
   for (const ContextRow& row : rows) {
-    const bool differs =
-        std::any_of(row.values.begin(), row.values.end(), [&](const std::string& v) { return v != row.values[0]; });
+    // A run that does not state a fact ("-", an older results file) differs from none.
+    std::set<std::string> stated(row.values.begin(), row.values.end());
+    stated.erase("-");
+    const bool differs = stated.size() > 1;
     if (differs && row.compared) differ.push_back(row.name);
     md << "| " << row.name << " |";
     for (const std::string& v : row.values) md << " " << v << " |";

@@ -4,7 +4,7 @@
 //   "mfgrad_results": 1,                                   schema version
 //   "context": { "cpu": "...", "isa": "avx512bw", "hardware_threads": 2, "omp_proc_bind": "...",
 //                "omp_places": "...", "compiler": "...", "flags": "...", "versions": {...},
-//                "git_revision": "...", "date": "...", "command": "..." },
+//                "git_revision": "...", "date": "...", "seed": "1", "lambda": 0.05, "command": "..." },
 //   "ceilings": { "fp32_gflops": {"1": 190.2, "2": 380.1}, "fp64_gflops": {...},
 //                 "bandwidth_gbs": {"1": ..., "2": ...} },        keyed by thread count
 //   "results": [

@@ -302,10 +302,14 @@ TEST_F(Cli, BenchIsaRunsEachLevelSideBySide) {
   const std::string best = cpu_supports(Isa::avx2) ? "avx2" : "baseline";
   const Outcome o = mfgrad(
       "bench --data tiny --k 16 --threads 1 --impl tiled_simd,csc_cols_omp --peers none "
-      "--reps 1 --min-time 0.01 --isa baseline," +
+      "--reps 1 --min-time 0.01 --seed 3 --lambda 0.25 --isa baseline," +
       best + " --json " + path("isa.json"));
   ASSERT_EQ(o.status, 0) << o.err;
   const std::string json = slurp(dir / "isa.json");
+  // The settings that make runs differ are part of the context compare and report check.
+  const mfgrad::json::Value context = *mfgrad::json::parse(json).find("context");
+  EXPECT_EQ(context.find("seed")->as_string(), "3");
+  EXPECT_EQ(context.find("lambda")->as_number(), 0.25);
   for (const std::string& row :
        std::vector<std::string>{"eval/tiled_simd@baseline/", "eval/tiled_simd@" + best + "/", "eval/csc_cols_omp/"})
     EXPECT_NE(json.find(row), std::string::npos) << row;
@@ -341,6 +345,12 @@ TEST_F(Cli, ReportPutsRunsSideBySideAndRefusesWhatCannotBeCompared) {
   EXPECT_NE(md.find("| csr_rows_omp |"), std::string::npos) << md;
   EXPECT_NE(md.find("(2 t)"), std::string::npos) << md;  // the second run's most threads
   EXPECT_GT(fs::file_size(dir / "report" / "tiny_float32_k4.png"), 1000u);
+  // Other random factors (the seed) or another λ: the same data, but runs that differ, and said so.
+  ASSERT_EQ(mfgrad(bench + " --threads 1 --seed 9 --lambda 0.5 --json " + path("seed.json")).status, 0);
+  const Outcome seeds = mfgrad("report " + path("one.json") + " " + path("seed.json") + " --out " + path("rs"));
+  ASSERT_EQ(seeds.status, 0) << seeds.err;
+  EXPECT_NE(slurp(dir / "rs" / "report.md").find("**The runs differ in:** seed, λ"), std::string::npos)
+      << slurp(dir / "rs" / "report.md");
 
   // Another mfgrad version: refused unless allowed; other data under the same name: refused.
   std::string other = slurp(path("two.json"));

@@ -526,7 +526,7 @@ const BenchmarkResult& result_of(const ResultSet& set, const std::string& name) 
 TEST_F(Files, ReadsMfgradResults) {
   const std::string path = write("mfgrad.json", R"({
     "mfgrad_results": 1,
-    "context": {"cpu": "test", "isa": "avx2", "hardware_threads": 2},
+    "context": {"cpu": "test", "isa": "avx2", "hardware_threads": 2, "seed": "7", "lambda": 0.05},
     "ceilings": {"fp32_gflops": {"1": 100.0}},
     "results": [
       {"name": "eval/fused_simd/tiny/k:16/threads:1", "impl": "fused_simd", "kind": "mfgrad",
@@ -540,8 +540,12 @@ TEST_F(Files, ReadsMfgradResults) {
   // The facts the file states, in ContextEntry order, and the thread counts its names state.
   std::vector<std::pair<std::string, std::string>> context;
   for (const auto& e : set.context) context.emplace_back(e.key, e.value);
-  EXPECT_EQ(context, (std::vector<std::pair<std::string, std::string>>{
-                         {"cpu", "test"}, {"hardware threads", "2"}, {"isa", "avx2"}, {"thread counts", "1"}}));
+  EXPECT_EQ(context, (std::vector<std::pair<std::string, std::string>>{{"cpu", "test"},
+                                                                       {"hardware threads", "2"},
+                                                                       {"isa", "avx2"},
+                                                                       {"seed", "7"},
+                                                                       {"lambda", "0.05"},
+                                                                       {"thread counts", "1"}}));
   const BenchmarkResult& fused = result_of(set, "eval/fused_simd/tiny/k:16/threads:1");
   EXPECT_EQ(fused.samples_s, (std::vector<double>{0.0015, 0.0014, 0.0016}));
   EXPECT_EQ(fused.instructions, 123456789.0);

@@ -37,14 +37,40 @@ struct PyShare {
 struct PyPlan {
   std::unique_ptr<mpi::Plan> plan;
   py::object share;  // the PyShare, kept alive
-  py::dtype dtype;
+  Precision precision;
 };
 
-template <class T>
-py::array_t<T> checked(const py::array& a, const char* name, std::size_t rows, std::size_t k) {
-  if (!a.dtype().is(py::dtype::of<T>()))
-    throw py::type_error(std::string(name) + " must hold " + (std::is_same_v<T, float> ? "float32" : "float64") +
-                         " (the plan's dtype), not " +
+// The factors' storage, as mfgrad's Python API names it: NumPy float32, float64 or float16, or the
+// string 'bfloat16' (NumPy has no bfloat16: such factors are uint16 arrays of the bit patterns).
+Precision storage_of(const py::object& dtype) {
+  if (py::isinstance<py::str>(dtype) && dtype.cast<std::string>() == "bfloat16") return Precision::bf16;
+  const py::dtype dt = py::dtype::from_args(dtype);
+  if (dt.is(py::dtype::of<float>())) return Precision::f32;
+  if (dt.is(py::dtype::of<double>())) return Precision::f64;
+  if (dt.is(py::dtype("float16"))) return Precision::f16;
+  throw py::type_error("dtype must be float32, float64, float16 or 'bfloat16', not " +
+                       py::str(static_cast<const py::object&>(dt)).cast<std::string>());
+}
+
+// The NumPy dtype of an array of factors stored as S, and its name in messages.
+template <class S>
+py::dtype numpy_dtype() {
+  if constexpr (std::is_same_v<S, bfloat16>)
+    return py::dtype::of<std::uint16_t>();
+  else if constexpr (std::is_same_v<S, float16>)
+    return py::dtype("float16");
+  else
+    return py::dtype::of<S>();
+}
+template <class S>
+std::string dtype_name() {
+  return std::is_same_v<S, bfloat16> ? std::string("bfloat16 (uint16)") : std::string(to_string(precision_of<S>()));
+}
+
+template <class S>
+py::array checked(const py::array& a, const char* name, std::size_t rows, std::size_t k) {
+  if (!a.dtype().is(numpy_dtype<S>()))
+    throw py::type_error(std::string(name) + " must hold " + dtype_name<S>() + " (the plan's dtype), not " +
                          py::str(static_cast<const py::object&>(a.dtype())).cast<std::string>());
   if (a.ndim() != 2 || !(a.flags() & py::array::c_style))
     throw py::type_error(std::string(name) + " must be a 2-D C-contiguous array");
@@ -52,36 +78,38 @@ py::array_t<T> checked(const py::array& a, const char* name, std::size_t rows, s
     throw py::value_error(std::string(name) + " has shape (" + std::to_string(a.shape(0)) + ", " +
                           std::to_string(a.shape(1)) + "), this rank expects (" + std::to_string(rows) + ", " +
                           std::to_string(k) + ")");
-  return py::array_t<T>(a);
+  return a;
 }
 
-template <class T>
+// S: the factors' storage type; the gradients are compute_t<S> (float32 for the 16-bit formats).
+template <class S>
 py::tuple evaluate(PyPlan& p, const py::array& u_in, const py::array& v_in, double lambda, bool check_factors) {
+  using G = compute_t<S>;
   const mpi::Share& share = p.plan->share();
   const bool by_rows = share.partition() == mpi::Partition::rows;
   const std::size_t k = p.plan->k(), own = static_cast<std::size_t>(share.end() - share.begin());
   const std::size_t m = by_rows ? own : static_cast<std::size_t>(share.rows());
   const std::size_t n = by_rows ? static_cast<std::size_t>(share.cols()) : own;
   // Shapes are checked on every rank together: one rank's wrong array must not leave the others waiting.
-  py::array_t<T> u, v;
+  py::array u, v;
   std::string wrong;
   try {
-    u = checked<T>(u_in, "U", m, k);
-    v = checked<T>(v_in, "V", n, k);
+    u = checked<S>(u_in, "U", m, k);
+    v = checked<S>(v_in, "V", n, k);
   } catch (const std::exception& e) {
     wrong = e.what();
   }
   mpi::on_every_rank(share.comm(), [&] {
     if (!wrong.empty()) throw Error(wrong);
   });
-  py::array_t<T> gu({m, k}), gv({n, k});
+  py::array_t<G> gu({m, k}), gv({n, k});
   EvalOptions options;
   options.check_factors = check_factors;
   double loss = 0;
   {
     py::gil_scoped_release release;
-    loss = p.plan->evaluate<T>({u.data(), m, k}, {v.data(), n, k}, lambda, {gu.mutable_data(), m, k},
-                               {gv.mutable_data(), n, k}, options);
+    loss = p.plan->evaluate<S>({static_cast<const S*>(u.data()), m, k}, {static_cast<const S*>(v.data()), n, k}, lambda,
+                               {gu.mutable_data(), m, k}, {gv.mutable_data(), n, k}, options);
   }
   return py::make_tuple(loss, gu, gv);
 }
@@ -159,15 +187,7 @@ PYBIND11_MODULE(mpi, m) {
   py::class_<PyPlan>(m, "Plan", "A node-local plan on this rank's block and the fixed-order reduction (collective)")
       .def(py::init([](py::object share, std::size_t k, py::object dtype, int threads, const std::string& mode,
                        std::optional<std::string> kernel) {
-             const py::dtype dt = py::dtype::from_args(dtype);
-             Precision precision;
-             if (dt.is(py::dtype::of<float>()))
-               precision = Precision::f32;
-             else if (dt.is(py::dtype::of<double>()))
-               precision = Precision::f64;
-             else
-               throw py::type_error("dtype must be float32 or float64, not " +
-                                    py::str(static_cast<const py::object&>(dt)).cast<std::string>());
+             const Precision precision = storage_of(dtype);
              PlanOptions options;
              options.threads = threads;
              if (mode != "estimate" && mode != "measure")
@@ -180,19 +200,28 @@ PYBIND11_MODULE(mpi, m) {
                py::gil_scoped_release release;
                plan = std::make_unique<mpi::Plan>(s.share, k, precision, options);
              }
-             return PyPlan{std::move(plan), std::move(share), dt};
+             return PyPlan{std::move(plan), std::move(share), precision};
            }),
            py::arg("share"), py::arg("k"), py::arg("dtype") = py::dtype::of<float>(), py::arg("threads") = 0,
            py::arg("mode") = "estimate", py::arg("kernel") = py::none())
       .def(
           "evaluate",
           [](PyPlan& p, const py::array& u, const py::array& v, double lam, bool check_factors) {
-            return p.dtype.is(py::dtype::of<float>()) ? evaluate<float>(p, u, v, lam, check_factors)
-                                                      : evaluate<double>(p, u, v, lam, check_factors);
+            switch (p.precision) {
+              case Precision::f64:
+                return evaluate<double>(p, u, v, lam, check_factors);
+              case Precision::bf16:
+                return evaluate<bfloat16>(p, u, v, lam, check_factors);
+              case Precision::f16:
+                return evaluate<float16>(p, u, v, lam, check_factors);
+              default:
+                return evaluate<float>(p, u, v, lam, check_factors);
+            }
           },
           py::arg("U"), py::arg("V"), py::arg("lam"), py::arg("check_factors") = false,
           "(loss, grad_u, grad_v). rows: U and grad_u are this rank's rows (end - begin), V and grad_v all n; "
-          "columns: U and grad_u all m rows, V and grad_v this rank's rows")
+          "columns: U and grad_u all m rows, V and grad_v this rank's rows. U and V in the plan's dtype (uint16 "
+          "bit patterns for 'bfloat16'); the gradients float32 for the 16-bit dtypes")
       .def_property_readonly("choice", [](const PyPlan& p) { return p.plan->choice(); })
       .def_property_readonly("k", [](const PyPlan& p) { return p.plan->k(); })
       .def_property_readonly("bytes_sent", [](const PyPlan& p) { return p.plan->bytes_sent(); })

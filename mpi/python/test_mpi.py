@@ -27,11 +27,18 @@ def whole(share, mine, k):
     return np.concatenate(COMM.allgather(mine)).reshape(-1, k)
 
 
+def stored(x, dtype):
+    """float64 draws as the factors of a plan of `dtype` holds them (uint16 bit patterns for bfloat16)."""
+    if dtype == "bfloat16":
+        return mfgrad.round_to(x.astype(np.float32), "bfloat16")
+    return x.astype(dtype)
+
+
 def check_against_oracle(obs, share, dtype, k, lam, seed):
     m, n = obs.shape
     rng = np.random.default_rng(seed)
-    U = rng.uniform(-0.5, 0.5, size=(m, k)).astype(dtype)
-    V = rng.uniform(-0.5, 0.5, size=(n, k)).astype(dtype)
+    U = stored(rng.uniform(-0.5, 0.5, size=(m, k)), dtype)
+    V = stored(rng.uniform(-0.5, 0.5, size=(n, k)), dtype)
     plan = mfgrad.mpi.Plan(share, k, dtype=dtype)
     if share.partition == "rows":
         loss, gu, gv = plan.evaluate(np.ascontiguousarray(U[share.begin : share.end]), V, lam)
@@ -50,7 +57,7 @@ def check_against_oracle(obs, share, dtype, k, lam, seed):
     assert plan.last["imbalance"] >= 1.0
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, "bfloat16"])
 @pytest.mark.parametrize("partition", ["rows", "columns"])
 def test_coo_pieces_match_the_oracle(dtype, partition):
     rows, cols, values = random_coo(31, 23, 0.3, 5)

@@ -55,6 +55,19 @@ mfgrad::mpi::Partition partition_of(mfgrad_mpi_partition p) {
   }
 }
 
+mfgrad::Precision precision_of(mfgrad_precision p) {
+  switch (p) {
+    case MFGRAD_FLOAT64:
+      return mfgrad::Precision::f64;
+    case MFGRAD_BFLOAT16:
+      return mfgrad::Precision::bf16;
+    case MFGRAD_FLOAT16:
+      return mfgrad::Precision::f16;
+    default:
+      return mfgrad::Precision::f32;
+  }
+}
+
 // Arguments every rank checks before a collective step, so that one rank's NULL fails them all.
 void require(MPI_Comm comm, bool fine, const char* what) {
   mfgrad::mpi::on_every_rank(comm, [&] {
@@ -62,9 +75,13 @@ void require(MPI_Comm comm, bool fine, const char* what) {
   });
 }
 
-template <class T>
-mfgrad_status evaluate(mfgrad_mpi_plan* p, int64_t m, int64_t n, int64_t k, const T* u, const T* v, double lambda,
-                       T* grad_u, T* grad_v, double* loss) {
+// S: the storage type of the factors (16-bit ones arrive as uint16_t bits); gradients are compute_t<S>.
+template <class S, class Stored>
+mfgrad_status evaluate(mfgrad_mpi_plan* p, int64_t m, int64_t n, int64_t k, const Stored* u_bits, const Stored* v_bits,
+                       double lambda, mfgrad::compute_t<S>* grad_u, mfgrad::compute_t<S>* grad_v, double* loss) {
+  static_assert(sizeof(S) == sizeof(Stored));
+  const S* u = reinterpret_cast<const S*>(u_bits);
+  const S* v = reinterpret_cast<const S*>(v_bits);
   return guarded([&] {
     if (p == nullptr) throw mfgrad::Error("plan is NULL");
     const MPI_Comm comm = p->plan.share().comm();
@@ -73,7 +90,7 @@ mfgrad_status evaluate(mfgrad_mpi_plan* p, int64_t m, int64_t n, int64_t k, cons
             "evaluate: a NULL array, a NULL loss or a negative size");
     mfgrad::EvalOptions options;
     options.check_factors = p->check_factors;
-    *loss = p->plan.evaluate<T>({u, m, k}, {v, n, k}, lambda, {grad_u, m, k}, {grad_v, n, k}, options);
+    *loss = p->plan.evaluate<S>({u, m, k}, {v, n, k}, lambda, {grad_u, m, k}, {grad_v, n, k}, options);
   });
 }
 
@@ -139,8 +156,9 @@ mfgrad_status mfgrad_mpi_plan_create(const mfgrad_mpi_share* share, int64_t k, m
     mfgrad::PlanOptions o;
     bool check_factors = false;
     mfgrad::mpi::on_every_rank(comm, [&] {
-      if (precision != MFGRAD_FLOAT32 && precision != MFGRAD_FLOAT64)
-        throw mfgrad::Error("precision must be MFGRAD_FLOAT32 or MFGRAD_FLOAT64");
+      if (precision != MFGRAD_FLOAT32 && precision != MFGRAD_FLOAT64 && precision != MFGRAD_BFLOAT16 &&
+          precision != MFGRAD_FLOAT16)
+        throw mfgrad::Error("precision must be MFGRAD_FLOAT32, MFGRAD_FLOAT64, MFGRAD_BFLOAT16 or MFGRAD_FLOAT16");
       if (k < 1) throw mfgrad::Error("k must be at least 1, got " + std::to_string(k));
       if (options == nullptr) return;
       if (options->wisdom_file != nullptr) throw mfgrad::Error("wisdom_file is not used across ranks: leave it NULL");
@@ -150,10 +168,8 @@ mfgrad_status mfgrad_mpi_plan_create(const mfgrad_mpi_share* share, int64_t k, m
       o.seconds_per_candidate = options->seconds_per_candidate;
       check_factors = options->check_factors != 0;
     });
-    *out = new mfgrad_mpi_plan{
-        mfgrad::mpi::Plan(share->share, static_cast<std::size_t>(k),
-                          precision == MFGRAD_FLOAT64 ? mfgrad::Precision::f64 : mfgrad::Precision::f32, o),
-        check_factors};
+    *out = new mfgrad_mpi_plan{mfgrad::mpi::Plan(share->share, static_cast<std::size_t>(k), precision_of(precision), o),
+                               check_factors};
   });
 }
 
@@ -162,6 +178,18 @@ void mfgrad_mpi_plan_destroy(mfgrad_mpi_plan* plan) { delete plan; }
 mfgrad_status mfgrad_mpi_plan_evaluate_f32(mfgrad_mpi_plan* plan, int64_t m, int64_t n, int64_t k, const float* u,
                                            const float* v, double lambda, float* grad_u, float* grad_v, double* loss) {
   return evaluate<float>(plan, m, n, k, u, v, lambda, grad_u, grad_v, loss);
+}
+
+mfgrad_status mfgrad_mpi_plan_evaluate_bf16(mfgrad_mpi_plan* plan, int64_t m, int64_t n, int64_t k, const uint16_t* u,
+                                            const uint16_t* v, double lambda, float* grad_u, float* grad_v,
+                                            double* loss) {
+  return evaluate<mfgrad::bfloat16>(plan, m, n, k, u, v, lambda, grad_u, grad_v, loss);
+}
+
+mfgrad_status mfgrad_mpi_plan_evaluate_f16(mfgrad_mpi_plan* plan, int64_t m, int64_t n, int64_t k, const uint16_t* u,
+                                           const uint16_t* v, double lambda, float* grad_u, float* grad_v,
+                                           double* loss) {
+  return evaluate<mfgrad::float16>(plan, m, n, k, u, v, lambda, grad_u, grad_v, loss);
 }
 
 mfgrad_status mfgrad_mpi_plan_evaluate_f64(mfgrad_mpi_plan* plan, int64_t m, int64_t n, int64_t k, const double* u,

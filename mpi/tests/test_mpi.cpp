@@ -394,6 +394,51 @@ TEST(CInterface, SameBitsAsCppAndErrorsOnEveryRank) {
                                                       std::to_string(ranks()) + ": share_load: what or out is NULL");
 }
 
+// 16-bit factors through the C interface (their uint16_t bits, float32 gradients): the C++ interface's
+// bits, by columns this time; a precision outside the enum is refused on every rank.
+TEST(CInterface, SixteenBitFactorsGiveTheCppBits) {
+  const Entries all = random_entries(21, 34, 0.3, 19);
+  const Entries piece = piece_of(all);
+  const std::size_t k = 7;
+  mfgrad_mpi_share* share = nullptr;
+  ASSERT_EQ(mfgrad_mpi_share_from_coo(world(), 21, 34, static_cast<std::int64_t>(piece.size()), piece.row.data(),
+                                      piece.col.data(), piece.value.data(), MFGRAD_MPI_COLUMNS, MFGRAD_DUPLICATES_ERROR,
+                                      &share),
+            MFGRAD_OK)
+      << mfgrad_mpi_last_error();
+  std::int32_t begin = 0, end = 0;
+  ASSERT_EQ(mfgrad_mpi_share_info(share, nullptr, nullptr, nullptr, nullptr, &begin, &end), MFGRAD_OK);
+  const auto run = [&]<class S>(S, mfgrad_precision precision, auto c_evaluate) {
+    const test::Factors<S> f = test::random_factors<S>(21, 34, k, 8);
+    mfgrad_mpi_plan* plan = nullptr;
+    ASSERT_EQ(mfgrad_mpi_plan_create(share, static_cast<std::int64_t>(k), precision, nullptr, &plan), MFGRAD_OK)
+        << mfgrad_mpi_last_error();
+    const auto n = static_cast<std::int64_t>(end - begin);
+    const std::vector<S> mine(f.v.begin() + begin * static_cast<std::ptrdiff_t>(k),
+                              f.v.begin() + end * static_cast<std::ptrdiff_t>(k));
+    std::vector<float> gu(21 * k), gv(static_cast<std::size_t>(n) * k);
+    double loss = 0;
+    EXPECT_EQ(c_evaluate(plan, 21, n, static_cast<std::int64_t>(k), reinterpret_cast<const std::uint16_t*>(f.u.data()),
+                         reinterpret_cast<const std::uint16_t*>(mine.data()), 0.1, gu.data(), gv.data(), &loss),
+              MFGRAD_OK)
+        << mfgrad_mpi_last_error();
+    mfgrad_mpi_plan_destroy(plan);
+    const Outcome<S> want =
+        distributed(mpi::Share::from_entries(world(), piece, mpi::Partition::columns), f.u, f.v, k, 0.1);
+    EXPECT_EQ(std::memcmp(&loss, &want.loss, sizeof loss), 0) << to_string(precision_of<S>());
+    EXPECT_EQ(gu, want.gu) << to_string(precision_of<S>());
+    EXPECT_TRUE(std::equal(gv.begin(), gv.end(), want.gv.begin() + begin * static_cast<std::ptrdiff_t>(k)))
+        << to_string(precision_of<S>());
+  };
+  run(bfloat16{}, MFGRAD_BFLOAT16, mfgrad_mpi_plan_evaluate_bf16);
+  run(float16{}, MFGRAD_FLOAT16, mfgrad_mpi_plan_evaluate_f16);
+  mfgrad_mpi_plan* none = nullptr;
+  EXPECT_EQ(mfgrad_mpi_plan_create(share, 4, static_cast<mfgrad_precision>(9), nullptr, &none),
+            MFGRAD_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(mfgrad_mpi_last_error()).find("MFGRAD_BFLOAT16"), std::string::npos) << mfgrad_mpi_last_error();
+  mfgrad_mpi_share_destroy(share);
+}
+
 TEST(Partition, BalancedOnEntries) {
   const std::vector<offset_t> degree = {5, 0, 0, 5, 5, 5, 100, 5};
   EXPECT_EQ(mpi::balanced_bounds(degree, 1), (std::vector<index_t>{0, 8}));

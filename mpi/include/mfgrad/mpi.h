@@ -58,7 +58,7 @@ mfgrad_status mfgrad_mpi_share_info(const mfgrad_mpi_share* share, int32_t* rows
 
 void mfgrad_mpi_share_destroy(mfgrad_mpi_share* share);
 
-/* A plan for float32 or float64 factors with k columns; options (NULL: the defaults) serve the
+/* A plan for float32, float64, bfloat16 or float16 factors with k columns; options (NULL: the defaults) serve the
    node-local plan: threads, mode, kernel, seconds_per_candidate, check_factors (wisdom_file must be NULL).
    The plan keeps its own copy of the share. */
 mfgrad_status mfgrad_mpi_plan_create(const mfgrad_mpi_share* share, int64_t k, mfgrad_precision precision,
@@ -73,6 +73,13 @@ mfgrad_status mfgrad_mpi_plan_evaluate_f32(mfgrad_mpi_plan* plan, int64_t m, int
                                            const float* v, double lambda, float* grad_u, float* grad_v, double* loss);
 mfgrad_status mfgrad_mpi_plan_evaluate_f64(mfgrad_mpi_plan* plan, int64_t m, int64_t n, int64_t k, const double* u,
                                            const double* v, double lambda, double* grad_u, double* grad_v,
+                                           double* loss);
+/* 16-bit factors (MFGRAD_BFLOAT16 / MFGRAD_FLOAT16 plans) as their uint16_t bits, float32 gradients. */
+mfgrad_status mfgrad_mpi_plan_evaluate_bf16(mfgrad_mpi_plan* plan, int64_t m, int64_t n, int64_t k, const uint16_t* u,
+                                            const uint16_t* v, double lambda, float* grad_u, float* grad_v,
+                                            double* loss);
+mfgrad_status mfgrad_mpi_plan_evaluate_f16(mfgrad_mpi_plan* plan, int64_t m, int64_t n, int64_t k, const uint16_t* u,
+                                           const uint16_t* v, double lambda, float* grad_u, float* grad_v,
                                            double* loss);
 
 /* Of the latest evaluation: this rank's compute and communication seconds, the slowest rank's compute
