@@ -181,13 +181,13 @@ std::string as_markdown(const Report& report, bool any_time, bool any_instructio
   out += "- summary: " + markdown_cell(summary_text(report)) + "\n";
   if (!report.context_differences.empty()) out += "\n> **Warning:** " + markdown_cell(context_warning(report)) + "\n";
   out += "\n|";
-  for (const Column& c : columns) out += " " + markdown_cell(c.cells[0]) + " |";
+  for (const Column& c : columns) out.append(" ").append(markdown_cell(c.cells[0])).append(" |");
   out += "\n|";
   for (const Column& c : columns) out += c.right_aligned ? " ---: |" : " --- |";
   out += "\n";
   for (std::size_t row = 1; row <= report.rows.size(); ++row) {
     out += "|";
-    for (const Column& c : columns) out += " " + markdown_cell(c.cells[row]) + " |";
+    for (const Column& c : columns) out.append(" ").append(markdown_cell(c.cells[row])).append(" |");
     out += "\n";
   }
   return out;

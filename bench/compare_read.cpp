@@ -84,7 +84,7 @@ std::string thread_counts(const std::vector<BenchmarkResult>& results) {
     if (ec == std::errc() && end != first) counts.insert(n);
   }
   std::string text;
-  for (unsigned long n : counts) text += (text.empty() ? "" : ",") + std::to_string(n);
+  for (unsigned long n : counts) text.append(text.empty() ? "" : ",").append(std::to_string(n));
   return text;
 }
 
@@ -190,7 +190,7 @@ std::string without_run_settings(const std::string& run_name) {
     const bool setting = std::find(std::begin(kSettings), std::end(kSettings), part) != std::end(kSettings) ||
                          std::any_of(std::begin(kSettingPrefixes), std::end(kSettingPrefixes),
                                      [&](std::string_view prefix) { return part.substr(0, prefix.size()) == prefix; });
-    if (!setting) name += (name.empty() ? "" : "/") + std::string(part);
+    if (!setting) name.append(name.empty() ? "" : "/").append(part);
     begin = end + 1;
   }
   return name;
