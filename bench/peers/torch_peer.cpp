@@ -21,9 +21,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "peer_impls.hpp"
@@ -62,12 +60,12 @@ torch::Tensor int64_tensor(std::span<const index_t> x) {
 
 // Ω as the tensors a PyTorch program would hold: COO ids for the gathers, CSR of Ω and of Ωᵀ.
 template <class T>
-struct TorchOmega {
+struct TorchState : PreparedState {
   torch::Tensor rows, cols, values;    // per entry, CSR order
   torch::Tensor crow;                  // m+1
   torch::Tensor ccol, rows_t, to_csr;  // Ωᵀ as CSR: n+1 pointers, row ids, CSR position of each entry
 
-  explicit TorchOmega(const Observed& obs)
+  explicit TorchState(const Observed& obs)
       : rows(int64_tensor(obs.row_of())),
         cols(int64_tensor(obs.col_idx())),
         values(torch::tensor(std::vector<T>(obs.template values<T>().begin(), obs.template values<T>().end()),
@@ -76,28 +74,6 @@ struct TorchOmega {
         ccol(int64_tensor(obs.col_ptr())),
         rows_t(int64_tensor(obs.row_idx())),
         to_csr(int64_tensor(obs.csc_to_csr())) {}
-};
-
-// One TorchOmega per Ω (Observed::id) and T, shared by both peers and every workspace that holds it:
-// a program keeps its index tensors once, and at netflix-25m they are about 1 GiB. Freed with the last
-// workspace that holds it.
-template <class T>
-std::shared_ptr<const TorchOmega<T>> shared_omega(const Observed& obs) {
-  static std::mutex mutex;
-  static std::map<std::uint64_t, std::weak_ptr<const TorchOmega<T>>> live;
-  const std::lock_guard<std::mutex> lock(mutex);
-  std::erase_if(live, [](const auto& entry) { return entry.second.expired(); });
-  if (auto held = live[obs.id()].lock()) return held;
-  auto made = std::make_shared<const TorchOmega<T>>(obs);
-  live[obs.id()] = made;
-  return made;
-}
-
-// A workspace's hold on the shared tensors.
-template <class T>
-struct TorchState : PreparedState {
-  std::shared_ptr<const TorchOmega<T>> omega;
-  explicit TorchState(const Observed& obs) : omega(shared_omega<T>(obs)) {}
 };
 
 template <class T>
@@ -109,8 +85,7 @@ template <class T>
 double explicit_gradients(const Problem<T>& p, Workspace& ws) {
   torch::NoGradGuard no_grad;
   at::set_num_threads(ws.threads());
-  const TorchOmega<T>& s =
-      *ws.prepared<TorchState<T>>(p.obs, 0, [&] { return std::make_unique<TorchState<T>>(p.obs); }).omega;
+  auto& s = ws.prepared<TorchState<T>>(p.obs, 0, [&] { return std::make_unique<TorchState<T>>(p.obs); });
   const std::int64_t m = p.obs.rows(), n = p.obs.cols(), k = static_cast<std::int64_t>(p.k), nnz = p.obs.nnz();
   const torch::Tensor u = wrap(p.u, m, k), v = wrap(p.v, n, k);
   torch::Tensor gu = wrap(p.grad_u, m, k), gv = wrap(p.grad_v, n, k);
@@ -136,8 +111,7 @@ double explicit_gradients(const Problem<T>& p, Workspace& ws) {
 template <class T>
 double autograd(const Problem<T>& p, Workspace& ws) {
   at::set_num_threads(ws.threads());
-  const TorchOmega<T>& s =
-      *ws.prepared<TorchState<T>>(p.obs, 0, [&] { return std::make_unique<TorchState<T>>(p.obs); }).omega;
+  auto& s = ws.prepared<TorchState<T>>(p.obs, 0, [&] { return std::make_unique<TorchState<T>>(p.obs); });
   const std::int64_t m = p.obs.rows(), n = p.obs.cols(), k = static_cast<std::int64_t>(p.k), nnz = p.obs.nnz();
   // Leaves over the caller's factors; autograd allocates their .grad.
   torch::Tensor u = wrap(p.u, m, k).detach().requires_grad_(true);
