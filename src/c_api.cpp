@@ -10,10 +10,12 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
 
+#include "c_precision.hpp"
 #include "format.hpp"
 #include "mfgrad/half.hpp"
 #include "mfgrad/mfgrad.h"
@@ -359,23 +361,10 @@ mfgrad_status mfgrad_plan_create(const mfgrad_observed* observed, int64_t k, mfg
     const mfgrad::Observed& obs = *observed->observed;
     // The upper bound on k, the threads and the memory are the library's (the Plan checks them).
     if (k < 1) refuse(fn, "k is " + std::to_string(k) + "; it must be at least 1");
-    mfgrad::Precision p = mfgrad::Precision::f32;
-    switch (precision) {
-      case MFGRAD_FLOAT32:
-        break;
-      case MFGRAD_FLOAT64:
-        p = mfgrad::Precision::f64;
-        break;
-      case MFGRAD_BFLOAT16:
-        p = mfgrad::Precision::bf16;
-        break;
-      case MFGRAD_FLOAT16:
-        p = mfgrad::Precision::f16;
-        break;
-      default:
-        refuse(fn, "precision is " + std::to_string(static_cast<int>(precision)) +
-                       ", not MFGRAD_FLOAT32 (0), MFGRAD_FLOAT64 (1), MFGRAD_BFLOAT16 (2) or MFGRAD_FLOAT16 (3)");
-    }
+    const std::optional<mfgrad::Precision> p = mfgrad::detail::precision_of(precision);
+    if (!p)
+      refuse(fn, "precision is " + std::to_string(static_cast<int>(precision)) + ", not " +
+                     mfgrad::detail::kPrecisionValues);
     std::string wisdom;
     bool check_factors = false;
     const mfgrad::PlanOptions po = plan_options(fn, options, &wisdom, &check_factors);
@@ -383,7 +372,7 @@ mfgrad_status mfgrad_plan_create(const mfgrad_observed* observed, int64_t k, mfg
       with_file([&] {
         if (std::filesystem::exists(wisdom)) mfgrad::Plan::load_wisdom(wisdom);
       });
-    mfgrad::Plan plan(obs, static_cast<std::size_t>(k), p, po);
+    mfgrad::Plan plan(obs, static_cast<std::size_t>(k), *p, po);
     if (!wisdom.empty()) with_file([&] { mfgrad::Plan::save_wisdom(wisdom); });
     std::string choice = plan.choice();
     *out = new mfgrad_plan{observed->observed, std::move(plan), std::move(choice), check_factors};

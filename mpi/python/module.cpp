@@ -15,6 +15,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "dtypes.hpp"  // python/src: the dtypes as the core module takes them
 #include "mfgrad/mpi.hpp"
 
 namespace py = pybind11;
@@ -40,37 +41,11 @@ struct PyPlan {
   Precision precision;
 };
 
-// The factors' storage, as mfgrad's Python API names it: NumPy float32, float64 or float16, or the
-// string 'bfloat16' (NumPy has no bfloat16: such factors are uint16 arrays of the bit patterns).
-Precision storage_of(const py::object& dtype) {
-  if (py::isinstance<py::str>(dtype) && dtype.cast<std::string>() == "bfloat16") return Precision::bf16;
-  const py::dtype dt = py::dtype::from_args(dtype);
-  if (dt.is(py::dtype::of<float>())) return Precision::f32;
-  if (dt.is(py::dtype::of<double>())) return Precision::f64;
-  if (dt.is(py::dtype("float16"))) return Precision::f16;
-  throw py::type_error("dtype must be float32, float64, float16 or 'bfloat16', not " +
-                       py::str(static_cast<const py::object&>(dt)).cast<std::string>());
-}
-
-// The NumPy dtype of an array of factors stored as S, and its name in messages.
-template <class S>
-py::dtype numpy_dtype() {
-  if constexpr (std::is_same_v<S, bfloat16>)
-    return py::dtype::of<std::uint16_t>();
-  else if constexpr (std::is_same_v<S, float16>)
-    return py::dtype("float16");
-  else
-    return py::dtype::of<S>();
-}
-template <class S>
-std::string dtype_name() {
-  return std::is_same_v<S, bfloat16> ? std::string("bfloat16 (uint16)") : std::string(to_string(precision_of<S>()));
-}
-
 template <class S>
 py::array checked(const py::array& a, const char* name, std::size_t rows, std::size_t k) {
-  if (!a.dtype().is(numpy_dtype<S>()))
-    throw py::type_error(std::string(name) + " must hold " + dtype_name<S>() + " (the plan's dtype), not " +
+  if (!a.dtype().is(python::numpy_dtype(precision_of<S>())))
+    throw py::type_error(std::string(name) + " must hold " + python::array_text(precision_of<S>()) +
+                         " (the plan's dtype), not " +
                          py::str(static_cast<const py::object&>(a.dtype())).cast<std::string>());
   if (a.ndim() != 2 || !(a.flags() & py::array::c_style))
     throw py::type_error(std::string(name) + " must be a 2-D C-contiguous array");
@@ -187,7 +162,7 @@ PYBIND11_MODULE(mpi, m) {
   py::class_<PyPlan>(m, "Plan", "A node-local plan on this rank's block and the fixed-order reduction (collective)")
       .def(py::init([](py::object share, std::size_t k, py::object dtype, int threads, const std::string& mode,
                        std::optional<std::string> kernel) {
-             const Precision precision = storage_of(dtype);
+             const Precision precision = python::parse_storage_dtype(dtype);
              PlanOptions options;
              options.threads = threads;
              if (mode != "estimate" && mode != "measure")

@@ -1,8 +1,10 @@
 // The C interface of mfgrad::mpi (mfgrad/mpi.h): handles around Share and Plan, exceptions as statuses.
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
+#include "c_precision.hpp"
 #include "mfgrad/mpi.h"
 #include "mfgrad/mpi.hpp"
 
@@ -52,19 +54,6 @@ mfgrad::mpi::Partition partition_of(mfgrad_mpi_partition p) {
     default:
       throw mfgrad::Error("partition " + std::to_string(static_cast<int>(p)) +
                           " is none of MFGRAD_MPI_AUTO, MFGRAD_MPI_ROWS, MFGRAD_MPI_COLUMNS");
-  }
-}
-
-mfgrad::Precision precision_of(mfgrad_precision p) {
-  switch (p) {
-    case MFGRAD_FLOAT64:
-      return mfgrad::Precision::f64;
-    case MFGRAD_BFLOAT16:
-      return mfgrad::Precision::bf16;
-    case MFGRAD_FLOAT16:
-      return mfgrad::Precision::f16;
-    default:
-      return mfgrad::Precision::f32;
   }
 }
 
@@ -155,10 +144,11 @@ mfgrad_status mfgrad_mpi_plan_create(const mfgrad_mpi_share* share, int64_t k, m
     require(comm, out != nullptr, "plan_create: out is NULL");
     mfgrad::PlanOptions o;
     bool check_factors = false;
+    const std::optional<mfgrad::Precision> p = mfgrad::detail::precision_of(precision);
     mfgrad::mpi::on_every_rank(comm, [&] {
-      if (precision != MFGRAD_FLOAT32 && precision != MFGRAD_FLOAT64 && precision != MFGRAD_BFLOAT16 &&
-          precision != MFGRAD_FLOAT16)
-        throw mfgrad::Error("precision must be MFGRAD_FLOAT32, MFGRAD_FLOAT64, MFGRAD_BFLOAT16 or MFGRAD_FLOAT16");
+      if (!p)
+        throw mfgrad::Error("precision is " + std::to_string(static_cast<int>(precision)) + ", not " +
+                            mfgrad::detail::kPrecisionValues);
       if (k < 1) throw mfgrad::Error("k must be at least 1, got " + std::to_string(k));
       if (options == nullptr) return;
       if (options->wisdom_file != nullptr) throw mfgrad::Error("wisdom_file is not used across ranks: leave it NULL");
@@ -168,8 +158,7 @@ mfgrad_status mfgrad_mpi_plan_create(const mfgrad_mpi_share* share, int64_t k, m
       o.seconds_per_candidate = options->seconds_per_candidate;
       check_factors = options->check_factors != 0;
     });
-    *out = new mfgrad_mpi_plan{mfgrad::mpi::Plan(share->share, static_cast<std::size_t>(k), precision_of(precision), o),
-                               check_factors};
+    *out = new mfgrad_mpi_plan{mfgrad::mpi::Plan(share->share, static_cast<std::size_t>(k), *p, o), check_factors};
   });
 }
 

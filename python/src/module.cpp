@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "dtypes.hpp"
 #include "kernel_author.hpp"
 #include "mfgrad/check.hpp"
 #include "mfgrad/dataset.hpp"
@@ -71,8 +72,6 @@ int resolve_threads(int threads) {
   return omp_get_num_procs();
 }
 
-std::string text(py::handle obj) { return py::str(obj); }
-
 std::string type_name(py::handle obj) {
   const py::handle type = py::type::handle_of(obj);
   const std::string module = py::str(type.attr("__module__")), name = py::str(type.attr("__qualname__"));
@@ -93,30 +92,6 @@ Precision parse_dtype(const py::object& dtype) {
   throw py::type_error("dtype must be float32 or float64, got " + text(d));
 }
 
-// A factor dtype: float32, float64, float16, or "bfloat16" (NumPy has none; its arrays are uint16).
-Precision parse_storage_dtype(const py::object& dtype) {
-  if (py::isinstance<py::str>(dtype) && dtype.cast<std::string>() == "bfloat16") return Precision::bf16;
-  const py::dtype d = py::dtype::from_args(dtype);
-  if (d.kind() == 'f' && d.itemsize() == 2) return Precision::f16;
-  if (d.kind() == 'f' && d.itemsize() == 4) return Precision::f32;
-  if (d.kind() == 'f' && d.itemsize() == 8) return Precision::f64;
-  throw py::type_error("dtype must be float32, float64, float16 or 'bfloat16', got " + text(d));
-}
-
-// The NumPy dtype of arrays holding factors stored as p (uint16 for bfloat16).
-py::dtype numpy_dtype(Precision p) {
-  switch (p) {
-    case Precision::f64:
-      return py::dtype::of<double>();
-    case Precision::bf16:
-      return py::dtype::of<std::uint16_t>();
-    case Precision::f16:
-      return py::dtype("float16");
-    default:
-      return py::dtype::of<float>();
-  }
-}
-
 // The precision of a factor or gradient argument: a NumPy array of float32, float64, float16 or uint16
 // (bfloat16 bits) in native byte order, nothing else.
 Precision float_precision(py::handle obj, const char* name) {
@@ -134,11 +109,6 @@ Precision float_precision(py::handle obj, const char* name) {
   throw py::type_error(std::string(name) + " has dtype " + text(d) +
                        "; mfgrad takes float32 or float64 (or float16, or uint16 holding bfloat16) in native byte "
                        "order");
-}
-
-// What an array of precision p is called in messages: bfloat16 arrays are uint16 on this side.
-std::string array_text(Precision p) {
-  return p == Precision::bf16 ? std::string("bfloat16 (uint16)") : std::string(to_string(p));
 }
 
 // A 2-D view of `obj` for the kernels, without a copy: only a C-contiguous, aligned array qualifies.
